@@ -1,0 +1,155 @@
+"""The command line and the composition root: the one place that wires every part together."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from mailtrap_lite import __version__
+from mailtrap_lite.config import Config, ConfigError, parse_address, parse_credentials
+from mailtrap_lite.database import StorageError
+from mailtrap_lite.indexer import Indexer
+from mailtrap_lite.server import BindError, SMTPServer
+from mailtrap_lite.store import Store
+
+ENV_PREFIX = "MAILTRAP_LITE_"
+EXIT_USAGE = 2
+
+
+def default_db() -> Path:
+    """Return mail.db in the user data directory (XDG_DATA_HOME or ~/.local/share)."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "mailtrap-lite" / "mail.db"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(ENV_PREFIX + name.upper().replace("-", "_"), default)
+
+
+def _env_flag(name: str) -> bool:
+    return (_env(name) or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Describe the options; each also reads MAILTRAP_LITE_<OPTION> (flags win)."""
+    p = argparse.ArgumentParser(
+        prog="mailtrap-lite",
+        description="Catch-all SMTP sink: captures every message and SMTP session, "
+        "delivers nothing. Every option also reads MAILTRAP_LITE_<OPTION>.",
+    )
+    p.add_argument("command", nargs="?", choices=["serve"], default="serve")
+    p.add_argument("--version", action="version", version=f"mailtrap-lite {__version__}")
+    p.add_argument("--smtp", default=_env("smtp", "localhost:1025"), metavar="HOST:PORT")
+    p.add_argument("--http", default=_env("http", "localhost:8025"), metavar="HOST:PORT|off")
+    p.add_argument("--db", default=_env("db"), metavar="PATH")
+    for name, default in (("max-messages", 10_000), ("max-sessions", 10_000),
+                          ("max-message-size", 33_554_432), ("max-recipients", 1000),
+                          ("max-connections", 200)):  # fmt: skip
+        p.add_argument(f"--{name}", type=_count, default=_env(name, str(default)), metavar="N")
+    p.add_argument("--idle-timeout", type=_seconds, default=_env("idle-timeout", "300"),
+                   metavar="S")  # fmt: skip
+    p.add_argument("--auth", action="append", metavar="USER:PASS",
+                   default=[a for a in (_env("auth") or "").split(",") if a])  # fmt: skip
+    p.add_argument("--auth-file", default=_env("auth-file"), metavar="F")
+    p.add_argument("--require-auth", action="store_true", default=_env_flag("require-auth"))
+    p.add_argument("--log-level", default=_env("log-level", "warning"),
+                   choices=["debug", "info", "warning", "error"])  # fmt: skip
+    return p
+
+
+def _count(text: str) -> int:
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+    return int(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("expected a positive number of seconds")
+    return value
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    """Turn parsed options into a Config, or raise ConfigError with a clear message."""
+    credentials = dict(parse_credentials(c) for c in args.auth)
+    if args.auth_file:
+        credentials.update(_read_auth_file(Path(args.auth_file)))
+    db = default_db() if args.db is None else Path(args.db)
+    return Config(
+        smtp=parse_address(args.smtp),
+        http=None if args.http.strip().lower() == "off" else parse_address(args.http),
+        db=None if str(db) == ":memory:" else db,
+        max_messages=args.max_messages,
+        max_sessions=args.max_sessions,
+        max_message_size=args.max_message_size,
+        max_recipients=max(1, args.max_recipients),
+        max_connections=args.max_connections,
+        idle_timeout=args.idle_timeout,
+        credentials=credentials,
+        require_auth=args.require_auth,
+    )
+
+
+def _read_auth_file(path: Path) -> dict[str, str]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as error:
+        raise ConfigError(f"cannot read --auth-file {path}: {error.strerror}") from None
+    entries = (line.strip() for line in lines)
+    return dict(parse_credentials(e) for e in entries if e and not e.startswith("#"))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    try:
+        config = config_from_args(args)
+        return asyncio.run(serve(config))
+    except (ConfigError, StorageError, BindError) as error:
+        print(f"mailtrap-lite: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+async def serve(config: Config) -> int:
+    """Serve until SIGINT or SIGTERM; every acknowledged message is committed by then."""
+    store = Store(config.db, max_messages=config.max_messages, max_sessions=config.max_sessions)
+    server = SMTPServer(store, config)
+    indexer = Indexer(store, config.index_max_text)
+    try:
+        await server.start()
+        indexer.start()
+        _announce(server, store, config)
+        await _until_signalled()
+    finally:
+        await server.stop()
+        indexer.stop()
+        store.close()
+    return 0
+
+
+def _announce(server: SMTPServer, store: Store, config: Config) -> None:
+    print(f"smtp: {server.address}")
+    if config.http is not None:
+        print("http: off (the web interface is not part of this build)")
+    print(f"db: {':memory:' if store.temporary else store.path}", flush=True)
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # not on every platform
+            loop.add_signal_handler(signum, stop.set)
+    await stop.wait()

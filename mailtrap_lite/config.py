@@ -1,0 +1,88 @@
+"""Settings of one mailtrap-lite instance: one frozen dataclass, built by the CLI or by tests."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_SMTP_PORT = 1025
+DEFAULT_HTTP_PORT = 8025
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message is shown to the user as is."""
+
+
+@dataclass(frozen=True)
+class Address:
+    """A listening address; host "localhost" means both 127.0.0.1 and ::1."""
+
+    host: str
+    port: int
+
+    def hosts(self) -> list[str]:
+        """Return the concrete hosts to bind."""
+        if self.host == "localhost":
+            return ["127.0.0.1", "::1"]
+        return [self.host]
+
+    def __str__(self) -> str:
+        return format_hostport(self.host, self.port)
+
+
+def format_hostport(host: str, port: int) -> str:
+    """Format HOST:PORT, bracketing IPv6 literals."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def parse_address(text: str, default_host: str = "localhost") -> Address:
+    """Parse "HOST:PORT", "[::1]:PORT", ":PORT" or "PORT"."""
+    text = text.strip()
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        if not sep or not rest.startswith(":"):
+            raise ConfigError(f"bad address {text!r}: expected [HOST]:PORT")
+        port_text = rest[1:]
+    elif ":" in text:
+        host, _, port_text = text.rpartition(":")
+    else:
+        host, port_text = "", text
+    return Address(host or default_host, _parse_port(port_text, text))
+
+
+def _parse_port(port_text: str, whole: str) -> int:
+    if not port_text.isdigit() or int(port_text) > 65535:
+        raise ConfigError(f"bad address {whole!r}: the port must be a number from 0 to 65535")
+    return int(port_text)
+
+
+def parse_credentials(text: str) -> tuple[str, str]:
+    """Parse "USER:PASS" (the password may contain colons)."""
+    user, sep, password = text.partition(":")
+    if not sep or not user:
+        raise ConfigError(f"bad credentials {text!r}: expected USER:PASS")
+    return user, password
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything one instance needs to know; passed to each part that needs it."""
+
+    smtp: Address = Address("localhost", DEFAULT_SMTP_PORT)
+    http: Address | None = Address("localhost", DEFAULT_HTTP_PORT)
+    db: Path | None = None  # None means a temporary database removed at exit
+    max_messages: int = 10_000  # 0 means no limit
+    max_sessions: int = 10_000  # 0 means no limit
+    max_message_size: int = 33_554_432
+    max_recipients: int = 1000
+    max_connections: int = 200
+    idle_timeout: float = 300.0
+    credentials: dict[str, str] = field(default_factory=dict)
+    require_auth: bool = False
+    hostname: str = "mailtrap-lite"
+    index_max_text: int = 1_048_576  # body characters indexed for search per message
+
+    def replace(self, **changes: object) -> Config:
+        """Return a copy with some settings changed."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]

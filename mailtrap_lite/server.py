@@ -1,0 +1,95 @@
+"""Running the SMTP listeners on an asyncio loop: bind, report real addresses, stop cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import socket
+from collections.abc import Callable
+
+from mailtrap_lite import replies
+from mailtrap_lite.capture import CaptureHandler
+from mailtrap_lite.config import Address, Config, format_hostport
+from mailtrap_lite.smtp import CaptureSMTP
+from mailtrap_lite.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class BindError(OSError):
+    """A listening address cannot be used (in use, not local, not permitted)."""
+
+
+class SMTPServer:
+    """The SMTP listeners of one instance, sharing one capture handler and Store."""
+
+    def __init__(self, store: Store, config: Config) -> None:
+        self.config = config
+        self.handler = CaptureHandler(store, config)
+        self._servers: list[asyncio.Server] = []
+        self.addresses: list[tuple[str, int]] = []
+
+    @property
+    def address(self) -> str:
+        """Return the first bound address as HOST:PORT."""
+        host, port = self.addresses[0]
+        return format_hostport(host, port)
+
+    async def start(self) -> None:
+        """Bind every host of --smtp; port 0 binds one free port shared by all hosts."""
+        await self._listen(self.config.smtp, self._protocol)
+
+    async def _listen(self, address: Address, factory: Callable[[], CaptureSMTP]) -> None:
+        port = address.port
+        for index, host in enumerate(address.hosts()):
+            try:
+                server = await _bind(factory, host, port)
+            except BindError:
+                if address.host == "localhost" and index > 0:
+                    continue  # no IPv6 loopback here: 127.0.0.1 alone serves "localhost"
+                raise
+            self._servers.append(server)
+            bound = server.sockets[0].getsockname()
+            port = bound[1]
+            self.addresses.append((bound[0], port))
+
+    def _protocol(self) -> CaptureSMTP:
+        return CaptureSMTP(self.handler, self.config)
+
+    async def stop(self) -> None:
+        """Stop listening, close open sessions with 421 (recorded as shutdown), wait for them."""
+        for server in self._servers:
+            server.close()
+        live = list(self.handler.live)
+        for protocol in live:
+            if protocol.conversation is not None:
+                protocol.conversation.end_reason = "shutdown"
+            protocol.say_goodbye(replies.SHUTTING_DOWN.format(host=self.config.hostname))
+        for server in self._servers:
+            await server.wait_closed()
+        for _ in range(100):  # connection_lost runs on the next loop iterations
+            if not self.handler.live:
+                break
+            await asyncio.sleep(0.01)
+        self._servers.clear()
+
+
+async def _bind(factory: Callable[[], CaptureSMTP], host: str, port: int) -> asyncio.Server:
+    loop = asyncio.get_running_loop()
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return await loop.create_server(
+            factory, host, port, family=family, reuse_address=True, backlog=1024
+        )
+    except OSError as error:
+        raise BindError(error.errno, _bind_message(host, port, error)) from error
+
+
+def _bind_message(host: str, port: int, error: OSError) -> str:
+    where = format_hostport(host, port)
+    if error.errno == errno.EADDRINUSE:
+        return f"cannot listen on {where}: address already in use"
+    if error.errno == errno.EACCES:
+        return f"cannot listen on {where}: permission denied"
+    return f"cannot listen on {where}: {error.strerror or error}"

@@ -1,0 +1,394 @@
+"""The Store: the only way messages and sessions are written or read.
+
+One writer connection behind a lock (the SMTP loop and the indexer write; the commit costs less
+than handing work to a writer thread, DESIGN.md), a read connection per thread, and a change
+feed that the web layer and fixtures follow. Retention prunes in the insert's own transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from mailtrap_lite.database import Readers, StorageError, open_writer, temporary_path
+from mailtrap_lite.feed import ChangeFeed
+from mailtrap_lite.records import (
+    MessageRecord,
+    NewMessage,
+    SessionRecord,
+    TranscriptEntry,
+    mailbox_json,
+    mailboxes_json,
+)
+from mailtrap_lite.rows import MESSAGE_COLUMNS, SESSION_COLUMNS, message_from_row, session_from_row
+
+__all__ = ["IndexUpdate", "Page", "SessionFacts", "StorageError", "Store"]
+
+SessionFacts = dict[str, str | None]
+SESSION_FACTS = frozenset({"helo", "tls_version", "tls_cipher", "auth_user", "inbox"})
+
+
+@dataclass
+class Page:
+    """One page of a message list: the total number of matches and this page, newest first."""
+
+    total: int
+    messages: list[MessageRecord]
+
+
+@dataclass
+class IndexUpdate:
+    """What the indexer learned from a message's MIME body."""
+
+    id: int
+    snippet: str
+    attachment_count: int
+    text: str
+
+
+class Store:
+    """SQLite storage for messages, sessions and transcripts, with retention and a feed."""
+
+    def __init__(
+        self, path: Path | None = None, *, max_messages: int = 0, max_sessions: int = 0
+    ) -> None:
+        self.temporary = path is None or str(path) == ":memory:"
+        self.path = temporary_path() if self.temporary else Path(str(path))
+        self.max_messages = max_messages
+        self.max_sessions = max_sessions
+        self.feed = ChangeFeed()
+        self._lock = threading.RLock()
+        self._writer = open_writer(self.path)
+        self._readers = Readers(self.path)
+        self._count = self._writer.execute("SELECT count(*) FROM messages").fetchone()[0]
+        self._chunks: dict[int, int] = {}
+
+    def close(self) -> None:
+        """Close every connection; a temporary database is removed."""
+        with self._lock:
+            self._readers.close()
+            self._writer.close()
+        self.feed.wake_all()
+        if self.temporary:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """Run a write transaction; any SQLite failure becomes a StorageError, rolled back."""
+        with self._lock:
+            conn = self._writer
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                yield conn
+                conn.execute("COMMIT")
+            except sqlite3.Error as error:
+                _rollback(conn)
+                raise StorageError(str(error)) from error
+            except BaseException:
+                _rollback(conn)
+                raise
+
+    def _read(self) -> sqlite3.Connection:
+        return self._readers.get()
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    def open_session(self, peer: str, started_at: str) -> int:
+        """Record a new SMTP session and return its id."""
+        with self._transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO sessions (peer, started_at) VALUES (?, ?)", (peer, started_at)
+            )
+            session_id = int(cur.lastrowid or 0)
+            self._prune_sessions(conn)
+        self.feed.publish("session", (session_id,))
+        return session_id
+
+    def end_session(
+        self,
+        session_id: int,
+        reason: str,
+        ended_at: str,
+        tail: Sequence[TranscriptEntry] = (),
+        facts: SessionFacts | None = None,
+    ) -> None:
+        """Close a session, storing the rest of its transcript and what was learnt."""
+        with self._transaction() as conn:
+            self._flush_session(conn, session_id, tail, facts)
+            conn.execute(
+                "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id = ?",
+                (ended_at, reason, session_id),
+            )
+        self._chunks.pop(session_id, None)
+        self.feed.publish("session", (session_id,))
+
+    def _flush_session(
+        self,
+        conn: sqlite3.Connection,
+        session_id: int,
+        entries: Sequence[TranscriptEntry],
+        facts: SessionFacts | None,
+    ) -> None:
+        """Write session facts (helo, tls_*, auth_user, inbox) and transcript lines."""
+        if facts:
+            if not facts.keys() <= SESSION_FACTS:
+                raise ValueError(f"unknown session facts: {sorted(facts.keys() - SESSION_FACTS)}")
+            assignments = ", ".join(f"{name} = ?" for name in facts)
+            conn.execute(
+                f"UPDATE sessions SET {assignments} WHERE id = ?", (*facts.values(), session_id)
+            )
+        if not entries:
+            return
+        seq = self._chunks.get(session_id, 0)
+        rows = json.dumps([[e.at, e.direction, e.line, e.injected] for e in entries])
+        conn.execute(
+            "INSERT INTO transcript_chunks (session_id, seq, entries) VALUES (?, ?, ?)",
+            (session_id, seq, rows),
+        )
+        self._chunks[session_id] = seq + 1
+
+    def _prune_sessions(self, conn: sqlite3.Connection) -> None:
+        """Keep the newest N sessions that delivered no kept message (--max-sessions)."""
+        if not self.max_sessions:
+            return
+        cur = conn.execute(
+            "DELETE FROM sessions WHERE message_count = 0 AND id <= (SELECT id FROM sessions"
+            " WHERE message_count = 0 ORDER BY id DESC LIMIT 1 OFFSET ?)",
+            (self.max_sessions,),
+        )
+        if cur.rowcount > 0:
+            self._bump(conn, "pruned_sessions", cur.rowcount)
+
+    def get_session(self, session_id: int) -> SessionRecord | None:
+        """Return one session with its transcript, or None."""
+        conn = self._read()
+        row = conn.execute(
+            f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        record = session_from_row(row, self._message_ids(conn, session_id))
+        record.transcript = self._transcript(conn, session_id)
+        return record
+
+    def list_sessions(
+        self, inbox: str | None = None, limit: int = 50, before: int | None = None
+    ) -> list[SessionRecord]:
+        """Return sessions newest first, without transcripts."""
+        conn = self._read()
+        where, params = _filters(inbox, before)
+        rows = conn.execute(
+            f"SELECT {SESSION_COLUMNS} FROM sessions {where} ORDER BY id DESC LIMIT ?",
+            (*params, limit),
+        ).fetchall()
+        return [session_from_row(row, self._message_ids(conn, row[0])) for row in rows]
+
+    def _message_ids(self, conn: sqlite3.Connection, session_id: int) -> list[int]:
+        rows = conn.execute(
+            "SELECT id FROM messages WHERE session_id = ? ORDER BY id", (session_id,)
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def _transcript(self, conn: sqlite3.Connection, session_id: int) -> list[TranscriptEntry]:
+        rows = conn.execute(
+            "SELECT entries FROM transcript_chunks WHERE session_id = ? ORDER BY seq",
+            (session_id,),
+        ).fetchall()
+        return [TranscriptEntry(*entry) for (chunk,) in rows for entry in json.loads(chunk)]
+
+    # -- messages ---------------------------------------------------------------------------
+
+    def add_message(
+        self,
+        new: NewMessage,
+        transcript: Sequence[TranscriptEntry] = (),
+        facts: SessionFacts | None = None,
+    ) -> int:
+        """Commit a message (and its session's transcript and facts so far); return its id.
+
+        Raises StorageError when the database cannot take it; nothing is half-stored then.
+        """
+        with self._transaction() as conn:
+            message_id = self._insert_message(conn, new)
+            if new.session_id is not None:
+                self._flush_session(conn, new.session_id, transcript, facts)
+            pruned = self._prune_messages(conn, self._count + 1)
+        self._count += 1 - pruned  # only once committed: a rollback changes nothing
+        self.feed.publish("message", (message_id,), new.inbox)
+        return message_id
+
+    def _insert_message(self, conn: sqlite3.Connection, new: NewMessage) -> int:
+        s = new.summary
+        cur = conn.execute(
+            "INSERT INTO messages (inbox, session_id, received_at, mail_from, mail_options,"
+            " rcpt_to, subject, from_json, to_json, cc_json, reply_to_json, message_id, date,"
+            " size, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                new.inbox, new.session_id, new.received_at, new.mail_from,
+                json.dumps(new.mail_options), json.dumps(new.rcpt_to), s.subject,
+                mailbox_json(s.from_), mailboxes_json(s.to), mailboxes_json(s.cc),
+                mailboxes_json(s.reply_to), s.message_id, s.date, len(new.raw),
+                json.dumps([w.to_json() for w in new.warnings]),
+            ),
+        )  # fmt: skip
+        message_id = int(cur.lastrowid or 0)
+        conn.execute("INSERT INTO message_raw (id, data) VALUES (?, ?)", (message_id, new.raw))
+        return message_id
+
+    def _prune_messages(self, conn: sqlite3.Connection, count: int) -> int:
+        """Delete the oldest messages past --max-messages, counting them (never silently)."""
+        excess = count - self.max_messages if self.max_messages else 0
+        if excess <= 0:
+            return 0
+        cur = conn.execute(
+            "DELETE FROM messages WHERE id IN (SELECT id FROM messages ORDER BY id LIMIT ?)",
+            (excess,),
+        )
+        self._bump(conn, "pruned_messages", cur.rowcount)
+        return cur.rowcount
+
+    def _bump(self, conn: sqlite3.Connection, counter: str, by: int) -> None:
+        conn.execute("UPDATE counters SET value = value + ? WHERE name = ?", (by, counter))
+
+    def get_message(self, message_id: int) -> MessageRecord | None:
+        """Return one message's stored fields, or None."""
+        row = (
+            self._read()
+            .execute(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,))
+            .fetchone()
+        )
+        return message_from_row(row) if row else None
+
+    def raw(self, message_id: int) -> bytes | None:
+        """Return the exact bytes received, or None."""
+        row = (
+            self._read()
+            .execute("SELECT data FROM message_raw WHERE id = ?", (message_id,))
+            .fetchone()
+        )
+        return bytes(row[0]) if row else None
+
+    def list_messages(
+        self,
+        inbox: str | None = None,
+        limit: int = 50,
+        before: int | None = None,
+        after: int | None = None,
+    ) -> Page:
+        """Return messages newest first with the total count of matches."""
+        conn = self._read()
+        where, params = _filters(inbox, before, after)
+        total_where, total_params = _filters(inbox, None, after)
+        total = conn.execute(f"SELECT count(*) FROM messages {total_where}", total_params)
+        rows = conn.execute(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages {where} ORDER BY id DESC LIMIT ?",
+            (*params, limit),
+        ).fetchall()
+        return Page(total.fetchone()[0], [message_from_row(row) for row in rows])
+
+    def set_read(self, message_id: int, read: bool) -> bool:
+        """Mark a message read or unread; return False if it does not exist."""
+        with self._transaction() as conn:
+            cur = conn.execute("UPDATE messages SET read = ? WHERE id = ?", (read, message_id))
+        if cur.rowcount:
+            self.feed.publish("updated", (message_id,))
+        return cur.rowcount > 0
+
+    def delete_messages(self, ids: list[int]) -> int:
+        """Delete these messages; return how many existed."""
+        deleted: list[int] = []
+        with self._transaction() as conn:
+            for message_id in ids:
+                if conn.execute("DELETE FROM messages WHERE id = ?", (message_id,)).rowcount:
+                    deleted.append(message_id)
+        self._count -= len(deleted)
+        if deleted:
+            self.feed.publish("deleted", tuple(deleted))
+        return len(deleted)
+
+    def clear(self, inbox: str | None = None) -> int:
+        """Delete every message (of one inbox); return how many."""
+        where, params = _filters(inbox)
+        with self._transaction() as conn:
+            ids = [r[0] for r in conn.execute(f"SELECT id FROM messages {where}", params)]
+            conn.execute(f"DELETE FROM messages {where}", params)
+        self._count -= len(ids)
+        if ids:
+            self.feed.publish("deleted", tuple(ids), inbox)
+        return len(ids)
+
+    def inboxes(self) -> list[tuple[str, int, int]]:
+        """Return (name, total, unread) for each inbox that holds messages or sessions."""
+        rows = (
+            self._read()
+            .execute(
+                "SELECT inbox, count(*), sum(read = 0) FROM messages GROUP BY inbox"
+                " UNION SELECT inbox, 0, 0 FROM sessions"
+                " WHERE inbox NOT IN (SELECT DISTINCT inbox FROM messages) GROUP BY inbox"
+            )
+            .fetchall()
+        )
+        return sorted((name, total, unread) for name, total, unread in rows)
+
+    def stats(self) -> dict[str, int]:
+        """Return counts for health reports: messages, pruned, sessions, index lag."""
+        conn = self._read()
+        counters = dict(conn.execute("SELECT name, value FROM counters").fetchall())
+        return {
+            "messages": conn.execute("SELECT count(*) FROM messages").fetchone()[0],
+            "pruned": counters.get("pruned_messages", 0),
+            "pruned_sessions": counters.get("pruned_sessions", 0),
+            "unindexed": conn.execute("SELECT count(*) FROM messages WHERE indexed = 0").fetchone()[
+                0
+            ],
+        }
+
+    # -- indexing (after the commit) --------------------------------------------------------
+
+    def unindexed(self, limit: int = 50) -> list[tuple[int, bytes]]:
+        """Return (id, raw) of the oldest messages whose body is not yet indexed."""
+        rows = (
+            self._read()
+            .execute(
+                "SELECT m.id, r.data FROM messages m JOIN message_raw r ON r.id = m.id"
+                " WHERE m.indexed = 0 ORDER BY m.id LIMIT ?",
+                (limit,),
+            )
+            .fetchall()
+        )
+        return [(row[0], bytes(row[1])) for row in rows]
+
+    def save_index(self, updates: list[IndexUpdate]) -> None:
+        """Store what the indexer learned and announce that these messages are searchable."""
+        with self._transaction() as conn:
+            for u in updates:
+                conn.execute(
+                    "UPDATE messages SET snippet = ?, attachment_count = ?, indexed = 1"
+                    " WHERE id = ?",
+                    (u.snippet, u.attachment_count, u.id),
+                )
+        if updates:
+            self.feed.publish("indexed", tuple(u.id for u in updates))
+
+
+def _filters(
+    inbox: str | None, before: int | None = None, after: int | None = None
+) -> tuple[str, tuple[object, ...]]:
+    clauses: list[str] = []
+    params: list[object] = []
+    for clause, value in (("inbox = ?", inbox), ("id < ?", before), ("id > ?", after)):
+        if value is not None:
+            clauses.append(clause)
+            params.append(value)
+    return ("WHERE " + " AND ".join(clauses) if clauses else "", tuple(params))
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
