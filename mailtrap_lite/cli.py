@@ -18,6 +18,7 @@ from mailtrap_lite.database import StorageError
 from mailtrap_lite.indexer import Indexer
 from mailtrap_lite.server import BindError, SMTPServer
 from mailtrap_lite.store import Store
+from mailtrap_lite.webserve import WebServer
 
 ENV_PREFIX = "MAILTRAP_LITE_"
 EXIT_USAGE = 2
@@ -127,22 +128,27 @@ async def serve(config: Config) -> int:
     store = Store(config.db, max_messages=config.max_messages, max_sessions=config.max_sessions)
     server = SMTPServer(store, config)
     indexer = Indexer(store, config.index_max_text)
+    web: WebServer | None = None
     try:
         await server.start()
+        if config.http is not None:
+            web = WebServer(store, config, server.address)
+            web.start()
         indexer.start()
-        _announce(server, store, config)
+        _announce(server, web, store)
         await _until_signalled()
     finally:
+        if web is not None:
+            web.stop()
         await server.stop()
         indexer.stop()
         store.close()
     return 0
 
 
-def _announce(server: SMTPServer, store: Store, config: Config) -> None:
+def _announce(server: SMTPServer, web: WebServer | None, store: Store) -> None:
     print(f"smtp: {server.address}")
-    if config.http is not None:
-        print("http: off (the web interface is not part of this build)")
+    print(f"http: {web.url if web else 'off'}")
     print(f"db: {':memory:' if store.temporary else store.path}", flush=True)
 
 

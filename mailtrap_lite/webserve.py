@@ -1,0 +1,59 @@
+"""Serving the web app with waitress in threads, beside the SMTP loop, in one process.
+
+Under WSGI each open wait or event stream holds a thread (DESIGN.md), so the pool is sized
+for them and the web layer caps how many may be open at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from mailtrap_lite.config import Address, Config, format_hostport
+from mailtrap_lite.server import BindError
+from mailtrap_lite.store import Store
+
+THREADS = 64
+
+
+class WebServer:
+    """The web app on its own thread; `url` is known once bound."""
+
+    def __init__(self, store: Store, config: Config, smtp_address: str) -> None:
+        from waitress.server import create_server
+
+        from mailtrap_lite.web import create_app  # type: ignore[import-not-found]
+
+        assert config.http is not None
+        app = create_app(store, config, smtp_address)
+        listen = _listen(config.http)
+        try:
+            self._server: Any = create_server(
+                app, listen=listen, threads=THREADS, ident="mailtrap-lite", channel_timeout=360
+            )
+        except OSError as error:
+            raise BindError(error.errno, f"cannot listen on {listen}: {error.strerror}") from None
+        self._thread = threading.Thread(target=self._run, name="mailtrap-lite-web", daemon=True)
+
+    @property
+    def url(self) -> str:
+        """Return the base URL of the bound address."""
+        host, port = str(self._server.effective_host), int(self._server.effective_port)
+        return f"http://{format_hostport(host, port)}"
+
+    def start(self) -> None:
+        """Serve in a background thread."""
+        self._thread.start()
+
+    def _run(self) -> None:
+        self._server.run()
+
+    def stop(self) -> None:
+        """Stop accepting and close the listening sockets."""
+        self._server.close()
+        self._thread.join(timeout=5)
+
+
+def _listen(address: Address) -> str:
+    """Return waitress's listen string: "localhost" serves on 127.0.0.1."""
+    return format_hostport(address.hosts()[0], address.port)
