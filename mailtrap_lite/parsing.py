@@ -107,7 +107,7 @@ def header_block(raw: bytes) -> bytes:
 def headers_of(raw: bytes) -> list[tuple[str, str]]:
     """Return every header as (name, unfolded value), in order, values still encoded."""
     msg = BytesParser(policy=policy.compat32).parsebytes(header_block(raw), headersonly=True)
-    return [(name, _unfold(_as_text(value))) for name, value in msg.items()]
+    return [(name, _unfold(_as_text(value))) for name, value in msg.raw_items()]
 
 
 def decoded_headers(raw: bytes) -> list[tuple[str, str]]:
@@ -132,11 +132,8 @@ def parse_summary(raw: bytes) -> Summary:
     )
 
 
-def _as_text(value: Any) -> str:
+def _as_text(text: str) -> str:
     """Recover the sender's bytes as UTF-8 (RFC 6532 allows UTF-8 in headers)."""
-    if isinstance(value, email.header.Header):
-        return str(value)
-    text = str(value)
     try:
         return text.encode("ascii", "surrogateescape").decode("utf-8", "replace")
     except UnicodeEncodeError:
