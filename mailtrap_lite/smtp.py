@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from typing import Any
+from typing import Any, cast
 
 from aiosmtpd.smtp import SMTP
 
@@ -120,9 +120,10 @@ class CaptureSMTP(SMTP):
             return
         assert self.conversation is not None
         self.conversation.recorder.server(reply, injected)
-        assert isinstance(self.transport, asyncio.WriteTransport)
-        self.transport.write(reply.encode("utf-8") + b"\r\n")
-        self.transport.close()
+        # uvloop's transports are not asyncio.WriteTransport subclasses, but they write.
+        transport = cast(asyncio.WriteTransport, self.transport)
+        transport.write(reply.encode("utf-8") + b"\r\n")
+        transport.close()
 
     async def smtp_DATA(self, arg: str | None) -> None:
         """Accept message content of any line length, ending only at CRLF.CRLF."""

@@ -15,11 +15,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from mailtrap_lite.database import Readers, StorageError, open_writer, temporary_path
+from mailtrap_lite.database import (
+    Checkpointer,
+    Readers,
+    StorageError,
+    open_writer,
+    temporary_path,
+)
 from mailtrap_lite.feed import ChangeFeed
 from mailtrap_lite.records import (
     MessageRecord,
     NewMessage,
+    RawLine,
     SessionRecord,
     TranscriptEntry,
     mailbox_json,
@@ -65,11 +72,14 @@ class Store:
         self._lock = threading.RLock()
         self._writer = open_writer(self.path)
         self._readers = Readers(self.path)
+        self._checkpointer = Checkpointer(self.path)
+        self._checkpointer.start()
         self._count = self._writer.execute("SELECT count(*) FROM messages").fetchone()[0]
         self._chunks: dict[int, int] = {}
 
     def close(self) -> None:
         """Close every connection; a temporary database is removed."""
+        self._checkpointer.stop()
         with self._lock:
             self._readers.close()
             self._writer.close()
@@ -115,7 +125,7 @@ class Store:
         session_id: int,
         reason: str,
         ended_at: str,
-        tail: Sequence[TranscriptEntry] = (),
+        tail: Sequence[RawLine] = (),
         facts: SessionFacts | None = None,
     ) -> None:
         """Close a session, storing the rest of its transcript and what was learnt."""
@@ -132,7 +142,7 @@ class Store:
         self,
         conn: sqlite3.Connection,
         session_id: int,
-        entries: Sequence[TranscriptEntry],
+        entries: Sequence[RawLine],
         facts: SessionFacts | None,
     ) -> None:
         """Write session facts (helo, tls_*, auth_user, inbox) and transcript lines."""
@@ -146,7 +156,7 @@ class Store:
         if not entries:
             return
         seq = self._chunks.get(session_id, 0)
-        rows = json.dumps([[e.at, e.direction, e.line, e.injected] for e in entries])
+        rows = json.dumps(entries)
         conn.execute(
             "INSERT INTO transcript_chunks (session_id, seq, entries) VALUES (?, ?, ?)",
             (session_id, seq, rows),
@@ -200,14 +210,14 @@ class Store:
             "SELECT entries FROM transcript_chunks WHERE session_id = ? ORDER BY seq",
             (session_id,),
         ).fetchall()
-        return [TranscriptEntry(*entry) for (chunk,) in rows for entry in json.loads(chunk)]
+        return [TranscriptEntry.from_raw(entry) for (chunk,) in rows for entry in json.loads(chunk)]
 
     # -- messages ---------------------------------------------------------------------------
 
     def add_message(
         self,
         new: NewMessage,
-        transcript: Sequence[TranscriptEntry] = (),
+        transcript: Sequence[RawLine] = (),
         facts: SessionFacts | None = None,
     ) -> int:
         """Commit a message (and its session's transcript and facts so far); return its id.

@@ -106,12 +106,17 @@ def test_session_retention_keeps_sessions_that_delivered_kept_mail(tmp_path: Pat
 
 def test_transcript_chunks_come_back_in_order(store: Store) -> None:
     sid = store.open_session("127.0.0.1:5", "2026-11-26T10:00:00.000Z")
-    first = [TranscriptEntry("t1", "server", "220 hi"), TranscriptEntry("t2", "client", "EHLO x")]
+    first = [(1e9, "server", "220 hi", False), (1e9 + 0.25, "client", "EHLO x", False)]
     store.add_message(new_message(1, session_id=sid), first, {"helo": "x"})
-    tail = [TranscriptEntry("t3", "client", "QUIT", injected=True)]
+    tail = [(1e9 + 1, "client", "QUIT", True)]
     store.end_session(sid, "quit", "2026-11-26T10:00:02.000Z", tail)
     record = store.get_session(sid)
-    assert record is not None and record.transcript == first + tail
+    assert record is not None
+    assert record.transcript == [
+        TranscriptEntry("2001-09-09T01:46:40.000Z", "server", "220 hi", False),
+        TranscriptEntry("2001-09-09T01:46:40.250Z", "client", "EHLO x", False),
+        TranscriptEntry("2001-09-09T01:46:41.000Z", "client", "QUIT", True),
+    ]
     assert record.helo == "x" and record.end_reason == "quit"
 
 
