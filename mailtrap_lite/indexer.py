@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 
 from mailtrap_lite.parsing import parse_body
@@ -20,6 +22,17 @@ from mailtrap_lite.store import IndexUpdate, Store
 log = logging.getLogger(__name__)
 
 BATCH = 64
+
+
+def watch_parent(parent: int) -> None:
+    """Exit the worker soon after its server dies, even by kill -9 (no orphan left behind)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def index_batch(pending: list[tuple[int, bytes]], max_text: int) -> list[IndexUpdate]:
@@ -52,7 +65,9 @@ class Indexer:
         if worker:
             # spawn, not fork: forking a process that runs threads can copy held locks.
             context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+            self._pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=context, initializer=watch_parent, initargs=(os.getpid(),)
+            )
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mailtrap-lite-indexer", daemon=True)
 
