@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import signal
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from mailtrap_lite.config import Address, Config
 from mailtrap_lite.testing import Sink
+from tests.process import ServerProcess, start_server
 
 
 @pytest.fixture
@@ -31,3 +33,19 @@ def make_sink() -> Iterator[object]:
     yield make
     for sink in started:
         sink.stop()
+
+
+@pytest.fixture
+def launch() -> Iterator[Callable[..., ServerProcess]]:
+    """Start `mailtrap-lite` subprocesses that are killed at teardown if still running."""
+    started: list[ServerProcess] = []
+
+    def start(*args: str, **kwargs: object) -> ServerProcess:
+        server = start_server(*args, **kwargs)  # type: ignore[arg-type]
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        if server.proc.poll() is None:
+            server.stop(signal.SIGKILL)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 STARTUP_KEYS = ("smtp", "http", "db")
@@ -39,13 +40,16 @@ class ServerProcess:
 
 
 def start_server(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 15.0
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 15.0,
+    preexec_fn: Callable[[], None] | None = None,
 ) -> ServerProcess:
     """Start `python -m mailtrap_lite ARGS` and wait for its start-up lines."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "mailtrap_lite", *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, **(env or {})}, preexec_fn=preexec_fn,
     )  # fmt: skip
     server = ServerProcess(proc)
     lines: queue.Queue[str] = queue.Queue()

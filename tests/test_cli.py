@@ -5,12 +5,15 @@ from __future__ import annotations
 import signal
 import smtplib
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from mailtrap_lite.store import Store
-from tests.process import run_cli, start_server
+from tests.process import ServerProcess, run_cli
+
+Launch = Callable[..., ServerProcess]
 
 
 def _send(host: str, port: int, subject: str) -> None:
@@ -19,9 +22,9 @@ def _send(host: str, port: int, subject: str) -> None:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_signal_stops_cleanly_with_mail_committed(tmp_path: Path, sig: int) -> None:
+def test_signal_stops_cleanly_with_mail_committed(tmp_path: Path, sig: int, launch: Launch) -> None:
     db = tmp_path / "mail.db"
-    server = start_server("--smtp", "127.0.0.1:0", "--http", "off", "--db", str(db))
+    server = launch("--smtp", "127.0.0.1:0", "--http", "off", "--db", str(db))
     assert server.info["db"] == str(db) and server.info["http"] == "off"
     _send(*server.smtp, "kept")
     code, err = server.stop(sig)
@@ -32,9 +35,9 @@ def test_signal_stops_cleanly_with_mail_committed(tmp_path: Path, sig: int) -> N
     store.close()
 
 
-def test_open_session_is_closed_with_421_on_shutdown(tmp_path: Path) -> None:
+def test_open_session_is_closed_with_421_on_shutdown(tmp_path: Path, launch: Launch) -> None:
     db = tmp_path / "mail.db"
-    server = start_server("--smtp", "127.0.0.1:0", "--http", "off", "--db", str(db))
+    server = launch("--smtp", "127.0.0.1:0", "--http", "off", "--db", str(db))
     client = smtplib.SMTP(*server.smtp)
     try:
         client.ehlo()
@@ -50,35 +53,35 @@ def test_open_session_is_closed_with_421_on_shutdown(tmp_path: Path) -> None:
     store.close()
 
 
-def test_environment_variables_configure_the_server(tmp_path: Path) -> None:
+def test_environment_variables_configure_the_server(tmp_path: Path, launch: Launch) -> None:
     env = {"MAILTRAP_LITE_SMTP": "127.0.0.1:0", "MAILTRAP_LITE_HTTP": "off",
            "MAILTRAP_LITE_DB": str(tmp_path / "env.db")}  # fmt: skip
-    server = start_server(env=env)
+    server = launch(env=env)
     assert server.info["db"] == str(tmp_path / "env.db")
     assert server.smtp[0] == "127.0.0.1"
     assert server.stop()[0] == 0
 
 
-def test_flags_win_over_the_environment(tmp_path: Path) -> None:
+def test_flags_win_over_the_environment(tmp_path: Path, launch: Launch) -> None:
     env = {"MAILTRAP_LITE_DB": str(tmp_path / "env.db")}
-    server = start_server("--smtp", "127.0.0.1:0", "--http", "off", "--db", str(tmp_path / "f.db"),
+    server = launch("--smtp", "127.0.0.1:0", "--http", "off", "--db", str(tmp_path / "f.db"),
                           env=env)  # fmt: skip
     assert server.info["db"] == str(tmp_path / "f.db")
     server.stop()
 
 
-def test_memory_database_is_a_temporary_file_removed_at_exit() -> None:
-    server = start_server("--smtp", "127.0.0.1:0", "--http", "off", "--db", ":memory:")
+def test_memory_database_is_a_temporary_file_removed_at_exit(launch: Launch) -> None:
+    server = launch("--smtp", "127.0.0.1:0", "--http", "off", "--db", ":memory:")
     assert server.info["db"] == ":memory:"
     _send(*server.smtp, "gone")
     assert server.stop()[0] == 0
 
 
-def test_http_api_is_served_and_reports_the_smtp_address(tmp_path: Path) -> None:
+def test_http_api_is_served_and_reports_the_smtp_address(tmp_path: Path, launch: Launch) -> None:
     import json
     import urllib.request
 
-    server = start_server("--smtp", "127.0.0.1:0", "--http", "127.0.0.1:0", "--db", ":memory:")
+    server = launch("--smtp", "127.0.0.1:0", "--http", "127.0.0.1:0", "--db", ":memory:")
     with urllib.request.urlopen(server.info["http"] + "/api/v1/health", timeout=10) as response:
         health = json.load(response)
     assert health["status"] == "ok"
@@ -132,10 +135,10 @@ def test_not_a_database_file_is_a_clear_error(tmp_path: Path) -> None:
     assert "cannot use database" in result.stderr
 
 
-def test_auth_file_credentials_are_enforced(tmp_path: Path) -> None:
+def test_auth_file_credentials_are_enforced(tmp_path: Path, launch: Launch) -> None:
     auth = tmp_path / "auth.txt"
     auth.write_text("# team\napp:s3cret\n")
-    server = start_server("--smtp", "127.0.0.1:0", "--http", "off", "--db", ":memory:",
+    server = launch("--smtp", "127.0.0.1:0", "--http", "off", "--db", ":memory:",
                           "--auth-file", str(auth))  # fmt: skip
     with smtplib.SMTP(*server.smtp) as client:
         with pytest.raises(smtplib.SMTPAuthenticationError):

@@ -7,13 +7,14 @@ import resource
 import signal
 import smtplib
 import sqlite3
-import subprocess
-import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from mailtrap_lite.store import Store
-from tests.process import ServerProcess, start_server
+from tests.process import ServerProcess
+
+Launch = Callable[..., ServerProcess]
 
 QUEUED = re.compile(rb"queued as (\d+)")
 
@@ -41,9 +42,9 @@ class Sender(threading.Thread):
             return  # the server was killed: what was acknowledged before counts
 
 
-def test_acknowledged_messages_survive_kill_9(tmp_path: Path) -> None:
+def test_acknowledged_messages_survive_kill_9(tmp_path: Path, launch: Launch) -> None:
     db = tmp_path / "mail.db"
-    server = start_server("--smtp", "127.0.0.1:0", "--http", "off", "--db", str(db),
+    server = launch("--smtp", "127.0.0.1:0", "--http", "off", "--db", str(db),
                           "--max-messages", "0")  # fmt: skip
     senders = [Sender(*server.smtp, name=f"t{n}") for n in range(4)]
     for sender in senders:
@@ -73,33 +74,15 @@ def _wait_until(condition: object, timeout: float) -> None:
         time.sleep(0.02)
 
 
-def _server_with_file_size_limit(db: Path, limit: int) -> ServerProcess:
-    """Start a server whose process may not write files past `limit` bytes (a full disk)."""
-
-    def limit_file_size() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mailtrap_lite", "--smtp", "127.0.0.1:0", "--http", "off",
-         "--db", str(db), "--max-messages", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=limit_file_size,
-    )  # fmt: skip
-    return _attach(proc)
+def _limit_file_size() -> None:
+    """Let this process write no file past 1.5 MB: a full disk, as SQLite sees it."""
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1_500_000, 1_500_000))
 
 
-def _attach(proc: subprocess.Popen[str]) -> ServerProcess:
-    server = ServerProcess(proc)
-    assert proc.stdout is not None
-    while "db" not in server.info:
-        key, _, value = proc.stdout.readline().partition(": ")
-        assert key, f"server did not start: {proc.stderr.read() if proc.stderr else ''}"
-        server.info[key] = value.strip()
-    return server
-
-
-def test_full_disk_answers_451_and_never_a_false_250(tmp_path: Path) -> None:
+def test_full_disk_answers_451_and_never_a_false_250(tmp_path: Path, launch: Launch) -> None:
     db = tmp_path / "full.db"
-    server = _server_with_file_size_limit(db, 1_500_000)
+    server = launch("--smtp", "127.0.0.1:0", "--http", "off", "--db", str(db),
+                    "--max-messages", "0", preexec_fn=_limit_file_size)  # fmt: skip
     acked: dict[int, bytes] = {}
     refused = 0
     with smtplib.SMTP(*server.smtp, timeout=10) as client:
