@@ -109,7 +109,7 @@ class CaptureHandler:
         """Commit the message, then (only then) answer 250 with its id."""
         conversation = _conversation(server)
         new = self._new_message(conversation, envelope)
-        transcript = conversation.recorder.take()
+        transcript = conversation.recorder.take_due()
         facts = conversation.take_facts()
         try:
             message_id = self.store.add_message(new, transcript, facts)

@@ -68,6 +68,7 @@ class Indexer:
             self._pool = ProcessPoolExecutor(
                 max_workers=1, mp_context=context, initializer=watch_parent, initargs=(os.getpid(),)
             )
+        self._after = 0  # the last id indexed: everything older is done
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mailtrap-lite-indexer", daemon=True)
 
@@ -86,7 +87,7 @@ class Indexer:
 
     def run_once(self) -> int:
         """Index one batch of pending messages; return how many were indexed."""
-        pending = self.store.unindexed(BATCH)
+        pending = self.store.unindexed(self._after, BATCH)
         if not pending:
             return 0
         if self._pool is None:
@@ -94,6 +95,7 @@ class Indexer:
         else:
             updates = self._pool.submit(index_batch, pending, self.max_text).result()
         self.store.save_index(updates)
+        self._after = pending[-1][0]
         return len(updates)
 
     def _run(self) -> None:
@@ -105,4 +107,4 @@ class Indexer:
                     continue
             except Exception:  # storage trouble (disk full): retry at the next change
                 log.warning("indexing failed; will retry", exc_info=True)
-            feed.wait(seen, 5.0)
+            feed.wait(seen, 5.0, self._stopping.is_set)

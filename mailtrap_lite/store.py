@@ -76,6 +76,7 @@ class Store:
         self._checkpointer.start()
         self._count = self._writer.execute("SELECT count(*) FROM messages").fetchone()[0]
         self._chunks: dict[int, int] = {}
+        self._mailed: set[int] = set()  # sessions already marked kept_mail = 1
 
     def close(self) -> None:
         """Close every connection; a temporary database is removed."""
@@ -168,8 +169,8 @@ class Store:
         if not self.max_sessions:
             return
         cur = conn.execute(
-            "DELETE FROM sessions WHERE message_count = 0 AND id <= (SELECT id FROM sessions"
-            " WHERE message_count = 0 ORDER BY id DESC LIMIT 1 OFFSET ?)",
+            "DELETE FROM sessions WHERE kept_mail = 0 AND id <= (SELECT id FROM sessions"
+            " WHERE kept_mail = 0 ORDER BY id DESC LIMIT 1 OFFSET ?)",
             (self.max_sessions,),
         )
         if cur.rowcount > 0:
@@ -224,12 +225,16 @@ class Store:
 
         Raises StorageError when the database cannot take it; nothing is half-stored then.
         """
+        sid = new.session_id
         with self._transaction() as conn:
             message_id = self._insert_message(conn, new)
-            if new.session_id is not None:
-                self._flush_session(conn, new.session_id, transcript, facts)
+            if sid is not None:
+                self._flush_session(conn, sid, transcript, facts)
+                if sid not in self._mailed:
+                    conn.execute("UPDATE sessions SET kept_mail = 1 WHERE id = ?", (sid,))
             pruned = self._prune_messages(conn, self._count + 1)
-        self._count += 1 - pruned  # only once committed: a rollback changes nothing
+        self._count += 1 - len(pruned)  # only once committed: a rollback changes nothing
+        self._note_mailed(sid, pruned)
         self.feed.publish("message", (message_id,), new.inbox)
         return message_id
 
@@ -251,17 +256,40 @@ class Store:
         conn.execute("INSERT INTO message_raw (id, data) VALUES (?, ?)", (message_id, new.raw))
         return message_id
 
-    def _prune_messages(self, conn: sqlite3.Connection, count: int) -> int:
-        """Delete the oldest messages past --max-messages, counting them (never silently)."""
+    def _prune_messages(self, conn: sqlite3.Connection, count: int) -> list[int | None]:
+        """Delete the oldest messages past --max-messages, counting them (never silently).
+
+        Returns the sessions of the pruned messages.
+        """
         excess = count - self.max_messages if self.max_messages else 0
         if excess <= 0:
-            return 0
-        cur = conn.execute(
-            "DELETE FROM messages WHERE id IN (SELECT id FROM messages ORDER BY id LIMIT ?)",
-            (excess,),
-        )
-        self._bump(conn, "pruned_messages", cur.rowcount)
-        return cur.rowcount
+            return []
+        sessions = self._delete_where(conn, "id IN (SELECT id FROM messages ORDER BY id LIMIT ?)",
+                                      (excess,))  # fmt: skip
+        self._bump(conn, "pruned_messages", len(sessions))
+        return sessions
+
+    def _delete_where(
+        self, conn: sqlite3.Connection, where: str, params: tuple[object, ...]
+    ) -> list[int | None]:
+        """Delete messages; sessions left without kept mail become prunable. Return sessions."""
+        rows = conn.execute(f"DELETE FROM messages WHERE {where} RETURNING session_id", params)
+        sessions: list[int | None] = [row[0] for row in rows.fetchall()]
+        for sid in {s for s in sessions if s is not None}:
+            conn.execute(
+                "UPDATE sessions SET kept_mail = 0 WHERE id = ?"
+                " AND NOT EXISTS (SELECT 1 FROM messages WHERE session_id = ?)",
+                (sid, sid),
+            )
+        return sessions
+
+    def _note_mailed(self, added: int | None, emptied: list[int | None]) -> None:
+        """Remember which sessions are marked as having kept mail (saves an UPDATE a message)."""
+        if len(self._mailed) > 100_000:
+            self._mailed.clear()  # bounded memory; forgetting only costs a redundant UPDATE
+        self._mailed.difference_update(emptied)
+        if added is not None and added not in emptied:
+            self._mailed.add(added)
 
     def _bump(self, conn: sqlite3.Connection, counter: str, by: int) -> None:
         conn.execute("UPDATE counters SET value = value + ? WHERE name = ?", (by, counter))
@@ -313,11 +341,15 @@ class Store:
     def delete_messages(self, ids: list[int]) -> int:
         """Delete these messages; return how many existed."""
         deleted: list[int] = []
+        sessions: list[int | None] = []
         with self._transaction() as conn:
             for message_id in ids:
-                if conn.execute("DELETE FROM messages WHERE id = ?", (message_id,)).rowcount:
+                found = self._delete_where(conn, "id = ?", (message_id,))
+                if found:
                     deleted.append(message_id)
+                    sessions += found
         self._count -= len(deleted)
+        self._note_mailed(None, sessions)
         if deleted:
             self.feed.publish("deleted", tuple(deleted))
         return len(deleted)
@@ -327,8 +359,9 @@ class Store:
         where, params = _filters(inbox)
         with self._transaction() as conn:
             ids = [r[0] for r in conn.execute(f"SELECT id FROM messages {where}", params)]
-            conn.execute(f"DELETE FROM messages {where}", params)
+            sessions = self._delete_where(conn, where.removeprefix("WHERE ") or "1", params)
         self._count -= len(ids)
+        self._note_mailed(None, sessions)
         if ids:
             self.feed.publish("deleted", tuple(ids), inbox)
         return len(ids)
@@ -361,18 +394,18 @@ class Store:
 
     # -- indexing (after the commit) --------------------------------------------------------
 
-    def unindexed(self, limit: int = 50) -> list[tuple[int, bytes]]:
-        """Return (id, raw) of the oldest messages whose body is not yet indexed."""
-        rows = (
-            self._read()
-            .execute(
-                "SELECT m.id, r.data FROM messages m JOIN message_raw r ON r.id = m.id"
-                " WHERE m.indexed = 0 ORDER BY m.id LIMIT ?",
-                (limit,),
-            )
-            .fetchall()
+    def unindexed(self, after: int = 0, limit: int = 50) -> list[tuple[int, bytes]]:
+        """Return (id, raw) of the oldest messages past id `after` not yet indexed.
+
+        Ids grow in commit order, so an indexer that passes the last id it indexed finds
+        new work by a primary-key range instead of a per-insert index.
+        """
+        rows = self._read().execute(
+            "SELECT m.id, r.data FROM messages m JOIN message_raw r ON r.id = m.id"
+            " WHERE m.id > ? AND m.indexed = 0 ORDER BY m.id LIMIT ?",
+            (after, limit),
         )
-        return [(row[0], bytes(row[1])) for row in rows]
+        return [(row[0], bytes(row[1])) for row in rows.fetchall()]
 
     def save_index(self, updates: list[IndexUpdate]) -> None:
         """Store what the indexer learned and announce that these messages are searchable."""
