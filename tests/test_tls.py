@@ -130,7 +130,15 @@ def test_client_that_does_not_trust_the_certificate_fails_verification(tls_sink:
 
 
 @pytest.mark.parametrize(
-    ("command", "arg"), [("MAIL", "FROM:<a@example.com>"), ("AUTH", "PLAIN AGFsaWNlAHB3")]
+    ("command", "arg"),
+    [
+        ("MAIL", "FROM:<a@example.com>"),
+        ("AUTH", "PLAIN AGFsaWNlAHB3"),
+        # RFC 3207 §4: every command but EHLO, NOOP, STARTTLS and QUIT is refused.
+        ("RCPT", "TO:<b@example.com>"),
+        ("RSET", ""),
+        ("VRFY", "b@example.com"),
+    ],
 )
 def test_require_tls_refuses_command_before_starttls(
     make_sink: MakeSink, command: str, arg: str
@@ -140,6 +148,13 @@ def test_require_tls_refuses_command_before_starttls(
         client.ehlo()
         code, text = client.docmd(command, arg)
     assert f"{code} {text.decode()}" == statuscodes.MUST_STARTTLS
+
+
+def test_require_tls_refuses_helo_which_cannot_lead_to_starttls(make_sink: MakeSink) -> None:
+    sink = make_sink(tls_self_signed=True, require_tls=True)
+    with smtplib.SMTP("localhost", sink.port) as client:
+        code, _ = client.helo("client.example")
+    assert code == statuscodes.TLS_REQUIRED  # a HELO reply carries no enhanced code
 
 
 @pytest.mark.parametrize("command", ["EHLO", "NOOP"])
