@@ -113,16 +113,22 @@ class CaptureSMTP(SMTP):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Start a conversation on the first call (STARTTLS calls this again, after its
         handshake; so does asyncio over implicit TLS): learn the TLS facts then."""
+        starttls = self.conversation is not None
         if self.conversation is None:
             self.conversation = Conversation(_peer(transport.get_extra_info("peername")))
             self.event_handler.conversation_started(self)
         super().connection_made(transport)
         ssl_object = transport.get_extra_info("ssl_object")
-        if ssl_object is not None:
-            cipher = ssl_object.cipher()
-            self.conversation.learn(
-                tls_version=ssl_object.version(), tls_cipher=cipher[0] if cipher else None
-            )
+        if ssl_object is None:
+            return
+        if starttls and self.conversation.auth_user is not None:
+            # RFC 3207 §4.2: what was learnt before TLS, AUTH included, is forgotten.
+            self.conversation.auth_user, self.conversation.inbox = None, "default"
+            self.conversation.learn(auth_user=None, inbox="default")
+        cipher = ssl_object.cipher()
+        self.conversation.learn(
+            tls_version=ssl_object.version(), tls_cipher=cipher[0] if cipher else None
+        )
 
     def connection_lost(self, error: Exception | None) -> None:
         """End the conversation, then let aiosmtpd clean up."""

@@ -184,6 +184,25 @@ def test_require_tls_accepts_mail_after_starttls(make_sink: MakeSink) -> None:
     assert sink.wait_for(count=1)[0].inbox == "dave"
 
 
+def test_require_tls_accepts_mail_over_implicit_tls(make_sink: MakeSink) -> None:
+    sink = make_sink(tls_self_signed=True, require_tls=True, smtps=Address("127.0.0.1", 0))
+    context = sink.client_tls_context()
+    with smtplib.SMTP_SSL("localhost", sink.smtps_port, context=context) as client:
+        client.login("frank", "pw")
+        client.sendmail("app@example.com", ["user@example.com"], MESSAGE)
+    assert sink.wait_for(count=1)[0].inbox == "frank"
+
+
+def test_auth_before_starttls_is_forgotten_after_it(tls_sink: Sink) -> None:
+    with smtplib.SMTP("localhost", tls_sink.port) as client:
+        client.login("before", "pw")
+        client.starttls(context=tls_sink.client_tls_context())
+        client.sendmail("app@example.com", ["user@example.com"], MESSAGE)
+    [message] = tls_sink.wait_for(count=1)
+    assert message.inbox == "default"  # RFC 3207 §4.2
+    assert last_session(tls_sink).auth_user is None
+
+
 def test_auth_over_plain_text_is_allowed_by_default(tls_sink: Sink) -> None:
     with smtplib.SMTP("localhost", tls_sink.port) as client:
         code, _ = client.login("erin", "pw")
