@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import smtplib
 import ssl
 import subprocess
@@ -13,7 +14,7 @@ from pathlib import Path
 import aiosmtplib
 import pytest
 
-from mailtrap_lite.config import Address, Config
+from mailtrap_lite.config import Address, Config, ConfigError
 from mailtrap_lite.testing import Sink
 from mailtrap_lite.tls import client_context, write_self_signed
 from tests import statuscodes
@@ -249,24 +250,58 @@ def test_user_certificate_and_key_are_used(tmp_path: Path, make_sink: MakeSink) 
     assert sink.tls_cert == cert
 
 
-@pytest.fixture
-def cli_server(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """Run the command line with a self-signed certificate; yield its start-up lines."""
-    args = ["--smtp", "127.0.0.1:0", "--smtps", "127.0.0.1:0", "--http", "off",
-            "--db", str(tmp_path / "mail.db"), "--tls-self-signed"]  # fmt: skip
+def test_sink_refuses_require_tls_without_a_certificate() -> None:
+    sink = Sink(Config(smtp=Address("127.0.0.1", 0), require_tls=True))
+    with pytest.raises(ConfigError, match="--require-tls needs a certificate"):
+        sink.start()
+    assert sink.server is None
+
+
+def _start_cli(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], dict]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "mailtrap_lite", *args], stdout=subprocess.PIPE, text=True
-    )
+        [sys.executable, "-m", "mailtrap_lite", *args],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, **env},
+    )  # fmt: skip
     assert process.stdout is not None
     lines = {}
     while "db" not in lines:
         name, _, value = process.stdout.readline().strip().partition(": ")
         assert name, "the server stopped before printing its addresses"
         lines[name] = value
-    yield lines
+    return process, lines
+
+
+def _stop_cli(process: subprocess.Popen[str]) -> None:
     process.terminate()
     assert process.wait(timeout=10) == 0
+    assert process.stdout is not None
     process.stdout.close()
+
+
+@pytest.fixture
+def cli_server(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """Run the command line with a self-signed certificate; yield its start-up lines."""
+    args = ["--smtp", "127.0.0.1:0", "--smtps", "127.0.0.1:0", "--http", "off",
+            "--db", str(tmp_path / "mail.db"), "--tls-self-signed"]  # fmt: skip
+    process, lines = _start_cli(args, {})
+    yield lines
+    _stop_cli(process)
+
+
+def test_cli_reads_tls_settings_from_the_environment(tmp_path: Path) -> None:
+    env = {"MAILTRAP_LITE_TLS_SELF_SIGNED": "1", "MAILTRAP_LITE_REQUIRE_TLS": "1",
+           "MAILTRAP_LITE_SMTPS": "127.0.0.1:0"}  # fmt: skip
+    args = ["--smtp", "127.0.0.1:0", "--http", "off", "--db", str(tmp_path / "mail.db")]
+    process, lines = _start_cli(args, env)
+    try:
+        host, _, port = lines["smtp"].rpartition(":")
+        with smtplib.SMTP(host, int(port)) as client:
+            client.ehlo()
+            code, _ = client.mail("app@example.com")
+        assert code == statuscodes.TLS_REQUIRED
+        assert Path(lines["tls-cert"]).is_file() and "smtps" in lines
+    finally:
+        _stop_cli(process)
 
 
 def test_cli_prints_certificate_and_smtps_address(cli_server: dict[str, str]) -> None:
