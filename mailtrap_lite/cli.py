@@ -176,8 +176,9 @@ async def serve(config: Config) -> int:
             web = WebServer(store, config, server.address)
             web.start()
         indexer.start()
+        stop = _stop_on_signals()  # before announcing: a signal right after must stop cleanly
         _announce(server, web, store)
-        await _until_signalled()
+        await stop.wait()
     finally:
         if web is not None:
             web.stop()
@@ -197,10 +198,10 @@ def _announce(server: SMTPServer, web: WebServer | None, store: Store) -> None:
     print(f"db: {':memory:' if store.temporary else store.path}", flush=True)
 
 
-async def _until_signalled() -> None:
+def _stop_on_signals() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # not on every platform
             loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
+    return stop

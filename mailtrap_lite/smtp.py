@@ -103,7 +103,6 @@ class CaptureSMTP(SMTP):
             )
         self.config = config
         self.faults = faults if faults is not None else FaultRules()
-        self.implicit_tls = implicit_tls
         self.conversation: Conversation | None = None
         self._auth_fault: FaultRule | None = None
         # aiosmtpd keeps these limits in a dict shared by every connection; keep our own.
@@ -111,9 +110,12 @@ class CaptureSMTP(SMTP):
         self.command_size_limits = collections.defaultdict(lambda: self.command_size_limit)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        """Start a conversation on the first call (STARTTLS calls this again, after its
-        handshake; so does asyncio over implicit TLS): learn the TLS facts then."""
-        starttls = self.conversation is not None
+        """Start a conversation on the first call; learn the TLS facts after a handshake.
+
+        STARTTLS calls this again once its handshake is done; over implicit TLS, asyncio
+        calls it only after the handshake.
+        """
+        after_starttls = self.conversation is not None
         if self.conversation is None:
             self.conversation = Conversation(_peer(transport.get_extra_info("peername")))
             self.event_handler.conversation_started(self)
@@ -121,7 +123,7 @@ class CaptureSMTP(SMTP):
         ssl_object = transport.get_extra_info("ssl_object")
         if ssl_object is None:
             return
-        if starttls and self.conversation.auth_user is not None:
+        if after_starttls and self.conversation.auth_user is not None:
             # RFC 3207 §4.2: what was learnt before TLS, AUTH included, is forgotten.
             self.conversation.auth_user, self.conversation.inbox = None, "default"
             self.conversation.learn(auth_user=None, inbox="default")
@@ -166,7 +168,8 @@ class CaptureSMTP(SMTP):
             return  # closed (QUIT, a dropped connection): nothing more is sent
         text = status.decode("utf-8", "replace") if isinstance(status, bytes) else status
         injected = injected or isinstance(status, InjectedReply)
-        recorder = self._conversation().recorder
+        assert self.conversation is not None
+        recorder = self.conversation.recorder
         if recorder.last_command not in (None, "HELO", "EHLO"):
             text = replies.with_enhanced_code(text, recorder.last_command)
         recorder.server(text, injected)
@@ -205,8 +208,11 @@ class CaptureSMTP(SMTP):
             self.transport.close()
 
     def match_auth_fault(self, user: str) -> bool:
-        """Match auth faults for this user (from the authenticator, which cannot wait);
-        True when the AUTH must fail. The reply, delay or drop happens in `_after_auth`."""
+        """Match auth faults for this user; True when the AUTH must fail.
+
+        The authenticator calls this and cannot wait: the reply, delay or drop happens in
+        `_after_auth`, once aiosmtpd's exchange returns.
+        """
         self._auth_fault = self.faults.fire(MatchFacts("auth", user=user))
         return self._auth_fault is not None and self._auth_fault.action != "delay"
 
@@ -246,21 +252,18 @@ class CaptureSMTP(SMTP):
         """Accept message content of any line length, ending only at CRLF.CRLF."""
         if await self._data_refused(arg):
             return
-        assert self.envelope is not None
-        envelope = self.envelope
-        reply = await self.fire("data", envelope.mail_from, tuple(envelope.rcpt_tos))
-        if reply is not None:
-            await self.push(reply)
+        if await self._data_fault():
             return
         await self.push("354 End data with <CR><LF>.<CR><LF>")
-        assert isinstance(self._reader, RecordingReader)
+        assert isinstance(self._reader, RecordingReader) and self.envelope is not None
         content = await read_content(self._reader.inner, self.data_size_limit or MAX_UNLIMITED)
-        self._conversation().recorder.client_note(f"<message content: {content.received} octets>")
+        assert self.conversation is not None
+        self.conversation.recorder.client_note(f"<message content: {content.received} octets>")
         if content.data is None:
             self.envelope = self._create_envelope()
             await self.push(replies.TOO_BIG)
             return
-        envelope.content = envelope.original_content = content.data
+        self.envelope.content = self.envelope.original_content = content.data
         status = await self._call_handler_hook("DATA")
         self.envelope = self._create_envelope()
         await self.push(status)
@@ -276,6 +279,15 @@ class CaptureSMTP(SMTP):
             await self.push("501 Syntax: DATA")
             return True
         return False
+
+    async def _data_fault(self) -> bool:
+        """Fire data-stage faults (the DATA command); True when a reply or drop ends it."""
+        assert self.envelope is not None
+        envelope = self.envelope
+        reply = await self.fire("data", envelope.mail_from, tuple(envelope.rcpt_tos))
+        if reply is not None:
+            await self.push(reply)
+        return reply is not None
 
     def _conversation(self) -> Conversation:
         assert self.conversation is not None
