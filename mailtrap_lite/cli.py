@@ -61,11 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
                    default=[a for a in (_env("auth") or "").split(",") if a])  # fmt: skip
     p.add_argument("--auth-file", default=_env("auth-file"), metavar="F")
     p.add_argument("--require-auth", action="store_true", default=_env_flag("require-auth"))
+    p.add_argument("--log-level", default=_env("log-level", "warning"),
+                   choices=["debug", "info", "warning", "error"])  # fmt: skip
     _add_tls_options(p)
     p.add_argument("--fault", action="append", metavar="RULE",
                    help="inject an SMTP failure (repeatable; grammar in the README)")  # fmt: skip
-    p.add_argument("--log-level", default=_env("log-level", "warning"),
-                   choices=["debug", "info", "warning", "error"])  # fmt: skip
     return p
 
 
