@@ -2,6 +2,7 @@
 
 from mailtrap_lite.config import Config
 from mailtrap_lite.database import StorageError
+from mailtrap_lite.faults import FaultError, FaultRule, FaultRules
 from mailtrap_lite.records import MessageRecord, SessionRecord, TranscriptEntry
 from mailtrap_lite.store import Store
 from mailtrap_lite.testing import Sink
@@ -10,6 +11,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Config",
+    "FaultError",
+    "FaultRule",
+    "FaultRules",
     "MessageRecord",
     "SessionRecord",
     "Sink",

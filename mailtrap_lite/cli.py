@@ -15,6 +15,7 @@ from pathlib import Path
 from mailtrap_lite import __version__
 from mailtrap_lite.config import Config, ConfigError, parse_address, parse_credentials
 from mailtrap_lite.database import StorageError
+from mailtrap_lite.faults import FaultError, FaultRule, parse_rule
 from mailtrap_lite.indexer import Indexer
 from mailtrap_lite.server import BindError, SMTPServer
 from mailtrap_lite.store import Store
@@ -52,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default=_env("db"), metavar="PATH")
     for name, default in (("max-messages", 10_000), ("max-sessions", 10_000),
                           ("max-message-size", 33_554_432), ("max-recipients", 1000),
-                          ("max-connections", 200)):  # fmt: skip
+                          ("max-connections", 200), ("max-command-length", 512)):  # fmt: skip
         p.add_argument(f"--{name}", type=_count, default=_env(name, str(default)), metavar="N")
     p.add_argument("--idle-timeout", type=_seconds, default=_env("idle-timeout", "300"),
                    metavar="S")  # fmt: skip
@@ -64,7 +65,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="event loop: uvloop (when installed) is faster")  # fmt: skip
     p.add_argument("--log-level", default=_env("log-level", "warning"),
                    choices=["debug", "info", "warning", "error"])  # fmt: skip
+    _add_tls_options(p)
+    p.add_argument("--fault", action="append", metavar="RULE",
+                   help="inject an SMTP failure (repeatable; grammar in the README)")  # fmt: skip
     return p
+
+
+def _add_tls_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--smtps", default=_env("smtps"), metavar="HOST:PORT",
+                   help="implicit-TLS SMTP listener (needs a certificate)")  # fmt: skip
+    p.add_argument("--tls-cert", default=_env("tls-cert"), metavar="F")
+    p.add_argument("--tls-key", default=_env("tls-key"), metavar="F")
+    p.add_argument("--tls-self-signed", action="store_true",
+                   default=_env_flag("tls-self-signed"))  # fmt: skip
+    p.add_argument("--require-tls", action="store_true", default=_env_flag("require-tls"),
+                   help="530 to MAIL and AUTH before STARTTLS")  # fmt: skip
+    p.add_argument("--auth-require-tls", action="store_true",
+                   default=_env_flag("auth-require-tls"),
+                   help="refuse AUTH over plain text (allowed by default)")  # fmt: skip
 
 
 def _count(text: str) -> int:
@@ -101,7 +119,30 @@ def config_from_args(args: argparse.Namespace) -> Config:
         idle_timeout=args.idle_timeout,
         credentials=credentials,
         require_auth=args.require_auth,
+        max_command_length=_command_length(args.max_command_length),
+        smtps=parse_address(args.smtps) if args.smtps else None,
+        tls_cert=Path(args.tls_cert) if args.tls_cert else None,
+        tls_key=Path(args.tls_key) if args.tls_key else None,
+        tls_self_signed=args.tls_self_signed,
+        require_tls=args.require_tls,
+        auth_require_tls=args.auth_require_tls,
+        faults=_fault_rules(args.fault),
     )
+
+
+def _command_length(value: int) -> int:
+    if value < 512:  # RFC 5321 §4.5.3.1.4: servers must accept 512-octet command lines
+        raise ConfigError("--max-command-length must be at least 512")
+    return value
+
+
+def _fault_rules(flags: list[str] | None) -> tuple[FaultRule, ...]:
+    """Parse --fault rules, or MAILTRAP_LITE_FAULT (one rule per line) when none is given."""
+    texts = flags if flags is not None else (_env("fault") or "").splitlines()
+    try:
+        return tuple(parse_rule(text) for text in texts if text.strip())
+    except FaultError as error:
+        raise ConfigError(str(error)) from None
 
 
 def _read_auth_file(path: Path) -> dict[str, str]:
@@ -152,8 +193,9 @@ async def serve(config: Config) -> int:
             web = WebServer(store, config, server.address)
             web.start()
         indexer.start()
+        stop = _stop_on_signals()  # before announcing: a signal right after must stop cleanly
         _announce(server, web, store)
-        await _until_signalled()
+        await stop.wait()
     finally:
         if web is not None:
             web.stop()
@@ -165,14 +207,18 @@ async def serve(config: Config) -> int:
 
 def _announce(server: SMTPServer, web: WebServer | None, store: Store) -> None:
     print(f"smtp: {server.address}")
+    if server.smtps_address is not None:
+        print(f"smtps: {server.smtps_address}")
+    if server.tls is not None:
+        print(f"tls-cert: {server.tls.cert}")
     print(f"http: {web.url if web else 'off'}")
     print(f"db: {':memory:' if store.temporary else store.path}", flush=True)
 
 
-async def _until_signalled() -> None:
+def _stop_on_signals() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # not on every platform
             loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
+    return stop

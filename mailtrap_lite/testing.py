@@ -6,11 +6,18 @@
 
 The sink runs its SMTP server on its own event loop in a daemon thread, bound to 127.0.0.1 on
 a free port (port 0, the real port read back from the socket), with a temporary database.
+TLS, limits and fault rules come from its Config:
+
+    with Sink(Config(smtp=Address("127.0.0.1", 0), tls_self_signed=True)) as sink:
+        client = smtplib.SMTP("localhost", sink.port)
+        client.starttls(context=sink.client_tls_context())
+        sink.faults.add("rcpt:to=*@bounce.test:550 5.1.1 No such user")
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -18,10 +25,12 @@ from pathlib import Path
 from types import TracebackType
 
 from mailtrap_lite.config import Address, Config
+from mailtrap_lite.faults import FaultRules
 from mailtrap_lite.indexer import Indexer
 from mailtrap_lite.records import MessageRecord
 from mailtrap_lite.server import SMTPServer
 from mailtrap_lite.store import Store
+from mailtrap_lite.tls import client_context
 
 START_TIMEOUT = 10.0
 
@@ -54,6 +63,31 @@ class Sink:
         """Return the real bound port."""
         return self._server().addresses[0][1]
 
+    @property
+    def smtps_port(self) -> int:
+        """Return the implicit-TLS port (configure `smtps`, e.g. Address("127.0.0.1", 0))."""
+        addresses = self._server().smtps_addresses
+        if not addresses:
+            raise RuntimeError("the sink has no implicit-TLS listener: set smtps in its Config")
+        return addresses[0][1]
+
+    @property
+    def faults(self) -> FaultRules:
+        """Return the fault rules of the running sink; change them at any time."""
+        return self._server().faults
+
+    @property
+    def tls_cert(self) -> Path:
+        """Return the certificate the sink presents (the file a client should trust)."""
+        tls = self._server().tls
+        if tls is None:
+            raise RuntimeError("the sink has no certificate: set tls_self_signed in its Config")
+        return tls.cert
+
+    def client_tls_context(self) -> ssl.SSLContext:
+        """Return a client SSLContext that trusts the sink's certificate (verification on)."""
+        return client_context(self.tls_cert)
+
     def _server(self) -> SMTPServer:
         if self.server is None:
             raise RuntimeError("the sink is not running: call start() first")
@@ -77,6 +111,7 @@ class Sink:
         try:
             asyncio.run_coroutine_threadsafe(server.start(), loop).result(START_TIMEOUT)
         except BaseException:
+            asyncio.run_coroutine_threadsafe(server.stop(), loop).result(START_TIMEOUT)
             _stop_loop(loop, thread)
             store.close()
             raise

@@ -130,6 +130,7 @@ class RecordingReader:
             size = self._overlong + len(line)
             object.__setattr__(self, "_overlong", 0)
             self.recorder.client_note(f"<command line too long: {size} octets, not shown>")
+            self.recorder.last_command = ""  # unknown, but its reply still needs a code
             return
         self.recorder.client(line)
 
