@@ -18,6 +18,7 @@ from mailtrap_lite.database import StorageError
 from mailtrap_lite.faults import FaultError, FaultRule, parse_rule
 from mailtrap_lite.indexer import Indexer
 from mailtrap_lite.server import BindError, SMTPServer
+from mailtrap_lite.smtp import quiet_aiosmtpd_notices
 from mailtrap_lite.store import Store
 from mailtrap_lite.webserve import WebServer
 
@@ -172,6 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    quiet_aiosmtpd_notices()
     try:
         config = config_from_args(args)
         with asyncio.Runner(loop_factory=_loop_factory(args.loop)) as runner:

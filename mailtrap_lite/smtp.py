@@ -295,6 +295,18 @@ class CaptureSMTP(SMTP):
         return self.conversation
 
 
+class _LoginDataNotice(logging.Filter):
+    """Drop aiosmtpd's notice that its own AUTH code sets a deprecated attribute."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Session.login_data is deprecated")
+
+
+def quiet_aiosmtpd_notices() -> None:
+    """Keep aiosmtpd's per-AUTH deprecation notice (about its own code) out of our log."""
+    logging.getLogger("mail.log").addFilter(_LoginDataNotice())
+
+
 def _peer(peername: Any) -> str:
     if isinstance(peername, tuple) and len(peername) >= 2:
         host, port = peername[0], peername[1]
