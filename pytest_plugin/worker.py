@@ -1,0 +1,99 @@
+"""This worker's sink: started on first use, stopped when the run ends."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from mailtrap_lite.config import Address, Config
+from mailtrap_lite.sinkview import Timeline
+from mailtrap_lite.testing import Cursor, Sink
+from mailtrap_lite.webserve import WebServer
+
+from .options import Settings
+
+LOCAL = "127.0.0.1"
+
+
+def worker_id() -> str:
+    """Return the xdist worker id ("gw0", ...) or "main" without xdist."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+class WorkerSink:
+    """The sink of this worker, the web UI beside it, and which test runs when."""
+
+    def __init__(self, settings: Settings, keep_dir: Path | None) -> None:
+        self.settings = settings
+        self.keep_dir = keep_dir
+        self.timeline = Timeline()
+        self.current_test: str | None = None
+        self.current_start: Cursor | None = None
+        self.db: Path | None = None
+        self._sink: Sink | None = None
+        self._web: WebServer | None = None
+
+    @property
+    def started(self) -> bool:
+        """Say whether the sink runs."""
+        return self._sink is not None
+
+    @property
+    def ui_url(self) -> str | None:
+        """Return the web UI's URL when --smtp-sink-ui serves it."""
+        return self._web.url if self._web else None
+
+    def sink(self) -> Sink:
+        """Return the running sink, starting it (and the UI) on first use."""
+        if self._sink is None:
+            self._sink = Sink(Config(smtp=Address(LOCAL, 0)), db=self._database()).start()
+            if self.current_test is not None:  # started inside a test: it begins now
+                self.current_start = self._sink.cursor()
+                self.timeline.begin(self.current_test, self.current_start)
+            if self.settings.ui:
+                self._web = self._serve(self._sink)
+        return self._sink
+
+    def _database(self) -> Path | None:
+        if not self.settings.keep or self.keep_dir is None:
+            return None
+        self.keep_dir.mkdir(parents=True, exist_ok=True)
+        self.db = self.keep_dir / f"{worker_id()}.db"
+        for suffix in ("", "-wal", "-shm"):  # a kept database holds one run only
+            Path(f"{self.db}{suffix}").unlink(missing_ok=True)
+        return self.db
+
+    def _serve(self, sink: Sink) -> WebServer:
+        assert sink.store is not None and sink.server is not None
+        config = sink.config.replace(http=Address(LOCAL, 0))
+        web = WebServer(sink.store, config, sink.server.address)
+        web.start()
+        return web
+
+    def test_begins(self, name: str) -> None:
+        """Note the start of a test: mail acknowledged from now on is its mail."""
+        self.current_test = name
+        self.current_start = None
+        if self._sink is not None:
+            self.current_start = self._sink.cursor()
+            self.timeline.begin(name, self.current_start)
+
+    def describe(self) -> str:
+        """Return where this worker's sink listens, its UI and its kept database."""
+        if self._sink is None:
+            return f"{worker_id()}: not started (no test used it)"
+        parts = [f"smtp {self._sink.host}:{self._sink.port}"]
+        if self._web:
+            parts.append(f"ui {self._web.url}")
+        if self.db:
+            parts.append(f"db {self.db} (view it with: mailtrap-lite --db {self.db})")
+        return f"{worker_id()}: " + ", ".join(parts)
+
+    def stop(self) -> None:
+        """Stop the UI and the sink; a kept database stays."""
+        if self._web is not None:
+            self._web.stop()
+            self._web = None
+        if self._sink is not None:
+            self._sink.stop()
+            self._sink = None
