@@ -107,7 +107,8 @@ class SinkView:
 
     def filter(self, **filters: Unpack[FilterArgs]) -> list[CapturedMessage]:
         """Return this test's messages that match the filters, oldest first."""
-        return [m for m in self.messages if MessageFilter(**filters)(m)]
+        flt = MessageFilter(**filters)
+        return [m for m in self.messages if flt(m)]
 
     def clear(self) -> None:
         """Forget the messages so far: later calls see only mail acknowledged after this."""

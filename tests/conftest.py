@@ -9,6 +9,9 @@ import pytest
 from mailtrap_lite.config import Address, Config
 from mailtrap_lite.testing import Sink
 
+# The pytest plugin's own tests run small test suites with pytester.
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture
 def sink() -> Iterator[Sink]:
