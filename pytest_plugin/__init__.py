@@ -5,6 +5,7 @@ Everything that captures, waits and asserts lives in the pytest-free core
 """
 
 from .fixtures import (
+    SinkFactory,
     smtp_sink,
     smtp_sink_django,
     smtp_sink_env,
@@ -24,6 +25,7 @@ from .hooks import (
 )
 
 __all__ = [
+    "SinkFactory",
     "pytest_addoption",
     "pytest_configure",
     "pytest_report_header",
