@@ -68,6 +68,8 @@ class SinkView:
         self.ui_url = ui_url
         self._floor = self.start.message_id
         self._cache: dict[int, CapturedMessage] = {}
+        self._loaded: list[CapturedMessage] = []
+        self._loaded_at = -1  # the feed's seq when _loaded was read
         self._warned: set[int] = set()
 
     def __repr__(self) -> str:
@@ -94,9 +96,13 @@ class SinkView:
         """Return this test's messages, oldest first."""
         if self.sink.cursor().message_id <= self._floor:
             return []  # nothing new: skip the query
-        found = [self._captured(r) for r in self.sink.messages(after=self._floor)]
-        self._warn_about_earlier_sessions(found)
-        return found
+        seq = self._feed.seq
+        if seq != self._loaded_at:  # any store change (new, deleted) since the last query
+            records = self.sink.messages(after=self._floor)
+            self._loaded = [self._captured(r) for r in records]
+            self._loaded_at = seq
+            self._warn_about_earlier_sessions(self._loaded)
+        return list(self._loaded)
 
     def _captured(self, record: MessageRecord) -> CapturedMessage:
         cached = self._cache.get(record.id)
@@ -114,6 +120,7 @@ class SinkView:
         """Forget the messages so far: later calls see only mail acknowledged after this."""
         self._floor = self.sink.cursor().message_id
         self._cache.clear()
+        self._loaded, self._loaded_at = [], -1
 
     # -- waiting ---------------------------------------------------------------------------
 
