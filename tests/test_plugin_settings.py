@@ -5,11 +5,11 @@ from __future__ import annotations
 import smtplib
 
 import pytest
-from statuscodes import AUTH_REQUIRED, EXCEEDED_STORAGE
 
 from mailtrap_lite.pytest_plugin import SinkFactory
 from mailtrap_lite.sinkview import SinkView
 from mailtrap_lite.testing import Sink
+from tests.statuscodes import AUTH_REQUIRED, EXCEEDED_STORAGE
 
 MESSAGE = b"Subject: hi\r\n\r\nbody\r\n"
 
