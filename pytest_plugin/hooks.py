@@ -9,7 +9,7 @@ import pytest
 
 from .fixtures import VIEWS, WORKER, worker_sink
 from .options import MARKER, add_options, resolve
-from .worker import WorkerSink
+from .worker import WorkerSink, worker_id
 
 REMOTE = pytest.StashKey[list[str]]()
 OUTPUT_KEY = "mailtrap_lite_smtp_sink"
@@ -29,7 +29,8 @@ def pytest_configure(config: pytest.Config) -> None:
             "--smtp-sink-url: external mode is not available in this version;"
             " the in-process sink needs no URL"
         )
-    config.stash[WORKER] = WorkerSink(settings, _keep_dir(config) if settings.keep else None)
+    keep_dir = _keep_dir(config) if settings.keep else None
+    config.stash[WORKER] = WorkerSink(settings, worker_id(config), keep_dir)
     config.stash[REMOTE] = []
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+import pytest
 
 from mailtrap_lite.config import Address, Config
 from mailtrap_lite.sinkview import Timeline
@@ -15,16 +16,18 @@ from .options import Settings
 LOCAL = "127.0.0.1"
 
 
-def worker_id() -> str:
+def worker_id(config: pytest.Config) -> str:
     """Return the xdist worker id ("gw0", ...) or "main" without xdist."""
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    workerinput = getattr(config, "workerinput", None)
+    return str(workerinput["workerid"]) if workerinput else "main"
 
 
 class WorkerSink:
     """The sink of this worker, the web UI beside it, and which test runs when."""
 
-    def __init__(self, settings: Settings, keep_dir: Path | None) -> None:
+    def __init__(self, settings: Settings, name: str, keep_dir: Path | None) -> None:
         self.settings = settings
+        self.name = name
         self.keep_dir = keep_dir
         self.timeline = Timeline()
         self.current_test: str | None = None
@@ -58,7 +61,7 @@ class WorkerSink:
         if not self.settings.keep or self.keep_dir is None:
             return None
         self.keep_dir.mkdir(parents=True, exist_ok=True)
-        self.db = self.keep_dir / f"{worker_id()}.db"
+        self.db = self.keep_dir / f"{self.name}.db"
         for suffix in ("", "-wal", "-shm"):  # a kept database holds one run only
             Path(f"{self.db}{suffix}").unlink(missing_ok=True)
         return self.db
@@ -81,13 +84,13 @@ class WorkerSink:
     def describe(self) -> str:
         """Return where this worker's sink listens, its UI and its kept database."""
         if self._sink is None:
-            return f"{worker_id()}: not started (no test used it)"
+            return f"{self.name}: not started (no test used it)"
         parts = [f"smtp {self._sink.host}:{self._sink.port}"]
         if self._web:
             parts.append(f"ui {self._web.url}")
         if self.db:
             parts.append(f"db {self.db} (view it with: mailtrap-lite --db {self.db})")
-        return f"{worker_id()}: " + ", ".join(parts)
+        return f"{self.name}: " + ", ".join(parts)
 
     def stop(self) -> None:
         """Stop the UI and the sink; a kept database stays."""

@@ -126,4 +126,4 @@ def test_sink_starts_only_when_a_test_asks_for_it(pytester: pytest.Pytester) -> 
             assert not [t for t in threading.enumerate() if t.name.startswith("mailtrap-lite")]
         """
     )
-    pytester.runpytest().assert_outcomes(passed=1)
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)  # alone in its process
