@@ -9,15 +9,14 @@ which that session began.
 
 from __future__ import annotations
 
-import asyncio
 import time
 import warnings
 from bisect import bisect_left
 from typing import Literal, Unpack, overload
 
+from mailtrap_lite.backends import Backend, LocalBackend
 from mailtrap_lite.captured import CapturedMessage
 from mailtrap_lite.failures import MailAssertionError, expectation, report, table
-from mailtrap_lite.feed import Change, ChangeFeed
 from mailtrap_lite.matching import FilterArgs, MessageFilter
 from mailtrap_lite.records import MessageRecord
 from mailtrap_lite.testing import Cursor, Sink
@@ -52,7 +51,7 @@ class SinkView:
 
     def __init__(
         self,
-        sink: Sink,
+        sink: Sink | Backend,
         start: Cursor | None = None,
         *,
         test: str = "this test",
@@ -61,7 +60,8 @@ class SinkView:
         ui_url: str | None = None,
     ) -> None:
         self.sink = sink
-        self.start = start if start is not None else sink.cursor()
+        self.backend: Backend = LocalBackend(sink) if isinstance(sink, Sink) else sink
+        self.start = start if start is not None else self.backend.cursor()
         self.test = test
         self.timeline = timeline
         self.timeout = timeout
@@ -69,7 +69,7 @@ class SinkView:
         self._floor = self.start.message_id
         self._cache: dict[int, CapturedMessage] = {}
         self._loaded: list[CapturedMessage] = []
-        self._loaded_at = -1  # the feed's seq when _loaded was read
+        self._loaded_at: int | None = None  # the backend's version when _loaded was read
         self._warned: set[int] = set()
 
     def __repr__(self) -> str:
@@ -78,38 +78,32 @@ class SinkView:
     @property
     def host(self) -> str:
         """Return the host the code under test should send mail to."""
-        return self.sink.host
+        return self.backend.host
 
     @property
     def port(self) -> int:
         """Return the port the code under test should send mail to."""
-        return self.sink.port
-
-    @property
-    def _feed(self) -> ChangeFeed:
-        if self.sink.store is None:
-            raise RuntimeError("the sink is not running")
-        return self.sink.store.feed
+        return self.backend.port
 
     @property
     def messages(self) -> list[CapturedMessage]:
         """Return this test's messages, oldest first."""
-        if self.sink.cursor().message_id <= self._floor:
-            return []  # nothing new: skip the query
-        seq = self._feed.seq
-        if seq != self._loaded_at:  # any store change (new, deleted) since the last query
-            records = self.sink.messages(after=self._floor)
+        version = self.backend.version()
+        if version is None or version != self._loaded_at:  # the store may have changed
+            records = self.backend.records(self._floor)
             self._loaded = [self._captured(r) for r in records]
-            self._loaded_at = seq
+            self._loaded_at = version
             self._warn_about_earlier_sessions(self._loaded)
         return list(self._loaded)
 
     def _captured(self, record: MessageRecord) -> CapturedMessage:
         cached = self._cache.get(record.id)
         if cached is None:
-            assert self.sink.store is not None
-            cached = self._cache[record.id] = CapturedMessage(record, self.sink.store)
+            cached = self._cache[record.id] = CapturedMessage(record, self.backend.source())
         return cached
+
+    def _newest_loaded(self) -> int:
+        return self._loaded[-1].id if self._loaded else self._floor
 
     def filter(self, **filters: Unpack[FilterArgs]) -> list[CapturedMessage]:
         """Return this test's messages that match the filters, oldest first."""
@@ -118,52 +112,35 @@ class SinkView:
 
     def clear(self) -> None:
         """Forget the messages so far: later calls see only mail acknowledged after this."""
-        self._floor = self.sink.cursor().message_id
+        self._floor = self.backend.cursor().message_id
         self._cache.clear()
-        self._loaded, self._loaded_at = [], -1
+        self._loaded, self._loaded_at = [], None
 
     # -- waiting ---------------------------------------------------------------------------
 
     def _poll(self, flt: MessageFilter, count: int, timeout: float) -> list[CapturedMessage]:
         """Wait until `count` messages match or the time is up; return the matches."""
-        feed = self._feed
         deadline = time.monotonic() + timeout
         while True:
-            seen = feed.seq
+            version = self.backend.version()  # read before looking, so no change is missed
             found = [m for m in self.messages if flt(m)]
             remaining = deadline - time.monotonic()
             if len(found) >= count or remaining <= 0:
                 return found
-            feed.wait(seen, remaining)
+            self.backend.wait(version, self._newest_loaded(), remaining)
 
     async def _poll_async(
         self, flt: MessageFilter, count: int, timeout: float
     ) -> list[CapturedMessage]:
         """Like _poll, without blocking the running event loop."""
-        loop = asyncio.get_running_loop()
-        woken = asyncio.Event()
-
-        def wake(_: Change) -> None:
-            try:
-                loop.call_soon_threadsafe(woken.set)
-            except RuntimeError:  # the test's loop closed while the sink kept running
-                pass
-
-        unsubscribe = self._feed.subscribe(wake)
-        try:
-            deadline = loop.time() + timeout
-            while True:
-                woken.clear()
-                found = [m for m in self.messages if flt(m)]
-                remaining = deadline - loop.time()
-                if len(found) >= count or remaining <= 0:
-                    return found
-                try:
-                    await asyncio.wait_for(woken.wait(), remaining)
-                except TimeoutError:
-                    pass
-        finally:
-            unsubscribe()
+        deadline = time.monotonic() + timeout
+        while True:
+            version = self.backend.version()
+            found = [m for m in self.messages if flt(m)]
+            remaining = deadline - time.monotonic()
+            if len(found) >= count or remaining <= 0:
+                return found
+            await self.backend.wait_async(version, self._newest_loaded(), remaining)
 
     @overload
     def wait_for(  # type: ignore[overload-overlap]
