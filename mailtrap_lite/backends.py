@@ -26,6 +26,11 @@ class Backend(Protocol):
     @property
     def port(self) -> int: ...
 
+    @property
+    def credentials(self) -> tuple[str, str] | None:
+        """Return the SMTP AUTH user and password mail must be sent with, if any."""
+        ...
+
     def cursor(self) -> Cursor:
         """Return the newest message and session ids now."""
         ...
@@ -64,6 +69,10 @@ class LocalBackend:
     @property
     def port(self) -> int:
         return self.sink.port
+
+    @property
+    def credentials(self) -> tuple[str, str] | None:
+        return None  # any AUTH, or none, reaches an in-process sink
 
     @property
     def _feed(self) -> ChangeFeed:

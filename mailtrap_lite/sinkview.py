@@ -86,6 +86,11 @@ class SinkView:
         return self.backend.port
 
     @property
+    def credentials(self) -> tuple[str, str] | None:
+        """Return the SMTP AUTH (user, password) mail must be sent with (external mode)."""
+        return self.backend.credentials
+
+    @property
     def messages(self) -> list[CapturedMessage]:
         """Return this test's messages, oldest first."""
         version = self.backend.version()
@@ -188,7 +193,7 @@ class SinkView:
         if len(found) < count:
             wanted = expectation("expected ", count, flt)
             headline = f"{wanted} within {timeout:g} s, found {len(found)}"
-            raise MailAssertionError(report(headline, self.messages, flt))
+            raise MailAssertionError(report(headline, self.messages, flt) + self._hint())
         return found[0] if count == 1 else found[:count]
 
     # -- assertions ------------------------------------------------------------------------
@@ -211,7 +216,7 @@ class SinkView:
         found = [m for m in arrived if flt(m)]
         if len(found) != count:
             headline = f"{expectation('expected exactly ', count, flt)}, found {len(found)}"
-            raise MailAssertionError(report(headline, arrived, flt))
+            raise MailAssertionError(report(headline, arrived, flt) + self._hint())
         return found[0] if count == 1 else found
 
     def assert_not_sent(self, within: float = 0.0, **filters: Unpack[FilterArgs]) -> None:
@@ -240,6 +245,15 @@ class SinkView:
         raise MailAssertionError("\n".join(lines))
 
     # -- reporting -------------------------------------------------------------------------
+
+    def _hint(self) -> str:
+        if self.credentials is None or self.messages:
+            return ""
+        user = self.credentials[0]
+        return (
+            f"\n(mail reaches this test only when sent with SMTP AUTH user {user!r};"
+            " smtp_sink_env gives SMTP_USER and SMTP_PASSWORD)"
+        )
 
     def _warn_about_earlier_sessions(self, found: list[CapturedMessage]) -> None:
         for message in found:

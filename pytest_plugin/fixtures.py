@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from mailtrap_lite.config import Address, Config
+from mailtrap_lite.remote import RemoteSink
 from mailtrap_lite.sinkview import SinkView
 from mailtrap_lite.testing import Sink
 
@@ -33,8 +34,8 @@ def _remember(request: pytest.FixtureRequest, view: SinkView) -> SinkView:
 
 
 @pytest.fixture(scope="session")
-def smtp_sink_server(pytestconfig: pytest.Config) -> Sink:
-    """Return this worker's running sink (127.0.0.1, a free port), started on first use."""
+def smtp_sink_server(pytestconfig: pytest.Config) -> Sink | RemoteSink:
+    """Return this worker's sink (127.0.0.1, a free port; or external), started on first use."""
     return worker_sink(pytestconfig).sink()
 
 
@@ -84,8 +85,11 @@ def smtp_sink(request: pytest.FixtureRequest) -> Iterator[SinkView]:
 
 @pytest.fixture
 def smtp_sink_env(smtp_sink: SinkView) -> dict[str, str]:
-    """Return SMTP_HOST and SMTP_PORT for a subprocess or worker under test."""
-    return {"SMTP_HOST": smtp_sink.host, "SMTP_PORT": str(smtp_sink.port)}
+    """Return SMTP_HOST, SMTP_PORT (and in external mode SMTP_USER, SMTP_PASSWORD)."""
+    env = {"SMTP_HOST": smtp_sink.host, "SMTP_PORT": str(smtp_sink.port)}
+    if smtp_sink.credentials is not None:
+        env["SMTP_USER"], env["SMTP_PASSWORD"] = smtp_sink.credentials
+    return env
 
 
 @pytest.fixture
@@ -93,12 +97,13 @@ def smtp_sink_django(smtp_sink: SinkView) -> Iterator[SinkView]:
     """Point Django's EMAIL_* settings at the sink for this test; return the view."""
     from django.test import override_settings
 
+    user, password = smtp_sink.credentials or ("", "")
     with override_settings(
         EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
         EMAIL_HOST=smtp_sink.host,
         EMAIL_PORT=smtp_sink.port,
-        EMAIL_HOST_USER="",
-        EMAIL_HOST_PASSWORD="",
+        EMAIL_HOST_USER=user,
+        EMAIL_HOST_PASSWORD=password,
         EMAIL_USE_TLS=False,
         EMAIL_USE_SSL=False,
     ):

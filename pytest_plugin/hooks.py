@@ -24,12 +24,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register the marker and read the options; nothing starts here."""
     config.addinivalue_line("markers", MARKER)
     settings = resolve(config)
-    if settings.url is not None:
-        raise pytest.UsageError(
-            "--smtp-sink-url: external mode is not available in this version;"
-            " the in-process sink needs no URL"
-        )
-    keep_dir = _keep_dir(config) if settings.keep else None
+    keep_dir = _keep_dir(config) if settings.keep and settings.url is None else None
     config.stash[WORKER] = WorkerSink(settings, worker_id(config), keep_dir)
     config.stash[REMOTE] = []
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import pytest
 
 from mailtrap_lite.config import Address, Config
+from mailtrap_lite.remote import RemoteSink
 from mailtrap_lite.sinkview import Timeline
 from mailtrap_lite.testing import Cursor, Sink
 from mailtrap_lite.webserve import WebServer
@@ -33,7 +35,7 @@ class WorkerSink:
         self.current_test: str | None = None
         self.current_start: Cursor | None = None
         self.db: Path | None = None
-        self._sink: Sink | None = None
+        self._sink: Sink | RemoteSink | None = None
         self._web: WebServer | None = None
 
     @property
@@ -43,19 +45,28 @@ class WorkerSink:
 
     @property
     def ui_url(self) -> str | None:
-        """Return the web UI's URL when --smtp-sink-ui serves it."""
+        """Return the web UI's URL: served by --smtp-sink-ui, or the external server's."""
+        if isinstance(self._sink, RemoteSink):
+            return self._sink.url
         return self._web.url if self._web else None
 
-    def sink(self) -> Sink:
+    def sink(self) -> Sink | RemoteSink:
         """Return the running sink, starting it (and the UI) on first use."""
         if self._sink is None:
-            self._sink = Sink(Config(smtp=Address(LOCAL, 0)), db=self._database()).start()
+            self._sink = self._start()
             if self.current_test is not None:  # started inside a test: it begins now
                 self.current_start = self._sink.cursor()
                 self.timeline.begin(self.current_test, self.current_start)
-            if self.settings.ui:
-                self._web = self._serve(self._sink)
         return self._sink
+
+    def _start(self) -> Sink | RemoteSink:
+        if self.settings.url is not None:
+            # One inbox per worker and run: the AUTH user name chooses the inbox.
+            return RemoteSink(self.settings.url, f"pytest-{self.name}-{secrets.token_hex(4)}")
+        sink = Sink(Config(smtp=Address(LOCAL, 0)), db=self._database()).start()
+        if self.settings.ui:
+            self._web = self._serve(sink)
+        return sink
 
     def _database(self) -> Path | None:
         if not self.settings.keep or self.keep_dir is None:
@@ -85,6 +96,9 @@ class WorkerSink:
         """Return where this worker's sink listens, its UI and its kept database."""
         if self._sink is None:
             return f"{self.name}: not started (no test used it)"
+        if isinstance(self._sink, RemoteSink):
+            where = f"smtp {self._sink.host}:{self._sink.port}, inbox {self._sink.inbox}"
+            return f"{self.name}: external {self._sink.url}, {where}"
         parts = [f"smtp {self._sink.host}:{self._sink.port}"]
         if self._web:
             parts.append(f"ui {self._web.url}")
@@ -97,6 +111,6 @@ class WorkerSink:
         if self._web is not None:
             self._web.stop()
             self._web = None
-        if self._sink is not None:
+        if isinstance(self._sink, Sink):
             self._sink.stop()
-            self._sink = None
+        self._sink = None
