@@ -115,3 +115,8 @@ class LocalBackend:
                     await asyncio.wait_for(woken.wait(), timeout)
         finally:
             unsubscribe()
+
+
+def as_backend(sink: Sink | Backend) -> Backend:
+    """Return the backend of an in-process Sink, or the backend given."""
+    return LocalBackend(sink) if isinstance(sink, Sink) else sink

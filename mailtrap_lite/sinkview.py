@@ -14,7 +14,7 @@ import warnings
 from bisect import bisect_left
 from typing import Literal, Unpack, overload
 
-from mailtrap_lite.backends import Backend, LocalBackend
+from mailtrap_lite.backends import Backend, as_backend
 from mailtrap_lite.captured import CapturedMessage
 from mailtrap_lite.failures import MailAssertionError, expectation, report, table
 from mailtrap_lite.matching import FilterArgs, MessageFilter
@@ -26,6 +26,28 @@ DEFAULT_TIMEOUT = 5.0
 
 class EarlierSessionWarning(UserWarning):
     """A message of this test came over an SMTP session that began in an earlier test."""
+
+
+class UnclaimedMailWarning(UserWarning):
+    """Mail was acknowledged after one test ended and before the next began: no test sees it."""
+
+
+def warn_unclaimed(backend: Backend, ended: str, after: int, start: Cursor, test: str) -> None:
+    """Warn about messages newer than `after` (the end of test `ended`) up to `start`."""
+    if start.message_id <= after:
+        return
+    found = [r for r in backend.records(after) if r.id <= start.message_id]
+    if not found:
+        return
+    listed = ", ".join(f"#{r.id} {r.subject!r}" for r in found[:5])
+    more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+    warnings.warn(
+        UnclaimedMailWarning(
+            f"{len(found)} message(s) arrived after {ended} ended and before {test} began,"
+            f" so no test sees them: {listed}{more} (sent in the background after a test?)"
+        ),
+        stacklevel=2,
+    )
 
 
 class Timeline:
@@ -60,7 +82,7 @@ class SinkView:
         ui_url: str | None = None,
     ) -> None:
         self.sink = sink
-        self.backend: Backend = LocalBackend(sink) if isinstance(sink, Sink) else sink
+        self.backend = as_backend(sink)
         self.start = start if start is not None else self.backend.cursor()
         self.test = test
         self.timeline = timeline

@@ -50,6 +50,15 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Any:
+    """Mark where this test's mail ends, once all its fixtures are torn down."""
+    try:
+        return (yield)
+    finally:
+        worker_sink(item.config).test_ends(item.nodeid)
+
+
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     """On a failure, add a report section listing the mail this test captured."""
     report = yield

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from mailtrap_lite.backends import as_backend
 from mailtrap_lite.config import Address, Config
 from mailtrap_lite.remote import RemoteSink
-from mailtrap_lite.sinkview import Timeline
+from mailtrap_lite.sinkview import Timeline, warn_unclaimed
 from mailtrap_lite.testing import Cursor, Sink
 from mailtrap_lite.webserve import WebServer
 
@@ -34,6 +35,7 @@ class WorkerSink:
         self.timeline = Timeline()
         self.current_test: str | None = None
         self.current_start: Cursor | None = None
+        self._ended: tuple[str, int] | None = None  # the last test to end, its newest message
         self.db: Path | None = None
         self._sink: Sink | RemoteSink | None = None
         self._web: WebServer | None = None
@@ -90,7 +92,14 @@ class WorkerSink:
         self.current_start = None
         if self._sink is not None:
             self.current_start = self._sink.cursor()
+            if self._ended is not None:
+                warn_unclaimed(as_backend(self._sink), *self._ended, self.current_start, name)
             self.timeline.begin(name, self.current_start)
+
+    def test_ends(self, name: str) -> None:
+        """Note the end of a test: mail from now until the next test is nobody's."""
+        if self._sink is not None:
+            self._ended = (name, self._sink.cursor().message_id)
 
     def describe(self) -> str:
         """Return where this worker's sink listens, its UI and its kept database."""

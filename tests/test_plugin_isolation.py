@@ -86,3 +86,42 @@ def test_mail_acknowledged_after_a_test_ended_is_not_in_that_test(
     )
     result = pytester.runpytest()
     result.assert_outcomes(passed=2)
+
+
+BETWEEN_TESTS_CONFTEST = """
+import smtplib
+import pytest
+
+ADDRESS = {}
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_logfinish(nodeid):
+    # After the first test's teardown, before the next test's setup: nobody's time.
+    if nodeid.endswith("test_first") and ADDRESS:
+        with smtplib.SMTP(*ADDRESS["sink"]) as client:
+            client.sendmail("app@example.com", ["u@example.com"], b"Subject: stray\\r\\n\\n.")
+"""
+
+BETWEEN_TESTS = """
+from conftest import ADDRESS
+
+def test_first(smtp_sink):
+    ADDRESS["sink"] = (smtp_sink.host, smtp_sink.port)
+
+def test_second(smtp_sink):
+    assert smtp_sink.messages == []
+"""
+
+
+def test_mail_between_two_tests_belongs_to_neither_and_is_reported(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(BETWEEN_TESTS_CONFTEST)
+    pytester.makepyfile(test_between=BETWEEN_TESTS)
+    result = pytester.runpytest_subprocess()  # this suite turns warnings into errors
+    result.assert_outcomes(passed=2, warnings=1)
+    result.stdout.fnmatch_lines([
+        "test_between.py::test_second",
+        "*UnclaimedMailWarning: 1 message(s) arrived after test_between.py::test_first ended"
+        " and before test_between.py::test_second began, so no test sees them: #1 'stray'*",
+    ])  # fmt: skip
