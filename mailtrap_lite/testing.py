@@ -17,13 +17,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from mailtrap_lite.config import Address, Config
-from mailtrap_lite.feed import Change
 from mailtrap_lite.indexer import Indexer
 from mailtrap_lite.records import MessageRecord
 from mailtrap_lite.server import SMTPServer
 from mailtrap_lite.store import Store
+
+if TYPE_CHECKING:
+    from mailtrap_lite.feed import Change
 
 START_TIMEOUT = 10.0
 
