@@ -21,8 +21,10 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from mailtrap_lite.config import Address, Config
 from mailtrap_lite.faults import FaultRules
@@ -32,6 +34,9 @@ from mailtrap_lite.server import SMTPServer
 from mailtrap_lite.store import Store
 from mailtrap_lite.tls import client_context
 
+if TYPE_CHECKING:
+    from mailtrap_lite.feed import Change
+
 START_TIMEOUT = 10.0
 
 Predicate = Callable[[MessageRecord], bool]
@@ -39,6 +44,14 @@ Predicate = Callable[[MessageRecord], bool]
 
 class SinkTimeout(AssertionError):
     """wait_for gave up; the message lists what did arrive."""
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """The newest message id and session id at one moment; later ones are newer than it."""
+
+    message_id: int = 0
+    session_id: int = 0
 
 
 class Sink:
@@ -52,6 +65,7 @@ class Sink:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._indexer: Indexer | None = None
+        self._cursor = Cursor()
 
     @property
     def host(self) -> str:
@@ -117,8 +131,31 @@ class Sink:
             raise
         self._indexer = Indexer(store, self.config.index_max_text)
         self._indexer.start()
+        self._follow(store)
         self.store, self.server, self._loop, self._thread = store, server, loop, thread
         return self
+
+    def _follow(self, store: Store) -> None:
+        """Track the newest ids from the feed, so cursor() costs no query."""
+        newest_message = store.list_messages(limit=1).messages
+        newest_session = store.list_sessions(limit=1)
+        self._cursor = Cursor(
+            newest_message[0].id if newest_message else 0,
+            newest_session[0].id if newest_session else 0,
+        )
+        store.feed.subscribe(self._advance)
+
+    def _advance(self, change: Change) -> None:
+        # Called on the committing thread before the 250 is sent, so once a client has its
+        # reply the cursor already covers the message.
+        if change.kind == "message":
+            self._cursor = replace(self._cursor, message_id=max(change.ids))
+        elif change.kind == "session" and max(change.ids) > self._cursor.session_id:
+            self._cursor = replace(self._cursor, session_id=max(change.ids))
+
+    def cursor(self) -> Cursor:
+        """Return the newest message and session ids so far (messages newer than it are new)."""
+        return self._cursor
 
     def stop(self) -> None:
         """Close sessions, stop the server and remove a temporary database; safe to repeat."""

@@ -11,6 +11,9 @@ from mailtrap_lite.config import Address, Config
 from mailtrap_lite.testing import Sink
 from tests.process import ServerProcess, start_server
 
+# The pytest plugin's own tests run small test suites with pytester.
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture
 def sink() -> Iterator[Sink]:
@@ -49,3 +52,10 @@ def launch() -> Iterator[Callable[..., ServerProcess]]:
     for server in started:
         if server.proc.poll() is None:
             server.stop(signal.SIGKILL)
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """Run inner suites without pytest-benchmark, which refuses to run beside xdist."""
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:benchmark")
+    return pytester
