@@ -23,6 +23,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mailtrap_lite.replies import with_enhanced_code
+
 STAGES = ("connect", "ehlo", "auth", "mail", "rcpt", "data", "eom")
 ACTIONS = ("reply", "delay", "drop")
 MAX_DELAY_MS = 600_000
@@ -294,6 +296,14 @@ class FaultRules:
         """Remove every rule."""
         self.replace(())
 
+    def remove(self, rule: FaultRule) -> None:
+        """Remove one rule (the first equal one), if it is still there."""
+        with self._lock:
+            for index, armed in enumerate(self._armed):
+                if armed.rule == rule:
+                    del self._armed[index]
+                    return
+
     def fire(self, facts: MatchFacts) -> FaultRule | None:
         """Return the first active matching rule that fires now, counting it, or None."""
         with self._lock:
@@ -320,3 +330,27 @@ class FaultRules:
             except (FaultError, TypeError) as error:
                 raise FaultError(f"fault rule {index}: {error}") from None
         return rules
+
+
+def make_rule(
+    stage: str,
+    code: int | None = None,
+    text: str | None = None,
+    *,
+    delay_ms: int | None = None,
+    drop: bool = False,
+    **options: Any,
+) -> FaultRule:
+    """Build a rule from keywords: a reply `code` (and `text`), a `delay_ms`, or `drop`.
+
+    `options` are the rule's filters and frequency: to, from_, user, times, probability, seed.
+    A reply without an enhanced code gets one (RFC 2034), chosen as for real replies.
+    """
+    if drop:
+        return FaultRule(stage=stage, action="drop", **options)
+    if delay_ms is not None:
+        return FaultRule(stage=stage, action="delay", delay_ms=delay_ms, **options)
+    if code is None:
+        raise FaultError("a fault needs a reply code, delay_ms= or drop=True")
+    reply = with_enhanced_code(f"{code} {text or 'Injected failure'}", stage.upper())
+    return FaultRule(stage=stage, action="reply", reply=reply, **options)

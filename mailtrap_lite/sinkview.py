@@ -12,11 +12,12 @@ from __future__ import annotations
 import time
 import warnings
 from bisect import bisect_left
-from typing import Literal, Unpack, overload
+from typing import Any, Literal, Unpack, overload
 
 from mailtrap_lite.backends import Backend, as_backend
 from mailtrap_lite.captured import CapturedMessage
 from mailtrap_lite.failures import MailAssertionError, expectation, report, table
+from mailtrap_lite.faults import FaultRule, FaultRules, make_rule
 from mailtrap_lite.matching import FilterArgs, MessageFilter
 from mailtrap_lite.records import MessageRecord
 from mailtrap_lite.testing import Cursor, Sink
@@ -93,6 +94,7 @@ class SinkView:
         self._loaded: list[CapturedMessage] = []
         self._loaded_at: int | None = None  # the backend's version when _loaded was read
         self._warned: set[int] = set()
+        self._faults_added: list[FaultRule] = []
 
     def __repr__(self) -> str:
         return f"<SinkView {self.host}:{self.port} for {self.test}>"
@@ -293,8 +295,31 @@ class SinkView:
                 stacklevel=4,
             )
 
+    def fault(
+        self, stage: str, code: int | None = None, text: str | None = None, **options: Any
+    ) -> FaultRule:
+        """Inject an SMTP failure until this test ends: fault("rcpt", 550, to="*@bounce.test").
+
+        Options: `to`/`match`, `from_`, `user` (globs), `times`, `probability`, `seed`,
+        `delay_ms`, `drop` (see faults.make_rule). Returns the rule.
+        """
+        if "match" in options:
+            options["to"] = options.pop("match")
+        rule = make_rule(stage, code, text, **options)
+        self._fault_rules().add(rule)
+        self._faults_added.append(rule)
+        return rule
+
+    def _fault_rules(self) -> FaultRules:
+        if not isinstance(self.sink, Sink):
+            raise NotImplementedError("fault() needs an in-process sink (not --smtp-sink-url)")
+        return self.sink.faults
+
     def finish(self) -> None:
-        """Warn about any message from an earlier session not looked at yet."""
+        """Remove this test's faults; warn about mail from an earlier session not looked at."""
+        for rule in self._faults_added:
+            self._fault_rules().remove(rule)
+        self._faults_added.clear()
         _ = self.messages
 
     def summary(self) -> str:

@@ -304,7 +304,9 @@ class _LoginDataNotice(logging.Filter):
 
 def quiet_aiosmtpd_notices() -> None:
     """Keep aiosmtpd's per-AUTH deprecation notice (about its own code) out of our log."""
-    logging.getLogger("mail.log").addFilter(_LoginDataNotice())
+    logger = logging.getLogger("mail.log")
+    if not any(isinstance(f, _LoginDataNotice) for f in logger.filters):
+        logger.addFilter(_LoginDataNotice())
 
 
 def _peer(peername: Any) -> str:

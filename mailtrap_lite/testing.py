@@ -31,6 +31,7 @@ from mailtrap_lite.faults import FaultRules
 from mailtrap_lite.indexer import Indexer
 from mailtrap_lite.records import MessageRecord
 from mailtrap_lite.server import SMTPServer
+from mailtrap_lite.smtp import quiet_aiosmtpd_notices
 from mailtrap_lite.store import Store
 from mailtrap_lite.tls import client_context
 
@@ -116,6 +117,7 @@ class Sink:
         """Start the store, the indexer and the SMTP server; return self."""
         if self.server is not None:
             return self
+        quiet_aiosmtpd_notices()
         store = Store(self.config.db, max_messages=self.config.max_messages,
                       max_sessions=self.config.max_sessions)  # fmt: skip
         loop = asyncio.new_event_loop()

@@ -6,11 +6,13 @@ Everything that captures, waits and asserts lives in the pytest-free core
 
 from .fixtures import (
     SinkFactory,
+    SinkTLS,
     smtp_sink,
     smtp_sink_django,
     smtp_sink_env,
     smtp_sink_factory,
     smtp_sink_server,
+    smtp_sink_tls,
 )
 from .hooks import (
     pytest_addoption,
@@ -27,6 +29,7 @@ from .hooks import (
 
 __all__ = [
     "SinkFactory",
+    "SinkTLS",
     "pytest_addoption",
     "pytest_configure",
     "pytest_report_header",
@@ -42,4 +45,5 @@ __all__ = [
     "smtp_sink_env",
     "smtp_sink_factory",
     "smtp_sink_server",
+    "smtp_sink_tls",
 ]

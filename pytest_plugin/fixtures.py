@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import ssl
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -43,6 +45,7 @@ def smtp_sink_server(pytestconfig: pytest.Config) -> Sink | RemoteSink:
 def smtp_sink_factory(request: pytest.FixtureRequest) -> Iterator[SinkFactory]:
     """Start sinks with other Config settings for this test: factory(require_auth=True, ...)."""
     started: list[Sink] = []
+    views: list[SinkView] = []
     timeout = worker_sink(request.config).settings.timeout
 
     def make(**settings: Any) -> SinkView:
@@ -53,9 +56,12 @@ def smtp_sink_factory(request: pytest.FixtureRequest) -> Iterator[SinkFactory]:
             raise TypeError(f"unknown sink settings {unknown}; known: {sorted(SETTINGS)}")
         sink = Sink(Config(smtp=Address(LOCAL, 0)).replace(**settings)).start()
         started.append(sink)
-        return _remember(request, SinkView(sink, test=request.node.nodeid, timeout=wait))
+        views.append(SinkView(sink, test=request.node.nodeid, timeout=wait))
+        return _remember(request, views[-1])
 
     yield make
+    for view in views:
+        view.finish()
     for sink in started:
         sink.stop()
 
@@ -81,6 +87,25 @@ def smtp_sink(request: pytest.FixtureRequest) -> Iterator[SinkView]:
     )
     yield _remember(request, view)
     view.finish()
+
+
+@dataclasses.dataclass(frozen=True)
+class SinkTLS:
+    """A TLS-enabled sink for one test: its view, the CA file to trust and a client context."""
+
+    sink: SinkView
+    ca_path: Path
+    context: ssl.SSLContext
+    smtps_port: int
+
+
+@pytest.fixture
+def smtp_sink_tls(smtp_sink_factory: SinkFactory) -> SinkTLS:
+    """Return a sink offering STARTTLS and implicit TLS with a self-signed certificate."""
+    view = smtp_sink_factory(tls_self_signed=True, smtps=Address(LOCAL, 0))
+    sink = view.sink
+    assert isinstance(sink, Sink)
+    return SinkTLS(view, sink.tls_cert, sink.client_tls_context(), sink.smtps_port)
 
 
 @pytest.fixture
