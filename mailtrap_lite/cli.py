@@ -190,6 +190,7 @@ async def serve(config: Config) -> int:
     indexer = Indexer(store, config.index_max_text, worker=True)
     web: WebServer | None = None
     try:
+        store.end_orphaned_sessions()
         await server.start()
         if config.http is not None:
             web = WebServer(store, config, server.address)

@@ -121,6 +121,17 @@ class Store:
         self.feed.publish("session", (session_id,))
         return session_id
 
+    def end_orphaned_sessions(self) -> int:
+        """Mark sessions left open by a server that died as ended by disconnect; count them.
+
+        Only a server starting on this database calls this: no session of its own is open yet.
+        """
+        with self._transaction() as conn:
+            cur = conn.execute(
+                "UPDATE sessions SET end_reason = 'disconnect' WHERE end_reason IS NULL"
+            )
+        return cur.rowcount
+
     def end_session(
         self,
         session_id: int,

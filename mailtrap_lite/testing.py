@@ -123,6 +123,7 @@ class Sink:
         loop = asyncio.new_event_loop()
         thread = threading.Thread(target=loop.run_forever, name="mailtrap-lite-sink", daemon=True)
         thread.start()
+        store.end_orphaned_sessions()
         server = SMTPServer(store, self.config)
         try:
             asyncio.run_coroutine_threadsafe(server.start(), loop).result(START_TIMEOUT)

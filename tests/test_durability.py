@@ -61,6 +61,8 @@ def test_acknowledged_messages_survive_kill_9(tmp_path: Path, launch: Launch) ->
     check.close()
     store = Store(db)
     missing = [mid for mid, data in acked.items() if store.raw(mid) != data]
+    assert store.end_orphaned_sessions() >= 1  # the killed server's sessions never ended
+    assert all(s.end_reason == "disconnect" for s in store.list_sessions(limit=100))
     store.close()
     assert missing == []
 
