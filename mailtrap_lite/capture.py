@@ -149,7 +149,9 @@ class CaptureHandler:
             return reply
         conversation = _conversation(server)
         new = self._new_message(conversation, envelope)
-        transcript = conversation.recorder.take_due()
+        # The transcript so far is committed with the message, so that the session of any
+        # stored message shows the conversation that delivered it (tests assert on it).
+        transcript = conversation.recorder.take()
         facts = conversation.take_facts()
         try:
             message_id = self.store.add_message(new, transcript, facts)

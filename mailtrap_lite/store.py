@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mailtrap_lite.database import (
-    Checkpointer,
     Readers,
     StorageError,
     open_writer,
@@ -72,15 +71,12 @@ class Store:
         self._lock = threading.RLock()
         self._writer = open_writer(self.path)
         self._readers = Readers(self.path)
-        self._checkpointer = Checkpointer(self.path)
-        self._checkpointer.start()
         self._count = self._writer.execute("SELECT count(*) FROM messages").fetchone()[0]
         self._chunks: dict[int, int] = {}
         self._mailed: set[int] = set()  # sessions already marked kept_mail = 1
 
     def close(self) -> None:
         """Close every connection; a temporary database is removed."""
-        self._checkpointer.stop()
         with self._lock:
             self._readers.close()
             self._writer.close()

@@ -60,18 +60,6 @@ class TranscriptRecorder:
     def _add(self, direction: str, line: str, injected: bool = False) -> None:
         self._pending.append((time.time(), direction, line, injected))
 
-    def take_due(self, max_lines: int = 64, max_age: float = 1.0) -> list[RawLine]:
-        """Take the lines once enough have gathered or the oldest is old enough, else none.
-
-        Writing a transcript chunk with every message cost ~20 us of the ~100 us a commit
-        takes (measured); a session's lines still reach the store within a second, and all
-        of them when it ends.
-        """
-        pending = self._pending
-        if pending and (len(pending) >= max_lines or time.time() - pending[0][0] >= max_age):
-            return self.take()
-        return []
-
     def take(self) -> list[RawLine]:
         """Return the lines recorded since the last take and forget them."""
         pending, self._pending = self._pending, []
