@@ -60,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
                    default=[a for a in (_env("auth") or "").split(",") if a])  # fmt: skip
     p.add_argument("--auth-file", default=_env("auth-file"), metavar="F")
     p.add_argument("--require-auth", action="store_true", default=_env_flag("require-auth"))
+    p.add_argument("--ui-auth", default=_env("ui-auth"), metavar="USER:PASS")
+    p.add_argument("--cors", default=_env("cors"), metavar="ORIGIN")
     p.add_argument("--log-level", default=_env("log-level", "warning"),
                    choices=["debug", "info", "warning", "error"])  # fmt: skip
     return p
@@ -99,6 +101,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
         idle_timeout=args.idle_timeout,
         credentials=credentials,
         require_auth=args.require_auth,
+        ui_auth=parse_credentials(args.ui_auth) if args.ui_auth else None,
+        cors=args.cors or None,
     )
 
 

@@ -82,6 +82,13 @@ class Config:
     require_auth: bool = False
     hostname: str = "mailtrap-lite"
     index_max_text: int = 1_048_576  # body characters indexed for search per message
+    # web: basic auth (USER, PASS) for UI and API; CORS origin(s) for the API (none by default)
+    ui_auth: tuple[str, str] | None = None
+    cors: str | None = None
+    http_max_body: int = 1_048_576  # request body bytes; larger bodies get 413
+    http_max_waits: int = 48  # open waits + event streams together (of 64 threads); then 503
+    events_seconds: float = 300.0  # an event stream ends after this; clients reconnect
+    events_heartbeat: float = 15.0  # a comment line on idle streams keeps proxies open
 
     def replace(self, **changes: object) -> Config:
         """Return a copy with some settings changed."""

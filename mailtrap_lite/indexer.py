@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from mailtrap_lite.parsing import parse_body
+from mailtrap_lite.parsing import decoded_headers, parse_body
 from mailtrap_lite.store import IndexUpdate, Store
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,7 @@ def index_one(message_id: int, raw: bytes, max_text: int) -> IndexUpdate:
         body.snippet(),
         sum(1 for a in body.attachments if not a.inline),
         body.searchable_text()[:max_text],
+        decoded_headers(raw),
     )
 
 
