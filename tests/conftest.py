@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from apiserver import Served
 
 from mailtrap_lite.config import Address, Config
 from mailtrap_lite.testing import Sink
@@ -31,3 +32,26 @@ def make_sink() -> Iterator[object]:
     yield make
     for sink in started:
         sink.stop()
+
+
+@pytest.fixture
+def served() -> Iterator[Served]:
+    """Start a sink and its web server (waitress) on 127.0.0.1, port 0."""
+    running = Served()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def make_served() -> Iterator[object]:
+    """Start sinks with web servers with other settings: make_served(ui_auth=(...), ...)."""
+    started: list[Served] = []
+
+    def make(**settings: object) -> Served:
+        running = Served(**settings)
+        started.append(running)
+        return running
+
+    yield make
+    for running in started:
+        running.stop()

@@ -12,7 +12,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, NoReturn
 
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from mailtrap_lite import __version__
@@ -25,6 +25,7 @@ api = Blueprint("api", __name__)
 
 API_PREFIX = "/api/"
 MAX_LIMIT = 1000
+SLOTS = "mailtrap_lite.live_slots"  # app.extensions key of the open waits and streams
 
 
 def fail(status: int, message: str) -> NoReturn:
@@ -116,6 +117,7 @@ def health() -> Any:
         smtp=ctx.smtp_address,
         unindexed=stats["unindexed"],
         index_lag_seconds=_age(oldest),
+        live_connections=current_app.extensions[SLOTS].taken(),
     )
 
 

@@ -18,11 +18,11 @@ from flask.blueprints import BlueprintSetupState
 
 from mailtrap_lite.feed import Change, ChangeFeed
 from mailtrap_lite.store import Store
+from mailtrap_lite.webserve import STOP_HOOKS
 
-from .api import api, fail, id_arg, inbox_arg, int_arg, query_arg
+from .api import SLOTS, api, fail, id_arg, inbox_arg, int_arg, query_arg
 from .app import context, store
 
-SLOTS = "mailtrap_lite.live_slots"
 MAX_TIMEOUT = 300.0
 # Changes that can make more messages match a wait (a deletion or a new session cannot).
 WAKING = frozenset({"message", "indexed", "updated"})
@@ -30,25 +30,43 @@ RETRY_MS = 2000
 
 
 class Slots:
-    """A count of open waits and streams with a fixed ceiling."""
+    """A count of open waits and streams with a fixed ceiling, and a signal to end them."""
 
-    def __init__(self, limit: int) -> None:
-        self._free = threading.BoundedSemaphore(limit)
+    def __init__(self, limit: int, feed: ChangeFeed) -> None:
+        self.limit = limit
+        self._open = 0
+        self._lock = threading.Lock()
+        self._feed = feed
+        self.closing = threading.Event()
 
     def take(self) -> None:
         """Take a slot or fail with 503."""
-        if not self._free.acquire(blocking=False):
-            fail(503, "too many open waits and event streams; try again shortly")
+        with self._lock:
+            if self._open >= self.limit:
+                fail(503, "too many open waits and event streams; try again shortly")
+            self._open += 1
 
     def give_back(self) -> None:
         """Return a slot."""
-        self._free.release()
+        with self._lock:
+            self._open -= 1
+
+    def taken(self) -> int:
+        """Return how many waits and streams are open."""
+        return self._open
+
+    def close(self) -> None:
+        """End every open wait and stream now (the server is stopping)."""
+        self.closing.set()
+        self._feed.wake_all()
 
 
 @api.record_once
 def _setup_slots(state: BlueprintSetupState) -> None:
     extensions = state.app.extensions
-    extensions[SLOTS] = Slots(extensions["mailtrap_lite"].config.http_max_waits)
+    ctx = extensions["mailtrap_lite"]
+    slots = extensions[SLOTS] = Slots(ctx.config.http_max_waits, ctx.store.feed)
+    extensions.setdefault(STOP_HOOKS, []).append(slots.close)
 
 
 def _slots() -> Slots:
@@ -74,9 +92,11 @@ def wait() -> Any:
     slots.take()
     try:
         found = _wait_for(store(), lambda: store().count_messages(query, inbox, after), count,
-                          timeout)  # fmt: skip
+                          timeout, slots.closing)  # fmt: skip
     finally:
         slots.give_back()
+    if slots.closing.is_set() and found < count:
+        fail(503, "the server is stopping")
     if found < count:
         fail(408, f"timed out after {timeout:g} s: {found} of {count} matching message(s) arrived")
     page = store().list_messages(inbox=inbox, limit=found, after=after, query=query)
@@ -94,7 +114,9 @@ def _timeout_arg() -> float:
     return timeout
 
 
-def _wait_for(store: Store, counter: Any, count: int, timeout: float) -> int:
+def _wait_for(
+    store: Store, counter: Any, count: int, timeout: float, closing: threading.Event
+) -> int:
     """Count matches again after each relevant change until `count` or the deadline."""
     feed = store.feed
     deadline = time.monotonic() + timeout
@@ -102,7 +124,7 @@ def _wait_for(store: Store, counter: Any, count: int, timeout: float) -> int:
         seen = feed.seq  # read before counting, so a commit in between still wakes us
         found: int = counter()
         remaining = deadline - time.monotonic()
-        if found >= count or remaining <= 0:
+        if found >= count or remaining <= 0 or closing.is_set():
             return found
         _next_relevant(feed, seen, deadline)
 
@@ -133,7 +155,7 @@ def events() -> Response:
     start = _last_event_id()
     slots = _slots()
     slots.take()
-    stream = EventStream(ctx.store, inbox_arg(), start)
+    stream = EventStream(ctx.store, inbox_arg(), start, slots.closing)
     lines = stream.lines(ctx.config.events_seconds, ctx.config.events_heartbeat)
     response = Response(lines, mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
@@ -154,10 +176,13 @@ def _last_event_id() -> int | None:
 class EventStream:
     """One client's stream of changes, rendered as text/event-stream (WHATWG HTML §9.2)."""
 
-    def __init__(self, store: Store, inbox: str | None, start: int | None) -> None:
+    def __init__(
+        self, store: Store, inbox: str | None, start: int | None, closing: threading.Event
+    ) -> None:
         self.store = store
         self.inbox = inbox
         self.start = start
+        self.closing = closing
 
     def lines(self, seconds: float, heartbeat: float) -> Iterator[str]:
         """Yield events until `seconds` pass; a comment when idle for `heartbeat` seconds."""
@@ -166,7 +191,7 @@ class EventStream:
         cursor = feed.seq if self.start is None else self.start
         yield f"retry: {RETRY_MS}\n\n"  # sends the headers now and sets the reconnect delay
         last_write = time.monotonic()
-        while (now := time.monotonic()) < end:
+        while (now := time.monotonic()) < end and not self.closing.is_set():
             changes = feed.since(cursor) if cursor <= feed.seq else None
             if changes is None:  # forgotten, or from before a restart: the client reloads
                 cursor = feed.seq
