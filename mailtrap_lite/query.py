@@ -52,6 +52,8 @@ class Query:
 
 def parse_query(text: str) -> Query:
     """Parse the search language; raise QueryError pointing at the offending part."""
+    if "\x00" in text:  # FTS5 reads its query as a C string: a NUL would cut it short
+        raise QueryError(f"NUL character at position {text.index(chr(0)) + 1}")
     return Query(tuple(_parse_term(source, at) for source, at in _split(text)))
 
 

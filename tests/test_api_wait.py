@@ -151,3 +151,16 @@ def test_requests_stay_fast_with_50_waits_and_4_streams_open(served: Served) -> 
     assert [r.status for r in replies] == [200] * 50
     # Generous bounds for a shared 2-core machine; typical is a few milliseconds.
     assert statistics.median(timings) < 0.1 and max(timings) < 1.0
+
+
+def test_wait_limit_returns_only_the_newest_matches(served: Served) -> None:
+    for i in range(3):
+        served.send(make_message(f"m{i}"))
+    reply = served.get("/api/v1/wait", count=3, limit=2, timeout=5)
+    assert [m["subject"] for m in reply.json()["messages"]] == ["m2", "m1"]
+
+
+def test_body_words_are_searchable_within_a_second_of_the_250(served: Served) -> None:
+    served.send(make_message("fresh", "the parcel code is quokka-55\n"))
+    reply = served.get("/api/v1/wait", query="quokka-55", timeout=1)
+    assert reply.status == 200

@@ -174,6 +174,7 @@ BAD = [
     ("to:", "to: needs a value"),
     ("header:=x", "header: needs a name"),
     ('""', "empty phrase"),
+    ("abc\x00def", "NUL character at position 4"),
 ]
 
 

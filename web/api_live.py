@@ -79,14 +79,15 @@ def _slots() -> Slots:
 
 @api.get("/wait")
 def wait() -> Any:
-    """GET /wait?query=&inbox=&count=1&timeout=10&after=ID: block until `count` matches.
+    """GET /wait?query=&inbox=&count=1&timeout=10&after=ID&limit=: block for `count` matches.
 
     Matches newer than `after` (without it, stored ones count too); then {"messages"} with
-    every such match, newest first. 408 when `timeout` (0-300 s) passes; 400 on bad
-    parameters; 503 when too many waits and streams are open.
+    every such match, newest first (only the newest `limit`, when given). 408 when `timeout`
+    (0-300 s) passes; 400 on bad parameters; 503 when too many waits and streams are open.
     """
     query, inbox, after = query_arg(), inbox_arg(), id_arg("after")
     count = int_arg("count", 1, low=1, high=10_000)
+    limit = int_arg("limit", 0, high=1_000_000)  # 0: every match
     timeout = _timeout_arg()
     slots = _slots()
     slots.take()
@@ -99,7 +100,8 @@ def wait() -> Any:
         fail(503, "the server is stopping")
     if found < count:
         fail(408, f"timed out after {timeout:g} s: {found} of {count} matching message(s) arrived")
-    page = store().list_messages(inbox=inbox, limit=found, after=after, query=query)
+    size = min(found, limit) if limit else found
+    page = store().list_messages(inbox=inbox, limit=size, after=after, query=query)
     return jsonify(messages=[m.summary_json() for m in page.messages])
 
 
