@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from apiserver import Served
 
 from mailtrap_lite.config import Address, Config
 from mailtrap_lite.testing import Sink
+from tests.apiserver import Served
 
 
 @pytest.fixture

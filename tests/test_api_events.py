@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from apiserver import Served, make_message, until
+from tests.apiserver import Served, make_message, until
 
 
 @dataclass

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from apiserver import Served, index_all, make_message, store_message, stored_app, until
 from flask.testing import FlaskClient
 
 from mailtrap_lite.store import Store
+from tests.apiserver import Served, index_all, make_message, store_message, stored_app, until
 
 SUMMARY_FIELDS = set(
     "id inbox received_at mail_from rcpt_to from to cc subject size attachment_count read"

@@ -7,8 +7,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from apiserver import Reply, Served, make_message, until
 from jsonschema import Draft202012Validator
+
+from tests.apiserver import Reply, Served, make_message, until
 
 Call = Callable[[Served, dict[str, str]], Reply]
 

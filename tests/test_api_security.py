@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from apiserver import Served, stored_app
 from flask.testing import FlaskClient
 
 from mailtrap_lite.cli import build_parser, config_from_args
 from mailtrap_lite.config import ConfigError
 from mailtrap_lite.store import Store
+from tests.apiserver import Served, stored_app
 
 PATHS = ["/api/v1/health", "/api/v1/messages", "/api/v1/inboxes", "/"]
 

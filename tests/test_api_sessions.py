@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import smtplib
 
-from apiserver import Served, make_message, until
+from tests.apiserver import Served, make_message, until
 
 
 def send_as(served: Served, user: str, subject: str) -> None:

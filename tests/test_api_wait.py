@@ -9,7 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from apiserver import Reply, Served, make_message, until
+
+from tests.apiserver import Reply, Served, make_message, until
 
 
 def later(delay: float, action: Callable[[], Any]) -> threading.Thread:
@@ -45,8 +46,9 @@ def test_wait_after_an_id_ignores_older_messages(served: Served) -> None:
     served.send(make_message("old"))
     [old] = until(lambda: served.get("/api/v1/messages").json()["messages"])
     assert served.get("/api/v1/wait", after=old["id"], timeout=0).status == 408
-    later(0.2, lambda: served.send(make_message("new")))
+    sender = later(0.2, lambda: served.send(make_message("new")))
     reply = served.get("/api/v1/wait", after=old["id"], timeout=10)
+    sender.join()
     assert [m["subject"] for m in reply.json()["messages"]] == ["new"]
 
 
@@ -73,14 +75,16 @@ def test_wait_for_count_3_returns_when_the_third_arrives(served: Served) -> None
 
 def test_wait_with_a_query_returns_only_matches(served: Served) -> None:
     served.send(make_message("other"), to=["someone@example.com"])
-    later(0.2, lambda: served.send(make_message("for ann"), to=["ann@example.com"]))
+    sender = later(0.2, lambda: served.send(make_message("for ann"), to=["ann@example.com"]))
     reply = served.get("/api/v1/wait", query="to:ann@example.com", timeout=10)
+    sender.join()
     assert [m["subject"] for m in reply.json()["messages"]] == ["for ann"]
 
 
 def test_wait_on_a_body_word_wakes_when_the_body_is_indexed(served: Served) -> None:
-    later(0.2, lambda: served.send(make_message("code", "your code is zebra-7731\n")))
+    sender = later(0.2, lambda: served.send(make_message("code", "your code is zebra-7731\n")))
     reply = served.get("/api/v1/wait", query="zebra-7731", timeout=10)
+    sender.join()
     assert reply.status == 200 and reply.json()["messages"][0]["subject"] == "code"
 
 

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from email.message import EmailMessage
 
 import pytest
-from apiserver import index_all, make_message, store_message, stored_app
 from flask.testing import FlaskClient
 
 from mailtrap_lite.store import Store
+from tests.apiserver import index_all, make_message, store_message, stored_app
 
 ALL = {"order", "news", "koeln", "invoice", "short", "team"}
 

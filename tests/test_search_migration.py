@@ -7,10 +7,9 @@ import sqlite3
 from importlib import resources
 from pathlib import Path
 
-from apiserver import index_all
-
 from mailtrap_lite.query import parse_query
 from mailtrap_lite.store import Store
+from tests.apiserver import index_all
 
 RAW = (
     b"From: Old <old@example.com>\r\nTo: Ann <ann@example.com>\r\nSubject: from before\r\n"
