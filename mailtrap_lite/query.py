@@ -9,6 +9,7 @@ RFC 3339 UTC instants (a date means its 00:00 UTC), sizes become bytes (K = 1024
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import re
 from dataclasses import dataclass
 
@@ -129,8 +130,8 @@ def _field_term(name: str, raw: str, negated: bool, where: str) -> Term:
         return Term(name, _parse_date(value, where), negated)
     if name in ("larger", "smaller"):
         return Term(name, str(_parse_size(value, where)), negated)
-    if name in ADDRESS_FIELDS:
-        value = value.strip().strip("<>").strip()
+    if name in ADDRESS_FIELDS:  # also "Name <address>" as copied from a header
+        value = email.utils.parseaddr(value)[1] or value.strip()
     if not value.strip():
         raise QueryError(f"{name}: needs a value in {where}")
     return Term(name, value, negated)

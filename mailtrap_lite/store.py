@@ -27,7 +27,13 @@ from mailtrap_lite.records import (
     mailboxes_json,
 )
 from mailtrap_lite.rows import MESSAGE_COLUMNS, SESSION_COLUMNS, message_from_row, session_from_row
-from mailtrap_lite.search import index_parts, message_filters, write_search_rows
+from mailtrap_lite.search import (
+    count_sql,
+    index_parts,
+    message_filters,
+    page_sql,
+    write_search_rows,
+)
 
 __all__ = ["IndexUpdate", "Page", "SessionFacts", "StorageError", "Store"]
 
@@ -287,23 +293,15 @@ class Store:
     ) -> Page:
         """Return messages newest first with the total count of matches (before aside)."""
         conn = self._read()
-        where, params = message_filters(query, inbox, before, after)
-        total_where, total_params = message_filters(query, inbox, None, after)
-        total = conn.execute(f"SELECT count(*) FROM messages m {total_where}", total_params)
-        rows = conn.execute(
-            f"SELECT {MESSAGE_COLUMNS} FROM messages m {where} ORDER BY id DESC LIMIT ?",
-            (*params, limit),
-        ).fetchall()
-        return Page(total.fetchone()[0], [message_from_row(row) for row in rows])
+        total = conn.execute(*count_sql(query, inbox, after)).fetchone()[0]
+        rows = conn.execute(*page_sql(MESSAGE_COLUMNS, query, inbox, before, after, limit))
+        return Page(total, [message_from_row(row) for row in rows.fetchall()])
 
     def count_messages(
         self, query: Query | None = None, inbox: str | None = None, after: int | None = None
     ) -> int:
         """Return how many messages match (newer than `after`)."""
-        where, params = message_filters(query, inbox, None, after)
-        return int(
-            self._read().execute(f"SELECT count(*) FROM messages m {where}", params).fetchone()[0]
-        )
+        return int(self._read().execute(*count_sql(query, inbox, after)).fetchone()[0])
 
     def delete_matching(self, query: Query | None = None, inbox: str | None = None) -> int:
         """Delete the messages that match a query (in an inbox); return how many."""

@@ -220,3 +220,17 @@ def test_wrong_method_is_json_405_with_allow(client: FlaskClient) -> None:
     reply = client.put("/api/v1/messages")
     assert reply.status_code == 405
     assert reply.json["error"] and "DELETE" in reply.headers["Allow"]
+
+
+@pytest.mark.parametrize("query", ["subject:alpha", "alpha", "alpha is:unread"])
+def test_search_pages_with_before_and_after(client: FlaskClient, store: Store, query: str):
+    ids = [store_message(store, make_message(f"alpha {i}").as_bytes()) for i in range(5)]
+    store_message(store, make_message("beta").as_bytes())
+    index_all(store)
+    page = client.get("/api/v1/messages", query_string={"query": query, "limit": 2,
+                                                          "before": ids[4]}).json  # fmt: skip
+    assert page["total"] == 5
+    assert [m["id"] for m in page["messages"]] == [str(ids[3]), str(ids[2])]
+    newer = client.get("/api/v1/messages", query_string={"query": query, "after": ids[2]}).json
+    assert newer["total"] == 2
+    assert [m["id"] for m in newer["messages"]] == [str(ids[4]), str(ids[3])]

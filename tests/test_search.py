@@ -102,6 +102,7 @@ CASES = [
     ("to:ba@example.com", {"news"}),
     ("to:BA@Example.COM", {"news"}),
     ("to:<ba@example.com>", {"news"}),
+    ('to:"Bee <ba@example.com>"', {"news"}),
     ("to:audit@example.com", {"order"}),
     ("bcc:audit@example.com", {"order"}),
     ("bcc:ann@example.com", set()),
