@@ -212,7 +212,7 @@ def write_search_rows(
     conn.execute("DELETE FROM message_headers WHERE message_id = ?", (message_id,))
     conn.execute("DELETE FROM message_fts WHERE rowid = ?", (message_id,))
     conn.executemany(
-        "INSERT INTO message_headers (name, value, message_id) VALUES (?, ?, ?)",
+        "INSERT OR IGNORE INTO message_headers (name, value, message_id) VALUES (?, ?, ?)",
         ((name.lower(), value, message_id) for name, value in headers
          if len(value) <= MAX_HEADER_VALUE),
     )  # fmt: skip

@@ -14,12 +14,13 @@ CREATE TABLE message_addresses (
 CREATE INDEX message_addresses_message ON message_addresses (message_id);
 
 -- Decoded header values (RFC 2047), names lowercased, for header:Name=value.
+-- WITHOUT ROWID: the table is its own lookup index (a separate one doubled its size).
 CREATE TABLE message_headers (
     name TEXT NOT NULL,
     value TEXT NOT NULL,
-    message_id INTEGER NOT NULL
-);
-CREATE INDEX message_headers_lookup ON message_headers (name, value);
+    message_id INTEGER NOT NULL,
+    PRIMARY KEY (name, value, message_id)
+) WITHOUT ROWID;
 CREATE INDEX message_headers_message ON message_headers (message_id);
 
 -- Trigram full-text index (case-insensitive substrings); rowid = messages.id. Its text is
