@@ -65,7 +65,7 @@ class Indexer:
         while not self._stopping.is_set():
             seen = feed.seq  # read before looking, so a commit in between still wakes us
             try:
-                if self.run_once():
+                if self.run_once() or self.store.purge_search():
                     continue
             except Exception:  # storage trouble (disk full): retry at the next change
                 log.warning("indexing failed; will retry", exc_info=True)

@@ -17,7 +17,15 @@ from typing import Any
 
 from mailtrap_lite.query import Query, Term
 
-__all__ = ["SqlFilter", "count_sql", "message_filters", "page_sql", "to_sql", "write_search_rows"]
+__all__ = [
+    "SqlFilter",
+    "count_sql",
+    "message_filters",
+    "page_sql",
+    "purge_search_rows",
+    "to_sql",
+    "write_search_rows",
+]
 
 ADDRESS_KINDS = {"from": ("from", "sender"), "to": ("to", "rcpt"), "cc": ("cc",),
                  "bcc": ("bcc",)}  # fmt: skip
@@ -41,6 +49,7 @@ class SqlFilter:
 
 
 Sql = tuple[str, tuple[object, ...]]
+NOT_GONE = " AND rowid NOT IN (SELECT id FROM search_gone)"  # deleted, not yet purged
 
 
 def count_sql(query: Query | None, inbox: str | None, after: int | None = None) -> Sql:
@@ -48,7 +57,10 @@ def count_sql(query: Query | None, inbox: str | None, after: int | None = None) 
     fts = _fts_only(query, inbox)
     if fts is not None:  # the index alone answers: no lookup of each match in messages
         where, params = _rowid_bounds(None, after)
-        return f"SELECT count(*) FROM message_fts WHERE message_fts MATCH ?{where}", (fts, *params)
+        return (
+            f"SELECT count(*) FROM message_fts WHERE message_fts MATCH ?{where}{NOT_GONE}",
+            (fts, *params),
+        )
     where, params = message_filters(query, inbox, None, after)
     return f"SELECT count(*) FROM messages m {where}", params
 
@@ -67,7 +79,8 @@ def page_sql(
         where, params = _rowid_bounds(before, after)
         return (
             f"SELECT {columns} FROM messages m WHERE m.id IN (SELECT rowid FROM message_fts"
-            f" WHERE message_fts MATCH ?{where} ORDER BY rowid DESC LIMIT ?) ORDER BY m.id DESC",
+            f" WHERE message_fts MATCH ?{where}{NOT_GONE} ORDER BY rowid DESC LIMIT ?)"
+            " ORDER BY m.id DESC",
             (fts, *params, limit),
         )
     where, params = message_filters(query, inbox, before, after)
@@ -170,7 +183,7 @@ def _text_sql(term: Term) -> tuple[str, list[object]]:
         )
     columns = ("subject",) if term.field == "subject" else TEXT_COLUMNS
     found = " OR ".join(f"instr({column}, ?)" for column in columns)
-    return f"m.id IN (SELECT rowid FROM message_fts WHERE {found})", [term.value.lower()] * len(
+    return f"m.id IN (SELECT id FROM message_text WHERE {found})", [term.value.lower()] * len(
         columns
     )
 
@@ -209,18 +222,33 @@ def write_search_rows(
     ).fetchone()
     if row is None:
         return False
-    conn.execute("DELETE FROM message_headers WHERE message_id = ?", (message_id,))
-    conn.execute("DELETE FROM message_fts WHERE rowid = ?", (message_id,))
+    _delete_rows(conn, [message_id])
     conn.executemany(
         "INSERT OR IGNORE INTO message_headers (name, value, message_id) VALUES (?, ?, ?)",
         ((name.lower(), value, message_id) for name, value in headers
          if len(value) <= MAX_HEADER_VALUE),
     )  # fmt: skip
+    values = (message_id, row[0].lower(), _address_text(row[1:]).lower(), text.lower())
     conn.execute(
-        "INSERT INTO message_fts (rowid, subject, addresses, body) VALUES (?, ?, ?, ?)",
-        (message_id, row[0].lower(), _address_text(row[1:]).lower(), text.lower()),
+        "INSERT INTO message_text (id, subject, addresses, body) VALUES (?, ?, ?, ?)", values
+    )
+    conn.execute(
+        "INSERT INTO message_fts (rowid, subject, addresses, body) VALUES (?, ?, ?, ?)", values
     )
     return True
+
+
+def _delete_rows(conn: sqlite3.Connection, ids: list[int]) -> None:
+    """Delete the header rows and the text of these messages, and their index entries."""
+    params = [(i,) for i in ids]
+    # External content: FTS5 needs the old values to remove their index entries.
+    conn.executemany(
+        "INSERT INTO message_fts (message_fts, rowid, subject, addresses, body)"
+        " SELECT 'delete', id, subject, addresses, body FROM message_text WHERE id = ?",
+        params,
+    )
+    conn.executemany("DELETE FROM message_text WHERE id = ?", params)
+    conn.executemany("DELETE FROM message_headers WHERE message_id = ?", params)
 
 
 def _address_text(columns: Sequence[Any]) -> str:
@@ -233,3 +261,23 @@ def _address_text(columns: Sequence[Any]) -> str:
     for name, address in boxes:
         words += [name or "", address]
     return " ".join(w for w in words if w)
+
+
+def purge_search_rows(conn: sqlite3.Connection, batch: int) -> int:
+    """Remove the search rows of up to `batch` deleted messages; return how many were done."""
+    if conn.execute("SELECT NOT EXISTS (SELECT 1 FROM messages)").fetchone()[0]:
+        # Everything was deleted: empty the tables at once (FTS5 "delete-all").
+        done = conn.execute("DELETE FROM search_gone").rowcount
+        conn.execute("INSERT INTO message_fts (message_fts) VALUES ('delete-all')")
+        conn.execute("DELETE FROM message_text")
+        conn.execute("DELETE FROM message_headers")
+        conn.execute("DELETE FROM message_addresses")
+        return int(done)
+    ids = [row[0] for row in conn.execute("SELECT id FROM search_gone LIMIT ?", (batch,))]
+    _delete_rows(conn, ids)
+    for statement in (
+        "DELETE FROM message_addresses WHERE message_id = ?",
+        "DELETE FROM search_gone WHERE id = ?",
+    ):
+        conn.executemany(statement, ((i,) for i in ids))
+    return len(ids)

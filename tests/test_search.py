@@ -9,8 +9,9 @@ from email.message import EmailMessage
 import pytest
 from flask.testing import FlaskClient
 
+from mailtrap_lite.query import parse_query
 from mailtrap_lite.store import Store
-from tests.apiserver import index_all, make_message, store_message, stored_app
+from tests.apiserver import Served, index_all, make_message, store_message, stored_app, until
 
 ALL = {"order", "news", "koeln", "invoice", "short", "team"}
 
@@ -198,15 +199,55 @@ def test_message_is_found_by_address_before_body_indexing() -> None:
         store.close()
 
 
-def test_deleted_message_leaves_no_search_rows() -> None:
-    store = Store()
-    try:
-        message_id = store_message(store, CORPUS["order"][0])
-        index_all(store)
-        store.delete_messages([message_id])
-        with sqlite3.connect(store.path) as db:  # storage must not leak: look at the tables
-            tables = ("message_fts", "message_addresses", "message_headers")
-            left = [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables]
-        assert left == [0, 0, 0]
-    finally:
-        store.close()
+def search_rows(store: Store) -> list[int]:
+    """Count the rows of the search tables (storage must not leak: look at them)."""
+    tables = ("message_text", "message_addresses", "message_headers", "search_gone")
+    with sqlite3.connect(store.path) as db:
+        found = [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables]
+        # FTS5 raises if its index and its external content table disagree.
+        db.execute("INSERT INTO message_fts (message_fts, rank) VALUES ('integrity-check', 1)")
+    db.close()
+    return found
+
+
+@pytest.fixture
+def store() -> Iterator[Store]:
+    opened = Store()
+    yield opened
+    opened.close()
+
+
+def test_deleted_message_matches_nothing_before_its_rows_are_purged(store: Store) -> None:
+    kept, gone = (store_message(store, CORPUS["order"][0]) for _ in range(2))
+    index_all(store)
+    store.delete_messages([gone])
+    for query in ("order", "to:ann@example.com", "header:X-Campaign=spring-sale"):
+        page = store.list_messages(query=parse_query(query))
+        assert (page.total, [m.id for m in page.messages]) == (1, [kept]), query
+
+
+def test_purge_removes_the_search_rows_of_deleted_messages(store: Store) -> None:
+    kept, gone = (store_message(store, CORPUS["order"][0]) for _ in range(2))
+    index_all(store)
+    before = search_rows(store)
+    store.delete_messages([gone])
+    assert store.purge_search() == 1 and store.purge_search() == 0
+    assert search_rows(store) == [before[0] - 1, before[1] // 2, before[2] // 2, 0]
+    assert store.list_messages(query=parse_query("order")).total == 1 and kept
+
+
+def test_purge_after_clearing_everything_empties_the_search_tables(store: Store) -> None:
+    for _ in range(3):
+        store_message(store, CORPUS["koeln"][0])
+    index_all(store)
+    store.clear()
+    assert store.purge_search() == 3
+    assert search_rows(store) == [0, 0, 0, 0]
+
+
+def test_running_indexer_purges_deleted_messages(served: Served) -> None:
+    served.send(make_message("bye", "soon gone\n"))
+    until(lambda: served.get("/api/v1/health").json()["unindexed"] == 0)
+    served.request("DELETE", "/api/v1/messages")
+    served.send(make_message("wake the indexer"))
+    until(lambda: search_rows(served.store)[0] == 1 and search_rows(served.store)[3] == 0)
