@@ -407,11 +407,12 @@ class Store:
         if updates:
             self.feed.publish("indexed", tuple(u.id for u in updates))
 
-    def purge_search(self, batch: int = 50) -> int:
+    def purge_search(self, batch: int = 20) -> int:
         """Remove search rows of deleted messages, a small batch per transaction; return count.
 
-        Run off the SMTP path (the indexer's thread): the batch keeps each hold of the writer
-        lock short (about 0.5 ms a message).
+        Run off the SMTP path (the indexer's thread). About 0.5 ms a message on 100,000
+        messages, so a batch holds the writer lock ~10 ms; when no message is left the
+        tables are emptied at once (under a second for 100,000).
         """
         if not self._read().execute("SELECT EXISTS (SELECT 1 FROM search_gone)").fetchone()[0]:
             return 0  # nothing to do: no write transaction
