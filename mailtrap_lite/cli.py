@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--require-auth", action="store_true", default=_env_flag("require-auth"))
     p.add_argument("--loop", default=_env("loop", "auto"), choices=["auto", "asyncio", "uvloop"],
                    help="event loop: uvloop (when installed) is faster")  # fmt: skip
+    p.add_argument("--ui-auth", default=_env("ui-auth"), metavar="USER:PASS")
+    p.add_argument("--cors", default=_env("cors"), metavar="ORIGIN")
     p.add_argument("--log-level", default=_env("log-level", "warning"),
                    choices=["debug", "info", "warning", "error"])  # fmt: skip
     _add_tls_options(p)
@@ -128,6 +130,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
         require_tls=args.require_tls,
         auth_require_tls=args.auth_require_tls,
         faults=_fault_rules(args.fault),
+        ui_auth=parse_credentials(args.ui_auth) if args.ui_auth else None,
+        cors=args.cors or None,
     )
 
 

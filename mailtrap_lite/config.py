@@ -93,6 +93,13 @@ class Config:
     auth_require_tls: bool = False  # AUTH only over TLS (RFC 4954 §4); off for development
     faults: tuple[FaultRule, ...] = ()
     index_max_text: int = 1_048_576  # body characters indexed for search per message
+    # web: basic auth (USER, PASS) for UI and API; CORS origin(s) for the API (none by default)
+    ui_auth: tuple[str, str] | None = None
+    cors: str | None = None
+    http_max_body: int = 1_048_576  # request body bytes; larger bodies get 413
+    http_max_waits: int = 56  # open waits + event streams together (of 64 threads); then 503
+    events_seconds: float = 300.0  # an event stream ends after this; clients reconnect
+    events_heartbeat: float = 15.0  # a comment line on idle streams keeps proxies open
 
     @property
     def has_certificate(self) -> bool:

@@ -90,6 +90,7 @@ class Readers:
         if conn is None:
             conn = connect(self._path)
             conn.execute("PRAGMA query_only = ON")
+            conn.execute("PRAGMA cache_size = -256")
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)

@@ -17,7 +17,7 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-from mailtrap_lite.parsing import parse_body
+from mailtrap_lite.parsing import decoded_headers, parse_body
 from mailtrap_lite.store import IndexUpdate, Store
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,7 @@ def index_one(message_id: int, raw: bytes, max_text: int) -> IndexUpdate:
         body.snippet(),
         sum(1 for a in body.attachments if not a.inline),
         body.searchable_text()[:max_text],
+        decoded_headers(raw),
     )
 
 
@@ -117,7 +118,7 @@ class Indexer:
         while not self._stopping.is_set():
             seen = feed.seq  # read before looking, so a commit in between still wakes us
             try:
-                if self.run_once():
+                if self.run_once() or self.store.purge_search():
                     continue
             except Exception:  # storage trouble (disk full): retry at the next change
                 log.warning("indexing failed; will retry", exc_info=True)

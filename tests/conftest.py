@@ -9,6 +9,7 @@ import pytest
 
 from mailtrap_lite.config import Address, Config
 from mailtrap_lite.testing import Sink
+from tests.apiserver import Served
 from tests.process import ServerProcess, start_server
 
 # The pytest plugin's own tests run small test suites with pytester.
@@ -59,3 +60,26 @@ def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pyte
     """Run inner suites without pytest-benchmark, which refuses to run beside xdist."""
     monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:benchmark")
     return pytester
+
+
+@pytest.fixture
+def served() -> Iterator[Served]:
+    """Start a sink and its web server (waitress) on 127.0.0.1, port 0."""
+    running = Served()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def make_served() -> Iterator[object]:
+    """Start sinks with web servers with other settings: make_served(ui_auth=(...), ...)."""
+    started: list[Served] = []
+
+    def make(**settings: object) -> Served:
+        running = Served(**settings)
+        started.append(running)
+        return running
+
+    yield make
+    for running in started:
+        running.stop()

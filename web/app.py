@@ -24,10 +24,12 @@ class AppContext:
 def create_app(store: Store, config: Config, smtp_address: str | None = None) -> Flask:
     """Build the web app around a Store; nothing here opens sockets."""
     from .api import api
+    from .security import install_security
     from .ui import ui
 
     app = Flask(__name__)
     app.extensions[EXTENSION] = AppContext(store, config, smtp_address)
+    install_security(app, config)
     app.register_blueprint(api, url_prefix="/api/v1")
     app.register_blueprint(ui)
     return app
