@@ -223,6 +223,7 @@ def write_search_rows(
     if row is None:
         return False
     _delete_rows(conn, [message_id])
+    conn.execute(ADDRESS_ROWS, {"id": message_id})
     conn.executemany(
         "INSERT OR IGNORE INTO message_headers (name, value, message_id) VALUES (?, ?, ?)",
         ((name.lower(), value, message_id) for name, value in headers
@@ -236,6 +237,28 @@ def write_search_rows(
         "INSERT INTO message_fts (rowid, subject, addresses, body) VALUES (?, ?, ?, ?)", values
     )
     return True
+
+
+# Every address of a message, lowercased (ASCII, as SQLite's lower() does), by field: "from"
+# (From header), "sender" (MAIL FROM), "to", "cc", "rcpt" (RCPT TO) and "bcc" (envelope
+# recipients absent from To and Cc).
+ADDRESS_ROWS = """
+INSERT OR IGNORE INTO message_addresses (address, field, message_id)
+SELECT lower(json_extract(m.from_json, '$[1]')), 'from', m.id FROM messages m
+    WHERE m.id = :id AND json_extract(m.from_json, '$[1]') IS NOT NULL
+UNION ALL SELECT lower(m.mail_from), 'sender', m.id FROM messages m
+    WHERE m.id = :id AND m.mail_from != ''
+UNION ALL SELECT lower(json_extract(j.value, '$[1]')), 'to', m.id
+    FROM messages m, json_each(m.to_json) j WHERE m.id = :id
+UNION ALL SELECT lower(json_extract(j.value, '$[1]')), 'cc', m.id
+    FROM messages m, json_each(m.cc_json) j WHERE m.id = :id
+UNION ALL SELECT lower(j.value), 'rcpt', m.id FROM messages m, json_each(m.rcpt_to) j
+    WHERE m.id = :id
+UNION ALL SELECT lower(j.value), 'bcc', m.id FROM messages m, json_each(m.rcpt_to) j
+    WHERE m.id = :id AND lower(j.value) NOT IN (
+        SELECT lower(json_extract(t.value, '$[1]')) FROM json_each(m.to_json) t
+        UNION SELECT lower(json_extract(c.value, '$[1]')) FROM json_each(m.cc_json) c)
+"""
 
 
 def _delete_rows(conn: sqlite3.Connection, ids: list[int]) -> None:
