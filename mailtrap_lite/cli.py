@@ -197,7 +197,7 @@ async def serve(config: Config) -> int:
         store.end_orphaned_sessions()
         await server.start()
         if config.http is not None:
-            web = WebServer(store, config, server.address)
+            web = WebServer(store, config, server.address, server.faults)
             web.start()
         indexer.start()
         stop = _stop_on_signals()  # before announcing: a signal right after must stop cleanly

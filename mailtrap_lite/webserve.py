@@ -10,6 +10,7 @@ import threading
 from typing import Any
 
 from mailtrap_lite.config import Address, Config, format_hostport
+from mailtrap_lite.faults import FaultRules
 from mailtrap_lite.server import BindError
 from mailtrap_lite.store import Store
 
@@ -22,13 +23,19 @@ STOP_HOOKS = "mailtrap_lite.stop_hooks"
 class WebServer:
     """The web app on its own thread; `url` is known once bound."""
 
-    def __init__(self, store: Store, config: Config, smtp_address: str) -> None:
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        smtp_address: str,
+        faults: FaultRules | None = None,
+    ) -> None:
         from waitress.server import create_server
 
         from mailtrap_lite.web import create_app  # type: ignore[import-not-found]
 
         assert config.http is not None
-        app = create_app(store, config, smtp_address)
+        app = create_app(store, config, smtp_address, faults)
         self._stop_hooks: list[Any] = app.extensions.get(STOP_HOOKS, [])
         listen = _listen(config.http)
         try:

@@ -82,7 +82,7 @@ class WorkerSink:
     def _serve(self, sink: Sink) -> WebServer:
         assert sink.store is not None and sink.server is not None
         config = sink.config.replace(http=Address(LOCAL, 0))
-        web = WebServer(sink.store, config, sink.server.address)
+        web = WebServer(sink.store, config, sink.server.address, sink.server.faults)
         web.start()
         return web
 

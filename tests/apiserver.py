@@ -49,7 +49,9 @@ class Served:
         assert self.sink.store is not None
         self.store: Store = self.sink.store
         self.config = config.replace(http=Address("127.0.0.1", 0))
-        web = WebServer(self.store, self.config, f"{self.sink.host}:{self.sink.port}")
+        web = WebServer(
+            self.store, self.config, f"{self.sink.host}:{self.sink.port}", self.sink.faults
+        )
         web.start()
         self.web: WebServer | None = web
         parts = urlsplit(web.url)

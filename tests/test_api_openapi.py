@@ -71,6 +71,9 @@ CALLS: list[tuple[str, str, str, Call]] = [
     ("/api/v1/inboxes", "get", "200", _get("/api/v1/inboxes")),
     ("/api/v1/health", "get", "200", _get("/api/v1/health")),
     ("/api/v1/openapi.json", "get", "200", _get("/api/v1/openapi.json")),
+    ("/api/v1/faults", "get", "200", _get("/api/v1/faults")),
+    ("/api/v1/faults", "put", "200", _send("PUT", "/api/v1/faults", {"rules": []})),
+    ("/api/v1/faults", "put", "400", _send("PUT", "/api/v1/faults", {"rules": [{"rule": "x"}]})),
 ]
 
 

@@ -144,4 +144,4 @@ def openapi() -> Any:
 
 
 # Importing the route modules registers their views on `api`.
-from . import api_live, api_messages, api_sessions  # noqa: E402, F401, I001
+from . import api_faults, api_live, api_messages, api_sessions  # noqa: E402, F401, I001
