@@ -196,7 +196,7 @@ def _column_sql(field: str, value: str) -> tuple[str, list[object]]:
 
 # -- index writes (after the commit, by the indexer) -----------------------------------------
 
-INDEX_PART_CHARS = 65_536
+INDEX_PART_CHARS = 16_384
 
 
 def index_parts(texts: Sequence[str]) -> Iterator[range]:

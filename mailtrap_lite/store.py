@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +85,7 @@ class Store:
         self._count = self._writer.execute("SELECT count(*) FROM messages").fetchone()[0]
         self._chunks: dict[int, int] = {}
         self._mailed: set[int] = set()  # sessions already marked kept_mail = 1
+        self.last_message_at = 0.0  # time.monotonic() of the newest commit of a message
 
     def close(self) -> None:
         """Close every connection; a temporary database is removed."""
@@ -251,6 +253,7 @@ class Store:
                     conn.execute("UPDATE sessions SET kept_mail = 1 WHERE id = ?", (sid,))
             pruned = self._prune_messages(conn, self._count + 1)
         self._count += 1 - len(pruned)  # only once committed: a rollback changes nothing
+        self.last_message_at = time.monotonic()
         self._note_mailed(sid, pruned)
         self.feed.publish("message", (message_id,), new.inbox)
         return message_id
@@ -439,13 +442,17 @@ class Store:
         )
         return [(row[0], bytes(row[1])) for row in rows.fetchall()]
 
-    def save_index(self, updates: list[IndexUpdate]) -> None:
+    def save_index(
+        self, updates: list[IndexUpdate], pause: Callable[[float], None] | None = None
+    ) -> None:
         """Store what the indexer learned and announce that these messages are searchable.
 
         Full-text rows cost about 3 ms per 20 KB of text, so large batches are committed in
         parts: the SMTP loop waits for the writer lock at most one part, not the whole batch.
+        `pause(seconds_the_part_took)` runs between parts (the indexer yields there).
         """
         for part in index_parts([u.text for u in updates]):
+            started = time.monotonic()
             with self._transaction() as conn:
                 for u in (updates[i] for i in part):
                     if write_search_rows(conn, u.id, u.headers, u.text):
@@ -454,8 +461,9 @@ class Store:
                             " WHERE id = ?",
                             (u.snippet, u.attachment_count, u.id),
                         )
-        if updates:
-            self.feed.publish("indexed", tuple(u.id for u in updates))
+            self.feed.publish("indexed", tuple(updates[i].id for i in part))
+            if pause is not None:
+                pause(time.monotonic() - started)
 
     def purge_search(self, batch: int = 20) -> int:
         """Remove search rows of deleted messages, a small batch per transaction; return count.
