@@ -22,6 +22,9 @@ from mailtrap_lite.store import IndexUpdate, Store
 log = logging.getLogger(__name__)
 
 BATCH = 64
+# Raw bytes per batch: each batch is copied to the worker and parsed there in one go, so 64
+# messages of 30 MB would take gigabytes; a single larger message still makes its own batch.
+BATCH_BYTES = 8 * 1024 * 1024
 
 
 def watch_parent(parent: int) -> None:
@@ -51,7 +54,7 @@ def index_one(message_id: int, raw: bytes, max_text: int) -> IndexUpdate:
         message_id,
         body.snippet(),
         sum(1 for a in body.attachments if not a.inline),
-        body.searchable_text()[:max_text],
+        body.searchable_text(max_text),
     )
 
 
@@ -86,7 +89,7 @@ class Indexer:
 
     def run_once(self) -> int:
         """Index one batch of pending messages; return how many were indexed."""
-        pending = self.store.unindexed(BATCH)
+        pending = self.store.unindexed(BATCH, BATCH_BYTES)
         if not pending:
             return 0
         if self._pool is None:

@@ -21,6 +21,7 @@ from aiosmtpd.smtp import SMTP
 from mailtrap_lite import replies
 from mailtrap_lite.config import Config
 from mailtrap_lite.dataread import read_content
+from mailtrap_lite.records import replace_undecodable
 from mailtrap_lite.transcript import RecordingReader, TranscriptRecorder
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,7 @@ class CaptureSMTP(SMTP):
     async def push(self, status: str | bytes, injected: bool = False) -> None:
         """Send one reply line with its enhanced code, recording it first."""
         text = status.decode("utf-8", "replace") if isinstance(status, bytes) else status
+        text = replace_undecodable(text)  # aiosmtpd echoes arguments (VRFY, 501s) as received
         assert self.conversation is not None
         recorder = self.conversation.recorder
         if recorder.last_command not in (None, "HELO", "EHLO"):

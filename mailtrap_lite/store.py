@@ -361,18 +361,25 @@ class Store:
 
     # -- indexing (after the commit) --------------------------------------------------------
 
-    def unindexed(self, limit: int = 50) -> list[tuple[int, bytes]]:
-        """Return (id, raw) of the oldest messages whose body is not yet indexed."""
-        rows = (
-            self._read()
-            .execute(
-                "SELECT m.id, r.data FROM messages m JOIN message_raw r ON r.id = m.id"
-                " WHERE m.indexed = 0 ORDER BY m.id LIMIT ?",
-                (limit,),
-            )
-            .fetchall()
-        )
-        return [(row[0], bytes(row[1])) for row in rows]
+    def unindexed(self, limit: int = 50, max_bytes: int | None = None) -> list[tuple[int, bytes]]:
+        """Return (id, raw) of the oldest messages whose body is not yet indexed.
+
+        With `max_bytes`, stop before their sizes add up past it (the first always comes).
+        """
+        conn = self._read()
+        sizes = conn.execute(
+            "SELECT id, size FROM messages WHERE indexed = 0 ORDER BY id LIMIT ?", (limit,)
+        ).fetchall()
+        pending: list[tuple[int, bytes]] = []
+        total = 0
+        for message_id, size in sizes:
+            total += size
+            if pending and max_bytes is not None and total > max_bytes:
+                break
+            raw = self.raw(message_id)
+            if raw is not None:  # deleted meanwhile
+                pending.append((message_id, raw))
+        return pending
 
     def save_index(self, updates: list[IndexUpdate]) -> None:
         """Store what the indexer learned and announce that these messages are searchable."""

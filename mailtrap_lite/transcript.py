@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from mailtrap_lite.parsing import rfc3339
-from mailtrap_lite.records import RawLine
+from mailtrap_lite.records import RawLine, replace_undecodable
 
 MASK = "****"
 
@@ -58,7 +58,7 @@ class TranscriptRecorder:
         self._add("server", line, injected)
 
     def _add(self, direction: str, line: str, injected: bool = False) -> None:
-        self._pending.append((time.time(), direction, line, injected))
+        self._pending.append((time.time(), direction, replace_undecodable(line), injected))
 
     def take(self) -> list[RawLine]:
         """Return the lines recorded since the last take and forget them."""
