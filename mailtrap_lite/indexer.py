@@ -27,6 +27,22 @@ BATCH = 64
 BATCH_BYTES = 8 * 1024 * 1024
 
 
+# Address space of the indexing worker: a message that would need more is indexed as empty
+# (MemoryError is caught like any parse failure) instead of taking the machine's memory.
+WORKER_MEMORY = 2 * 1024 * 1024 * 1024
+
+
+def start_worker(parent: int) -> None:
+    """Set up the worker process: bound its memory and follow its parent."""
+    try:
+        import resource  # POSIX only
+
+        resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
+    except (ImportError, ValueError, OSError):
+        log.info("cannot bound the indexing worker's memory on this platform")
+    watch_parent(parent)
+
+
 def watch_parent(parent: int) -> None:
     """Exit the worker soon after its server dies, even by kill -9 (no orphan left behind)."""
 
@@ -69,7 +85,7 @@ class Indexer:
             # spawn, not fork: forking a process that runs threads can copy held locks.
             context = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=context, initializer=watch_parent, initargs=(os.getpid(),)
+                max_workers=1, mp_context=context, initializer=start_worker, initargs=(os.getpid(),)
             )
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mailtrap-lite-indexer", daemon=True)

@@ -5,9 +5,10 @@ header block only and runs before the 250 reply; `parse_body` walks the MIME tre
 after the commit (indexing) or when a message is viewed.
 
 Every message is hostile input, so each walk is bounded (SECURITY.md, tests/test_bombs.py):
-the summary reads at most SUMMARY_HEADER_BYTES of the header block, the MIME tree is walked
-at most MAX_DEPTH levels deep and for at most MAX_PARTS leaf parts, and the HTML-to-text pass
-runs in linear time. The message size limit (--max-message-size) bounds the rest.
+the summary reads at most SUMMARY_HEADER_BYTES of the header block, the body parser gets at
+most BODY_HEADER_BYTES of it, the MIME tree is walked at most MAX_DEPTH levels deep and for at
+most MAX_PARTS leaf parts, and the HTML-to-text pass runs in linear time. The message size
+limit (--max-message-size) bounds the rest.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ SUMMARY_HEADER_BYTES = 262_144
 MAX_DEPTH = 50
 # Leaf parts taken from one message (text, HTML, attachments); the rest are counted only.
 MAX_PARTS = 1000
+# Header bytes of the message itself handed to the MIME parser by parse_body: 2 million
+# small headers took 600 MB in the email package; the body needs only the first ones.
+BODY_HEADER_BYTES = 1_048_576
 
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
@@ -151,7 +155,7 @@ def headers_of(raw: bytes, limit: int | None = None) -> list[tuple[str, str]]:
     as such (RFC 6532); other 8-bit bytes become U+FFFD. Lines without a colon are skipped.
     With `limit`, only the first `limit` bytes of the header block are read.
     """
-    text = header_block(raw)[:limit].decode("utf-8", "replace")
+    text = header_block(raw if limit is None else raw[:limit]).decode("utf-8", "replace")
     fields: list[tuple[str, str]] = []
     for line in _FOLD.sub("", text).splitlines():
         name, colon, value = line.partition(":")
@@ -248,13 +252,22 @@ def parse_message(raw: bytes) -> EmailMessage:
 
 def parse_body(raw: bytes) -> Body:
     """Extract text, HTML and attachments; broken MIME yields what can be read."""
-    msg = parse_message(raw)
+    msg = parse_message(_bounded_headers(raw))
     body = Body()
     leaves = _leaf_parts(msg)
     for part in leaves[:MAX_PARTS]:
         _take_part(body, part)
     body.omitted_parts = max(0, len(leaves) - MAX_PARTS)
     return body
+
+
+def _bounded_headers(raw: bytes) -> bytes:
+    """Return the message with its header block cut to BODY_HEADER_BYTES at a line end."""
+    end = _HEADER_END.search(raw)
+    if end is None or end.start() <= BODY_HEADER_BYTES:
+        return raw
+    cut = raw.rfind(b"\n", 0, BODY_HEADER_BYTES) + 1
+    return raw[:cut] + b"\r\n" + raw[end.end() :]
 
 
 def _leaf_parts(msg: Message) -> list[Message]:
