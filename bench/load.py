@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,8 +100,11 @@ async def transaction(conn: Connection, data: bytes, results: Results) -> bool:
     return True
 
 
+Pace = Callable[[], Awaitable[None]]
+
+
 async def session(host: str, port: int, label: int, plan: Callable[[int], bytes | None],
-                  results: Results, pace: Callable[[], object] | None = None) -> None:  # fmt: skip
+                  results: Results, pace: Pace | None = None) -> None:  # fmt: skip
     """Open a session, send what ``plan`` gives (None ends it), then QUIT."""
     try:
         conn = await open_session(host, port)
@@ -112,7 +115,7 @@ async def session(host: str, port: int, label: int, plan: Callable[[int], bytes 
     try:
         while (data := plan(n)) is not None:
             if pace is not None:
-                await pace()  # type: ignore[misc]
+                await pace()
             if not await transaction(conn, data, results):
                 conn[1].write(b"RSET\r\n")
                 await read_reply(conn[0])
