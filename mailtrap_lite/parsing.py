@@ -329,5 +329,5 @@ def _decode_text(part: Message) -> str:
     charset = part.get_content_charset() or "utf-8"
     try:
         return data.decode(charset, "replace")
-    except LookupError:  # an unknown charset name
+    except (LookupError, ValueError):  # an unknown charset name, or one with a NUL in it
         return data.decode("utf-8", "replace")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from mailtrap_lite.parsing import parse_body
 from mailtrap_lite.testing import Sink
 from tests import statuscodes
 from tests.sessions import ended_session
@@ -38,3 +41,30 @@ def test_reply_echoing_an_argument_that_is_not_utf8_is_sent_not_a_451(sink: Sink
         after = wire.cmd("NOOP")
     assert reply.code == statuscodes.NOT_IMPLEMENTED and "\ufffd" in reply.text
     assert after.code == statuscodes.OK
+
+
+@pytest.mark.parametrize("command", [b"MAIL FROM:\x00@", b"VRFY \x00@"])
+def test_address_the_email_package_cannot_parse_gets_a_refusal_not_a_451(
+    sink: Sink, command: bytes
+) -> None:
+    with greet(sink.host, sink.port) as wire:
+        reply = wire.cmd(command)
+        after = wire.cmd("NOOP")
+    assert reply.code in (statuscodes.BAD_ADDRESS, statuscodes.NOT_IMPLEMENTED), reply
+    assert after.code == statuscodes.OK
+
+
+def test_overlong_auth_answer_gets_one_500_and_the_session_stays_in_step(sink: Sink) -> None:
+    with greet(sink.host, sink.port) as wire:
+        assert wire.cmd("AUTH LOGIN").code == statuscodes.AUTH_CHALLENGE
+        reply = wire.cmd(b"QUFB" * 20_000)
+        after = wire.cmd("NOOP")
+    assert (reply.code, reply.lines[0][:5]) == (statuscodes.SYNTAX_ERROR, "5.5.6")
+    assert after.code == statuscodes.OK
+    lines = [entry.line for entry in ended_session(sink).transcript or []]
+    assert "NOOP" in lines and not any("QUFB" in line for line in lines)
+
+
+def test_charset_name_with_a_nul_falls_back_to_utf8() -> None:
+    raw = b'Content-Type: text/plain; charset="utf\x008"\r\n\r\nh\xc3\xa9\r\n'
+    assert parse_body(raw).text == "h\u00e9\r\n"
