@@ -16,7 +16,7 @@ from tests.process import ServerProcess, start_server
 # Fuzzing: a bounded, repeatable run in CI ("ci"); thousands of fresh examples by hand with
 # `pytest tests/test_fuzz_*.py --hypothesis-profile=long` (or HYPOTHESIS_PROFILE=long).
 _FUZZ_BASE = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
-settings.register_profile("ci", max_examples=60, derandomize=True, database=None, **_FUZZ_BASE)
+settings.register_profile("ci", max_examples=100, derandomize=True, database=None, **_FUZZ_BASE)
 settings.register_profile("long", max_examples=5000, **_FUZZ_BASE)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
