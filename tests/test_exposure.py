@@ -1,5 +1,5 @@
 """What a stranger can reach and make the server do (SECURITY.md): loopback by default, no
-outbound fetches, idle and overlong input cut off with a reply."""
+outbound fetches, idle sessions and excess recipients cut off with a reply."""
 
 from __future__ import annotations
 
@@ -109,9 +109,14 @@ def test_idle_session_gets_421_and_is_closed(make_sink: MakeSink) -> None:
         assert wire.closed_by_server()
 
 
-def test_overlong_command_line_gets_500_and_the_session_continues(sink: Sink) -> None:
+def test_recipients_past_the_limit_get_452_and_the_message_keeps_the_first(
+    make_sink: MakeSink,
+) -> None:
+    sink = make_sink(max_recipients=2)
     with greet(sink.host, sink.port) as wire:
-        reply = wire.cmd(b"NOOP " + b"x" * 1_000_000)
-        after = wire.cmd("NOOP")
-    assert reply.code == statuscodes.SYNTAX_ERROR
-    assert after.code == statuscodes.OK
+        assert wire.cmd("MAIL FROM:<a@example.com>").code == statuscodes.OK
+        codes = [wire.cmd(f"RCPT TO:<r{n}@example.com>").code for n in range(3)]
+        assert wire.cmd("DATA").code == statuscodes.START_INPUT
+        assert wire.cmd(b"Subject: s\r\n\r\nbody\r\n.").code == statuscodes.OK
+    assert codes == [statuscodes.OK, statuscodes.OK, statuscodes.INSUFFICIENT_STORAGE]
+    assert sink.wait_for()[0].rcpt_to == ["r0@example.com", "r1@example.com"]
