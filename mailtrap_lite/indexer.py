@@ -15,6 +15,7 @@ import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from mailtrap_lite.parsing import parse_body
 from mailtrap_lite.store import IndexUpdate, Store
@@ -74,19 +75,22 @@ def index_one(message_id: int, raw: bytes, max_text: int) -> IndexUpdate:
     )
 
 
+def _new_pool() -> ProcessPoolExecutor:
+    """Start a one-process pool for parsing."""
+    # spawn, not fork: forking a process that runs threads can copy held locks.
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(
+        max_workers=1, mp_context=context, initializer=start_worker, initargs=(os.getpid(),)
+    )
+
+
 class Indexer:
     """A thread that indexes new messages as the change feed announces them."""
 
     def __init__(self, store: Store, max_text: int = 1_048_576, worker: bool = False) -> None:
         self.store = store
         self.max_text = max_text
-        self._pool: ProcessPoolExecutor | None = None
-        if worker:
-            # spawn, not fork: forking a process that runs threads can copy held locks.
-            context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=context, initializer=start_worker, initargs=(os.getpid(),)
-            )
+        self._pool = _new_pool() if worker else None
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mailtrap-lite-indexer", daemon=True)
 
@@ -111,9 +115,38 @@ class Indexer:
         if self._pool is None:
             updates = index_batch(pending, self.max_text)
         else:
-            updates = self._pool.submit(index_batch, pending, self.max_text).result()
+            updates = self._in_worker(pending)
         self.store.save_index(updates)
         return len(updates)
+
+    def _in_worker(self, pending: list[tuple[int, bytes]]) -> list[IndexUpdate]:
+        """Index in the worker; if it dies (killed, out of memory), start another.
+
+        The batch is then retried one message at a time in fresh workers, and a message
+        that kills a worker on its own is indexed as empty, so indexing never stalls.
+        """
+        assert self._pool is not None
+        try:
+            return self._pool.submit(index_batch, pending, self.max_text).result()
+        except BrokenProcessPool:
+            log.warning("the indexing worker died; starting another")
+        self._restart_worker()
+        updates = []
+        for message_id, raw in pending:
+            try:
+                updates += self._pool.submit(
+                    index_batch, [(message_id, raw)], self.max_text
+                ).result()
+            except BrokenProcessPool:
+                log.warning("message %s kills the indexing worker; indexed as empty", message_id)
+                updates.append(IndexUpdate(message_id, "", 0, ""))
+                self._restart_worker()
+        return updates
+
+    def _restart_worker(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = _new_pool()
 
     def _run(self) -> None:
         feed = self.store.feed

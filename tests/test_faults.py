@@ -11,11 +11,14 @@ under 200 concurrent sessions, then a restart.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import re
 import signal
 import smtplib
 import sqlite3
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -143,4 +146,42 @@ def test_kill_9_under_200_sessions_loses_no_acknowledged_message(
     assert code == statuscodes.OK, reply
     check_database(db, acked)
     code, err = restarted.stop()
+    assert code == 0, err
+
+
+def _index_worker(pid: int) -> int:
+    """Return the pid of the server's indexing worker (not multiprocessing's tracker)."""
+    for proc in Path("/proc").iterdir():
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            stat = (proc / "stat").read_text().rpartition(")")[2].split()
+            if int(stat[1]) == pid and b"spawn_main" in (proc / "cmdline").read_bytes():
+                return int(proc.name)
+    raise AssertionError("no indexing worker found")
+
+
+def _indexed(db: Path, message_id: int, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        while time.monotonic() < deadline:
+            row = conn.execute("SELECT indexed FROM messages WHERE id = ?", (message_id,))
+            if row.fetchone()[0]:
+                return True
+            time.sleep(0.05)
+        return False
+    finally:
+        conn.close()
+
+
+def test_indexing_goes_on_after_the_worker_is_killed(tmp_path: Path, launch: Launch) -> None:
+    db = tmp_path / "mail.db"
+    server = launch("--smtp", "127.0.0.1:0", "--http", "off", "--db", str(db))
+    with smtplib.SMTP(*server.smtp, timeout=30) as client:
+        client.ehlo()
+        first = int(QUEUED.search(send(client, message(1))[1].decode()).group(1))  # type: ignore[union-attr]
+        assert _indexed(db, first)
+        os.kill(_index_worker(server.proc.pid), signal.SIGKILL)  # as the OOM killer would
+        second = int(QUEUED.search(send(client, message(2))[1].decode()).group(1))  # type: ignore[union-attr]
+    assert _indexed(db, second)
+    code, err = server.stop()
     assert code == 0, err
