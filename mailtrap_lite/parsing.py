@@ -18,12 +18,15 @@ import email.errors
 import email.header
 import email.utils
 import html
+import logging
 import re
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from typing import Any, Self
+
+log = logging.getLogger(__name__)
 
 SNIPPET_LENGTH = 200
 # Characters of the text looked at for a snippet: enough for 200 after collapsing spaces.
@@ -170,7 +173,20 @@ def decoded_headers(raw: bytes) -> list[tuple[str, str]]:
 
 
 def parse_summary(raw: bytes) -> Summary:
-    """Parse the summary fields from the header block; never raises on bad input."""
+    """Parse the summary fields from the header block; never raises on bad input.
+
+    This runs before the 250: an error here would refuse the message (451) and the client
+    would retry it for ever, so a parser failure gives an empty summary instead (logged).
+    """
+    try:
+        return _summary_of(raw)
+    except Exception:  # the email package has raised unexpected errors on hostile headers
+        log.warning("cannot parse the header summary; storing the message without one",
+                    exc_info=True)  # fmt: skip
+        return Summary()
+
+
+def _summary_of(raw: bytes) -> Summary:
     first: dict[str, str] = {}
     for name, value in headers_of(raw, SUMMARY_HEADER_BYTES):
         first.setdefault(name.lower(), value)
@@ -192,7 +208,8 @@ def decode_words(value: str) -> str:
         return value
     try:
         return str(email.header.make_header(email.header.decode_header(value)))
-    except (ValueError, LookupError, UnicodeError, email.errors.HeaderParseError):
+    # MessageError covers HeaderParseError and CharsetError (a charset name that is not ASCII)
+    except (ValueError, LookupError, UnicodeError, email.errors.MessageError):
         return value
 
 
@@ -309,7 +326,7 @@ def _attachment(index: int, part: Message, filename: str | None, disposition: st
 def _filename(part: Message) -> str | None:
     try:
         name = part.get_filename()
-    except (ValueError, LookupError, email.errors.HeaderParseError):
+    except (ValueError, LookupError, email.errors.MessageError):
         return None
     return decode_words(str(name)) if name else None
 

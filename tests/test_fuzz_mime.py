@@ -8,7 +8,9 @@ Profiles (tests/conftest.py): "ci" runs a fixed, bounded set; "long" runs thousa
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import logging
 import quopri
 from collections.abc import Iterator
 from pathlib import Path
@@ -156,9 +158,34 @@ def mutated(draw: st.DrawFn, raw: bytes) -> bytes:
 MESSAGES = st.one_of(st.binary(max_size=500), messages().flatmap(mutated))
 
 
+class Failures(logging.Handler):
+    """Collects what the parsing module logs when it swallows a parser failure."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(f"{record.getMessage()}: {record.exc_info}")
+
+
+@contextlib.contextmanager
+def no_swallowed_failures() -> Iterator[None]:
+    """Fail if parse_summary had to fall back because a parser raised."""
+    failures = Failures()
+    logger = logging.getLogger("mailtrap_lite.parsing")
+    logger.addHandler(failures)
+    try:
+        yield
+    finally:
+        logger.removeHandler(failures)
+    assert failures.records == []
+
+
 def read_everything(raw: bytes) -> None:
     """Read every field a view of the message shows; none may raise or be unencodable."""
-    summary = parse_summary(raw)
+    with no_swallowed_failures():
+        summary = parse_summary(raw)
     headers = decoded_headers(raw)
     check_message(raw, [], summary)
     body = parse_body(raw)

@@ -8,7 +8,7 @@ from mailtrap_lite.parsing import parse_body
 from mailtrap_lite.testing import Sink
 from tests import statuscodes
 from tests.sessions import ended_session
-from tests.wire import Wire, greet
+from tests.wire import Wire, greet, send_data
 
 INVALID_UTF8 = b"\xff\x80"
 
@@ -68,3 +68,11 @@ def test_overlong_auth_answer_gets_one_500_and_the_session_stays_in_step(sink: S
 def test_charset_name_with_a_nul_falls_back_to_utf8() -> None:
     raw = b'Content-Type: text/plain; charset="utf\x008"\r\n\r\nh\xc3\xa9\r\n'
     assert parse_body(raw).text == "h\u00e9\r\n"
+
+
+def test_encoded_word_with_a_non_ascii_charset_is_stored_not_refused(sink: Sink) -> None:
+    # email.header raised CharsetError out of the summary, before the 250: a 451 refusal.
+    with greet(sink.host, sink.port) as wire:
+        reply = send_data(wire, b"Subject: =?\x80?B?aGk=?=\r\n\r\nbody\r\n.\r\n")
+    assert reply.code == statuscodes.OK
+    assert sink.wait_for()[0].subject == "=?\ufffd?B?aGk=?="
