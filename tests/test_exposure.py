@@ -18,7 +18,6 @@ from mailtrap_lite.testing import Sink
 from tests.process import ServerProcess
 
 Launch = Callable[..., ServerProcess]
-MakeSink = Callable[..., Sink]
 
 
 def test_default_listeners_are_loopback_only(monkeypatch: object) -> None:
