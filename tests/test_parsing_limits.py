@@ -96,9 +96,9 @@ def _add(store: Store, size: int) -> int:
 
 def test_unindexed_stops_at_the_byte_budget_but_always_returns_one(store: Store) -> None:
     ids = [_add(store, 1000) for _ in range(3)]
-    assert [i for i, _ in store.unindexed(10, max_bytes=2500)] == ids[:2]
-    assert [i for i, _ in store.unindexed(10, max_bytes=10)] == ids[:1]
-    assert [i for i, _ in store.unindexed(10)] == ids
+    assert [i for i, _ in store.unindexed(limit=10, max_bytes=2500)] == ids[:2]
+    assert [i for i, _ in store.unindexed(limit=10, max_bytes=10)] == ids[:1]
+    assert [i for i, _ in store.unindexed(limit=10)] == ids
 
 
 def test_indexing_worker_cannot_allocate_past_its_memory_bound() -> None:
