@@ -10,13 +10,13 @@ It starts its own ``mailtrap-lite`` (default retention: the newest 10,000 messag
 as a sink left running for days would) and checks that the listener belongs to it. Each of
 ``--clients`` sessions sends at rate/clients messages per second on a fixed schedule. Every
 ``--interval`` seconds it samples the server's resident memory (VmRSS), its open file
-descriptors, the indexing worker's VmRSS and the messages acknowledged so far, and prints a
-row; at the end it prints the series again with first/last/max. After stopping the server
-it opens the database with the Store: every acknowledged message that retention keeps (the
-newest ``--max-messages``) must be there with exactly its bytes, and the count pruned must
-equal the rest. The default rate is about half of the maximum that bench/ingest.py measured
-for 1 KB messages on the development machine (605 to 872 msg/s on 2 cores shared with other
-work).
+descriptors, the indexing worker's VmRSS, the size of the write-ahead log and the messages
+acknowledged so far, and prints a row; at the end it prints the series again with
+first/last/max. After stopping the server it opens the database with the Store: every
+acknowledged message that retention keeps (the newest ``--max-messages``) must be there with
+exactly its bytes, and the count pruned must equal the rest. The default rate is about half
+of the maximum that bench/ingest.py measured for 1 KB messages on the development machine
+(605 to 872 msg/s on 2 cores shared with other work).
 
 ``--sse`` (optionally ``--sse URL``) keeps ``GET /api/v1/events`` open during the soak and
 counts the events (the endpoint comes with the JSON API; before it, the stream reports 404).
@@ -58,6 +58,7 @@ class Sample:
     fds: int
     worker_kib: int
     acked: int
+    wal_mib: float  # the write-ahead log on disk: must not grow without bound either
 
 
 def rss_kib(pid: int) -> int:
@@ -84,23 +85,26 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def sample(pid: int, started: float, results: Results) -> Sample:
+def sample(pid: int, started: float, results: Results, db: Path) -> Sample:
     """Read the server's numbers now."""
     worker = sum(rss_kib(child) for child in children(pid))
+    wal = Path(f"{db}-wal")
+    wal_mib = wal.stat().st_size / 1024 / 1024 if wal.exists() else 0.0
     return Sample(time.monotonic() - started, rss_kib(pid), open_fds(pid), worker,
-                  len(results.acked))  # fmt: skip
+                  len(results.acked), wal_mib)  # fmt: skip
 
 
 def print_row(s: Sample) -> None:
-    print(f"{s.at:>7.0f} s  rss {s.rss_kib / 1024:>7.1f} MiB  fds {s.fds:>4}  worker"
-          f" {s.worker_kib / 1024:>7.1f} MiB  acked {s.acked:>8}", flush=True)  # fmt: skip
+    print(f"{s.at:>7.0f} s  rss {s.rss_kib / 1024:>6.1f} MiB  fds {s.fds:>4}  worker"
+          f" {s.worker_kib / 1024:>6.1f} MiB  wal {s.wal_mib:>8.1f} MiB  acked {s.acked:>8}",
+          flush=True)  # fmt: skip
 
 
-async def sampler(pid: int, interval: float, started: float, results: Results,
+async def sampler(pid: int, db: Path, interval: float, started: float, results: Results,
                   series: list[Sample], stop: asyncio.Event) -> None:  # fmt: skip
     """Sample every ``interval`` seconds until ``stop``."""
     while True:
-        series.append(sample(pid, started, results))
+        series.append(sample(pid, started, results, db))
         print_row(series[-1])
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(interval):
@@ -121,7 +125,7 @@ def pacer(rate: float, offset: float) -> Callable[[], Awaitable[None]]:
     return pace
 
 
-async def soak(host: str, port: int, pid: int, args: argparse.Namespace,
+async def soak(host: str, port: int, pid: int, db: Path, args: argparse.Namespace,
                results: Results, series: list[Sample]) -> float:  # fmt: skip
     """Send at the steady rate for ``--seconds`` while sampling; return the seconds taken."""
     started = time.monotonic()
@@ -132,7 +136,7 @@ async def soak(host: str, port: int, pid: int, args: argparse.Namespace,
         return lambda n: message(label, n, args.size) if time.monotonic() < deadline else None
 
     stop = asyncio.Event()
-    watcher = asyncio.create_task(sampler(pid, args.interval, started, results, series, stop))
+    watcher = asyncio.create_task(sampler(pid, db, args.interval, started, results, series, stop))
     clients = [session(host, port, c, plan_for(c), results,
                        pacer(per_client, c / args.rate))
                for c in range(args.clients)]  # fmt: skip
@@ -199,7 +203,8 @@ def print_summary(series: list[Sample], results: Results, seconds: float,
         print_row(s)
     for name, values in (("rss MiB", [s.rss_kib / 1024 for s in series]),
                          ("fds", [float(s.fds) for s in series]),
-                         ("worker MiB", [s.worker_kib / 1024 for s in series])):  # fmt: skip
+                         ("worker MiB", [s.worker_kib / 1024 for s in series]),
+                         ("wal MiB", [s.wal_mib for s in series])):  # fmt: skip
         print(f"{name:<11} first {values[0]:.1f}  last {values[-1]:.1f}  max {max(values):.1f}")
     ms = [v * 1000 for v in results.latencies]
     print(f"acknowledged {len(results.acked)} in {seconds:.0f} s"
@@ -229,7 +234,8 @@ def run(args: argparse.Namespace) -> None:
                 f" {args.rate} msg/s over {args.clients} sessions for {args.seconds:.0f} s"
             )
             events = start_events(args, stdout_value(server, "http"))
-            coro = soak(server.host, server.port, server.pid, args, results, series)
+            db = workdir / "soak.db"
+            coro = soak(server.host, server.port, server.pid, db, args, results, series)
             seconds = run_async(coro, client_loop_factory())
         verdict = verify(workdir / "soak.db", results.acked, args.max_messages)
         print_summary(series, results, seconds, verdict)
