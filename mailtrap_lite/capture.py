@@ -18,7 +18,7 @@ from mailtrap_lite.config import Config
 from mailtrap_lite.conformance import check_message
 from mailtrap_lite.database import StorageError
 from mailtrap_lite.parsing import parse_summary
-from mailtrap_lite.records import NewMessage
+from mailtrap_lite.records import NewMessage, replace_undecodable
 from mailtrap_lite.smtp import CaptureSMTP, Conversation
 from mailtrap_lite.store import Store
 from mailtrap_lite.transcript import now
@@ -88,7 +88,7 @@ class CaptureHandler:
         if reply is not None:
             return [reply]
         session.host_name = hostname
-        _conversation(server).learn(helo=hostname)
+        _conversation(server).learn(helo=replace_undecodable(hostname))
         last = responses.pop()  # "250 HELP": keep it last, the only line without a dash
         responses.extend(f"250-{name}" for name in EXTENSIONS)
         responses.append(last)
@@ -102,7 +102,7 @@ class CaptureHandler:
         if reply is not None:
             return reply
         session.host_name = hostname
-        _conversation(server).learn(helo=hostname)
+        _conversation(server).learn(helo=replace_undecodable(hostname))
         return f"250 {server.hostname}"
 
     async def handle_MAIL(
@@ -196,13 +196,13 @@ class CaptureHandler:
         summary = parse_summary(raw)
         return NewMessage(
             raw=raw,
-            mail_from=envelope.mail_from or "",
-            rcpt_to=list(envelope.rcpt_tos),
+            mail_from=replace_undecodable(envelope.mail_from or ""),
+            rcpt_to=[replace_undecodable(rcpt) for rcpt in envelope.rcpt_tos],
             session_id=conversation.session_id,
             inbox=conversation.inbox,
             received_at=now(),
             summary=summary,
-            mail_options=list(envelope.mail_options),
+            mail_options=[replace_undecodable(option) for option in envelope.mail_options],
             warnings=check_message(raw, envelope.mail_options, summary),
         )
 

@@ -3,6 +3,12 @@
 Two depths, because parsing is the real cost of ingest (DESIGN.md): `parse_summary` reads the
 header block only and runs before the 250 reply; `parse_body` walks the MIME tree and runs
 after the commit (indexing) or when a message is viewed.
+
+Every message is hostile input, so each walk is bounded (SECURITY.md, tests/test_bombs.py):
+the summary reads at most SUMMARY_HEADER_BYTES of the header block, the body parser gets at
+most BODY_HEADER_BYTES of it, the MIME tree is walked at most MAX_DEPTH levels deep and for at
+most MAX_PARTS leaf parts, and the HTML-to-text pass runs in linear time. The message size
+limit (--max-message-size) bounds the rest.
 """
 
 from __future__ import annotations
@@ -12,18 +18,39 @@ import email.errors
 import email.header
 import email.utils
 import html
+import logging
 import re
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
-from typing import Any
+from typing import Any, Self
+
+log = logging.getLogger(__name__)
 
 SNIPPET_LENGTH = 200
+# Characters of the text looked at for a snippet: enough for 200 after collapsing spaces.
+SNIPPET_SOURCE = 65_536
+# The summary runs on the SMTP loop before the 250: 256 KiB of small headers parse in ~30 ms,
+# while a 32 MiB header block would stall every session for seconds.
+SUMMARY_HEADER_BYTES = 262_144
+# Nesting levels of multipart and message/rfc822 parts that the parser descends into; the
+# email package recurses once per level and hits Python's recursion limit near 1,000.
+# A deeper part is kept whole as one application/octet-stream attachment.
+MAX_DEPTH = 50
+# Leaf parts taken from one message (text, HTML, attachments); the rest are counted only.
+MAX_PARTS = 1000
+# Header bytes of the message itself handed to the MIME parser by parse_body: 2 million
+# small headers took 600 MB in the email package; the body needs only the first ones.
+BODY_HEADER_BYTES = 1_048_576
 
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
-_TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
+# Linear-time patterns: "<[^>]*>" and a lazy "<script.*?</script>" both rescan to the end of
+# the text from every unclosed "<" and took minutes on 1 MB of "<script " (quadratic).
+_TAG = re.compile(r"<[^<>]*>")
+_BLOCK_OPEN = re.compile(r"<(script|style)\b", re.IGNORECASE)
+_BLOCK_CLOSE = {name: re.compile(rf"</{name}\s*>", re.IGNORECASE) for name in ("script", "style")}
 _SPACES = re.compile(r"\s+")
 
 
@@ -81,21 +108,40 @@ class Body:
     text: str | None = None
     html: str | None = None
     attachments: list[Attachment] = field(default_factory=list)
+    omitted_parts: int = 0  # leaf parts past MAX_PARTS, not taken
 
     def snippet(self) -> str:
         """Return the first words of the text (or of the HTML with tags removed)."""
-        source = self.text if self.text is not None else html_to_text(self.html or "")
+        if self.text is not None:
+            source = self.text[:SNIPPET_SOURCE]
+        else:
+            source = html_to_text((self.html or "")[:SNIPPET_SOURCE])
         return _SPACES.sub(" ", source).strip()[:SNIPPET_LENGTH]
 
-    def searchable_text(self) -> str:
-        """Return the text that body searches look at."""
-        parts = [self.text or "", html_to_text(self.html or "")]
-        return "\n".join(p for p in parts if p)
+    def searchable_text(self, limit: int | None = None) -> str:
+        """Return the text that body searches look at, at most `limit` characters."""
+        parts = [(self.text or "")[:limit], html_to_text((self.html or "")[:limit])]
+        return "\n".join(p for p in parts if p)[:limit]
 
 
 def html_to_text(markup: str) -> str:
     """Strip tags and decode entities; good enough for snippets and search, not display."""
-    return html.unescape(_TAGS.sub(" ", markup))
+    return html.unescape(_TAG.sub(" ", _drop_blocks(markup)))
+
+
+def _drop_blocks(markup: str) -> str:
+    """Replace <script> and <style> elements with a space; an unclosed one runs to the end."""
+    kept: list[str] = []
+    pos = 0
+    while match := _BLOCK_OPEN.search(markup, pos):
+        kept.append(markup[pos : match.start()])
+        close = _BLOCK_CLOSE[match.group(1).lower()].search(markup, match.end())
+        if close is None:
+            pos = len(markup)  # as browsers do: the element runs to the end of the document
+            break
+        pos = close.end()
+    kept.append(markup[pos:])
+    return " ".join(kept)
 
 
 def header_block(raw: bytes) -> bytes:
@@ -104,14 +150,15 @@ def header_block(raw: bytes) -> bytes:
     return raw[: match.start()] if match else raw
 
 
-def headers_of(raw: bytes) -> list[tuple[str, str]]:
+def headers_of(raw: bytes, limit: int | None = None) -> list[tuple[str, str]]:
     """Return every header as (name, unfolded value), in order, values still encoded.
 
     A direct split of the header block (RFC 5322 §2.2): four times cheaper than the email
     package's parser, and this runs for every message before its 250 reply. UTF-8 is read
     as such (RFC 6532); other 8-bit bytes become U+FFFD. Lines without a colon are skipped.
+    With `limit`, only the first `limit` bytes of the header block are read.
     """
-    text = header_block(raw).decode("utf-8", "replace")
+    text = header_block(raw if limit is None else raw[:limit]).decode("utf-8", "replace")
     fields: list[tuple[str, str]] = []
     for line in _FOLD.sub("", text).splitlines():
         name, colon, value = line.partition(":")
@@ -120,15 +167,28 @@ def headers_of(raw: bytes) -> list[tuple[str, str]]:
     return fields
 
 
-def decoded_headers(raw: bytes) -> list[tuple[str, str]]:
-    """Return every header with RFC 2047 encoded words decoded."""
-    return [(name, decode_words(value)) for name, value in headers_of(raw)]
+def decoded_headers(raw: bytes, limit: int | None = None) -> list[tuple[str, str]]:
+    """Return every header (of the first `limit` bytes) with RFC 2047 words decoded."""
+    return [(name, decode_words(value)) for name, value in headers_of(raw, limit)]
 
 
 def parse_summary(raw: bytes) -> Summary:
-    """Parse the summary fields from the header block; never raises on bad input."""
+    """Parse the summary fields from the header block; never raises on bad input.
+
+    This runs before the 250: an error here would refuse the message (451) and the client
+    would retry it for ever, so a parser failure gives an empty summary instead (logged).
+    """
+    try:
+        return _summary_of(raw)
+    except Exception:  # the email package has raised unexpected errors on hostile headers
+        log.warning("cannot parse the header summary; storing the message without one",
+                    exc_info=True)  # fmt: skip
+        return Summary()
+
+
+def _summary_of(raw: bytes) -> Summary:
     first: dict[str, str] = {}
-    for name, value in headers_of(raw):
+    for name, value in headers_of(raw, SUMMARY_HEADER_BYTES):
         first.setdefault(name.lower(), value)
     return Summary(
         subject=decode_words(first.get("subject", "")),
@@ -148,7 +208,8 @@ def decode_words(value: str) -> str:
         return value
     try:
         return str(email.header.make_header(email.header.decode_header(value)))
-    except (ValueError, LookupError, UnicodeError, email.errors.HeaderParseError):
+    # MessageError covers HeaderParseError and CharsetError (a charset name that is not ASCII)
+    except (ValueError, LookupError, UnicodeError, email.errors.MessageError):
         return value
 
 
@@ -182,20 +243,48 @@ def rfc3339(when: dt.datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
+class BoundedMessage(EmailMessage):
+    """An EmailMessage that the parser does not descend into deeper than MAX_DEPTH."""
+
+    depth = 0
+
+    def attach(self, payload: Self) -> None:  # type: ignore[override]  # as MIMEPart does
+        """Add a subpart one level below this one (the parser calls this before reading it)."""
+        payload.depth = self.depth + 1
+        super().attach(payload)
+
+    def get_content_type(self) -> str:
+        """Return the type, or application/octet-stream below MAX_DEPTH: read it as a leaf."""
+        if self.depth > MAX_DEPTH:
+            return "application/octet-stream"
+        return super().get_content_type()
+
+
 def parse_message(raw: bytes) -> EmailMessage:
-    """Parse the whole MIME tree with the modern policy."""
-    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    """Parse the whole MIME tree with the modern policy, at most MAX_DEPTH levels deep."""
+    msg = BytesParser(BoundedMessage, policy=policy.default).parsebytes(raw)
     assert isinstance(msg, EmailMessage)
     return msg
 
 
 def parse_body(raw: bytes) -> Body:
     """Extract text, HTML and attachments; broken MIME yields what can be read."""
-    msg = parse_message(raw)
+    msg = parse_message(_bounded_headers(raw))
     body = Body()
-    for part in _leaf_parts(msg):
+    leaves = _leaf_parts(msg)
+    for part in leaves[:MAX_PARTS]:
         _take_part(body, part)
+    body.omitted_parts = max(0, len(leaves) - MAX_PARTS)
     return body
+
+
+def _bounded_headers(raw: bytes) -> bytes:
+    """Return the message with its header block cut to BODY_HEADER_BYTES at a line end."""
+    end = _HEADER_END.search(raw)
+    if end is None or end.start() <= BODY_HEADER_BYTES:
+        return raw
+    cut = raw.rfind(b"\n", 0, BODY_HEADER_BYTES) + 1
+    return raw[:cut] + b"\r\n" + raw[end.end() :]
 
 
 def _leaf_parts(msg: Message) -> list[Message]:
@@ -237,7 +326,7 @@ def _attachment(index: int, part: Message, filename: str | None, disposition: st
 def _filename(part: Message) -> str | None:
     try:
         name = part.get_filename()
-    except (ValueError, LookupError, email.errors.HeaderParseError):
+    except (ValueError, LookupError, email.errors.MessageError):
         return None
     return decode_words(str(name)) if name else None
 
@@ -257,5 +346,5 @@ def _decode_text(part: Message) -> str:
     charset = part.get_content_charset() or "utf-8"
     try:
         return data.decode(charset, "replace")
-    except LookupError:  # an unknown charset name
+    except (LookupError, ValueError):  # an unknown charset name, or one with a NUL in it
         return data.decode("utf-8", "replace")

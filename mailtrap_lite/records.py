@@ -21,6 +21,18 @@ class Warning_:
         return {"code": self.code, "message": self.message}
 
 
+def replace_undecodable(text: str) -> str:
+    """Return text that encodes as UTF-8: bytes that were not UTF-8 become U+FFFD.
+
+    aiosmtpd decodes command arguments with surrogateescape, so HELO, MAIL FROM, RCPT TO and
+    replies that echo an argument may carry lone surrogates, which neither SQLite nor the
+    socket can encode (a UnicodeEncodeError there used to end the session badly).
+    """
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 # A transcript line as recorded on the hot path: (unix time, direction, line, injected).
 # Formatting the time costs more than the rest of the recording, so it waits until read.
 RawLine = tuple[float, str, str, bool]

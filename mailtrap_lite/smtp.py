@@ -20,13 +20,14 @@ import logging
 import warnings
 from typing import Any, cast
 
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import MISSING, SMTP
 
 from mailtrap_lite import replies
 from mailtrap_lite.config import Config
 from mailtrap_lite.dataread import read_content
 from mailtrap_lite.faults import FaultRule, FaultRules, MatchFacts
-from mailtrap_lite.transcript import RecordingReader, TranscriptRecorder
+from mailtrap_lite.records import replace_undecodable
+from mailtrap_lite.transcript import LineTooLong, RecordingReader, TranscriptRecorder
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +169,7 @@ class CaptureSMTP(SMTP):
             return  # closed (QUIT, a dropped connection): nothing more is sent
         text = status.decode("utf-8", "replace") if isinstance(status, bytes) else status
         injected = injected or isinstance(status, InjectedReply)
+        text = replace_undecodable(text)  # aiosmtpd echoes arguments (VRFY, 501s) as received
         assert self.conversation is not None
         recorder = self.conversation.recorder
         if recorder.last_command not in (None, "HELO", "EHLO"):
@@ -248,6 +250,26 @@ class CaptureSMTP(SMTP):
         transport = cast(asyncio.WriteTransport, self.transport)
         transport.write(reply.encode("utf-8") + b"\r\n")
         transport.close()
+
+    async def challenge_auth(self, *args: Any, **kwargs: Any) -> Any:
+        """Ask for an AUTH response; an overlong one gets one 500 (RFC 4954 §4), not a 451."""
+        try:
+            return await super().challenge_auth(*args, **kwargs)
+        except LineTooLong:
+            await self.push(replies.AUTH_LINE_TOO_LONG)
+            return MISSING
+
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        """Parse an address argument; None (a 553 or 502) where the email package fails on it.
+
+        Its address parser raises IndexError on some input ("MAIL FROM:\\0@"), which
+        aiosmtpd does not catch: the client got 451 "error in processing".
+        """
+        try:
+            address, rest = super()._getaddr(arg)
+        except (IndexError, ValueError):
+            return None, None
+        return address, rest
 
     async def smtp_DATA(self, arg: str | None) -> None:
         """Accept message content of any line length, ending only at CRLF.CRLF."""

@@ -429,18 +429,30 @@ class Store:
 
     # -- indexing (after the commit) --------------------------------------------------------
 
-    def unindexed(self, after: int = 0, limit: int = 50) -> list[tuple[int, bytes]]:
+    def unindexed(
+        self, after: int = 0, limit: int = 50, max_bytes: int | None = None
+    ) -> list[tuple[int, bytes]]:
         """Return (id, raw) of the oldest messages past id `after` not yet indexed.
 
         Ids grow in commit order, so an indexer that passes the last id it indexed finds
-        new work by a primary-key range instead of a per-insert index.
+        new work by a primary-key range instead of a per-insert index. With `max_bytes`,
+        stop before their sizes add up past it (the first always comes).
         """
-        rows = self._read().execute(
-            "SELECT m.id, r.data FROM messages m JOIN message_raw r ON r.id = m.id"
-            " WHERE m.id > ? AND m.indexed = 0 ORDER BY m.id LIMIT ?",
+        conn = self._read()
+        sizes = conn.execute(
+            "SELECT id, size FROM messages WHERE id > ? AND indexed = 0 ORDER BY id LIMIT ?",
             (after, limit),
-        )
-        return [(row[0], bytes(row[1])) for row in rows.fetchall()]
+        ).fetchall()
+        pending: list[tuple[int, bytes]] = []
+        total = 0
+        for message_id, size in sizes:
+            total += size
+            if pending and max_bytes is not None and total > max_bytes:
+                break
+            raw = self.raw(message_id)
+            if raw is not None:  # deleted meanwhile
+                pending.append((message_id, raw))
+        return pending
 
     def save_index(
         self, updates: list[IndexUpdate], pause: Callable[[float], None] | None = None

@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from mailtrap_lite.parsing import rfc3339
-from mailtrap_lite.records import RawLine
+from mailtrap_lite.records import RawLine, replace_undecodable
 
 MASK = "****"
 
@@ -50,6 +50,7 @@ class TranscriptRecorder:
 
     def client_note(self, note: str) -> None:
         """Record a client-side event that is not a line (message content, an overlong line)."""
+        self._awaiting_challenge_answer = False  # an overlong answer comes as a note
         self._add("client", note)
 
     def server(self, line: str, injected: bool = False) -> None:
@@ -58,7 +59,7 @@ class TranscriptRecorder:
         self._add("server", line, injected)
 
     def _add(self, direction: str, line: str, injected: bool = False) -> None:
-        self._pending.append((time.time(), direction, line, injected))
+        self._pending.append((time.time(), direction, replace_undecodable(line), injected))
 
     def take(self) -> list[RawLine]:
         """Return the lines recorded since the last take and forget them."""
@@ -75,6 +76,10 @@ def _mask_auth(verb: str, arg: str) -> str:
     if initial_response:
         return f"{verb} {mechanism} {MASK}"
     return f"{verb} {arg}".rstrip()
+
+
+class LineTooLong(ValueError):
+    """A client line longer than the reader's limit; it has been read and dropped."""
 
 
 class RecordingReader:
@@ -101,10 +106,34 @@ class RecordingReader:
         return line
 
     async def readline(self) -> bytes:
-        """Read one line (an AUTH response) and record it."""
-        line: bytes = await self.inner.readline()
+        """Read one line (an AUTH response) and record it; refuse one over the reader's limit.
+
+        StreamReader.readline raises ValueError on an overlong line and may leave its rest
+        unread, to be taken for the next command (two replies to one line); drain it instead.
+        """
+        try:
+            line: bytes = await self.inner.readuntil(b"\n")
+        except asyncio.IncompleteReadError as error:
+            line = error.partial  # the connection ended: what readline would return
+        except asyncio.LimitOverrunError as error:
+            size = await self._drain_line(error.consumed)
+            self.recorder.client_note(f"<authentication line too long: {size} octets, not shown>")
+            raise LineTooLong(size) from None
         self._record(line)
         return line
+
+    async def _drain_line(self, consumed: int) -> int:
+        """Drop the bytes up to the end of the line; return how many there were."""
+        total = 0
+        try:
+            while True:
+                try:
+                    return total + len(await self.inner.readuntil(b"\n"))
+                except asyncio.LimitOverrunError as error:
+                    total += len(await self.inner.readexactly(max(error.consumed, consumed)))
+                    consumed = 0
+        except asyncio.IncompleteReadError as error:
+            return total + len(error.partial)
 
     async def read(self, n: int = -1) -> bytes:
         """Read bytes (aiosmtpd discards overlong command lines this way)."""

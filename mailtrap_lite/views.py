@@ -11,7 +11,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from mailtrap_lite.parsing import Attachment, Body, decoded_headers, parse_body
+from mailtrap_lite.parsing import (
+    BODY_HEADER_BYTES,
+    Attachment,
+    Body,
+    decoded_headers,
+    parse_body,
+)
 from mailtrap_lite.records import MessageRecord
 from mailtrap_lite.store import Store
 
@@ -49,7 +55,7 @@ class MessageView:
             date=r.date,
             reply_to=[m.to_json() for m in r.reply_to],
             bcc=[{"name": None, "address": address} for address in r.bcc],
-            headers=[[name, value] for name, value in decoded_headers(self.raw)],
+            headers=[[name, value] for name, value in decoded_headers(self.raw, BODY_HEADER_BYTES)],
             text=self.body.text,
             html=self.body.html,
             attachments=[a.to_json() for a in self.body.attachments],

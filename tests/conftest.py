@@ -1,11 +1,13 @@
-"""Shared fixtures: a running in-process sink on 127.0.0.1, port 0."""
+"""Shared fixtures: a running in-process sink on 127.0.0.1, port 0; fuzzing profiles."""
 
 from __future__ import annotations
 
+import os
 import signal
 from collections.abc import Callable, Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from mailtrap_lite.config import Address, Config
 from mailtrap_lite.testing import Sink
@@ -14,6 +16,13 @@ from tests.process import ServerProcess, start_server
 
 # The pytest plugin's own tests run small test suites with pytester.
 pytest_plugins = ["pytester"]
+
+# Fuzzing: a bounded, repeatable run in CI ("ci"); thousands of fresh examples by hand with
+# `pytest tests/test_fuzz_*.py --hypothesis-profile=long` (or HYPOTHESIS_PROFILE=long).
+_FUZZ_BASE = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("ci", max_examples=100, derandomize=True, database=None, **_FUZZ_BASE)
+settings.register_profile("long", max_examples=5000, **_FUZZ_BASE)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture
