@@ -60,6 +60,23 @@ def ui_server() -> Iterator[object]:
 
 
 @pytest.fixture
+def make_ui_server() -> Iterator[object]:
+    """Start UI servers with other settings: make_ui_server(credentials={"u": "p"})."""
+    from uikit import UIServer
+
+    started: list[UIServer] = []
+
+    def make(**settings: object) -> UIServer:
+        server = UIServer(Config(smtp=Address("127.0.0.1", 0)).replace(**settings)).start()
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
 def page(chromium: object) -> Iterator[object]:
     """Open a fresh browser context and page; `page.dialogs` lists every dialog that fired."""
     context = chromium.new_context(viewport={"width": 1280, "height": 860})  # type: ignore[attr-defined]

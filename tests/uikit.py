@@ -58,12 +58,20 @@ class UIServer:
         return self.start()
 
     def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.stop()
 
-    def send(self, message: EmailMessage | bytes, login: tuple[str, str] | None = None,
-             sender: str = "app@example.com", to: tuple[str, ...] = ("dev@example.com",)) -> int:
+    def send(
+        self,
+        message: EmailMessage | bytes,
+        login: tuple[str, str] | None = None,
+        sender: str = "app@example.com",
+        to: tuple[str, ...] = ("dev@example.com",),
+    ) -> int:
         """Send one message over SMTP and return its stored id."""
         before = max((m.id for m in self.sink.messages()), default=0)
         with smtplib.SMTP(self.sink.host, self.sink.port, timeout=10) as client:

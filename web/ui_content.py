@@ -32,8 +32,7 @@ _CID = re.compile(r"""\bcid:([^\s"'()<>]+)""", re.IGNORECASE)
 _META_REFRESH = re.compile(r"<meta\b[^>]*http-equiv\s*=\s*[\"']?\s*refresh[^>]*>", re.IGNORECASE)
 _DOCTYPE = re.compile(r"^\s*<!doctype[^>]*>", re.IGNORECASE)
 _HEAD_EXTRA = (
-    '<meta charset="utf-8"><meta name="referrer" content="no-referrer">'
-    '<base target="_blank">'
+    '<meta charset="utf-8"><meta name="referrer" content="no-referrer"><base target="_blank">'
 )
 _UNSAFE_NAME = re.compile(r"[\\/:*?\"<>|]+")
 MAX_FILENAME = 150
