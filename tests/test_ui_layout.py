@@ -8,7 +8,8 @@ from uikit import ARTIFACTS, text_message
 
 
 def luminance(css_colour: str) -> float:
-    red, green, blue = (int(part) for part in css_colour[css_colour.index("(") + 1 : -1].split(",")[:3])
+    inside = css_colour[css_colour.index("(") + 1 : -1]
+    red, green, blue = (int(part) for part in inside.split(",")[:3])
     return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
 
 

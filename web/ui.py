@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from mailtrap_lite.parsing import decoded_headers, parse_body
 
@@ -49,6 +49,21 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+def _inboxes() -> list[tuple[str, int, int]]:
+    """Return (name, total, unread) per inbox, recounted only after the Store changed.
+
+    Counting is a GROUP BY over every message (~60 ms at 100,000), and every page shows it.
+    """
+    cache: dict[str, Any] = current_app.extensions.setdefault("mailtrap_lite.ui", {})
+    seq = store().feed.seq
+    cached = cache.get("inboxes")
+    if cached is None or cached[0] != seq:
+        cached = (seq, store().inboxes())
+        cache["inboxes"] = cached
+    found: list[tuple[str, int, int]] = cached[1]
+    return found
+
+
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "")
     if not value:
@@ -73,7 +88,7 @@ def inbox() -> str:
         query=query,
         before=before,
         older=older,
-        inboxes=store().inboxes(),
+        inboxes=_inboxes(),
         smtp_address=context().smtp_address,
     )
 
@@ -103,7 +118,7 @@ def message(message_id: int) -> str:
         remote_count=ui_content.remote_references(body.html or ""),
         session=session,
         transcript=transcript_lines(session) if session else [],
-        inboxes=store().inboxes(),
+        inboxes=_inboxes(),
     )
 
 
@@ -115,7 +130,7 @@ def sessions() -> str:
     rows = [row for row in (_session_row(s.id) for s in listed) if row is not None]
     older = listed[-1].id if len(listed) == PAGE_SIZE else None
     return render_template(
-        "ui/sessions.html", rows=rows, inbox=name, older=older, inboxes=store().inboxes()
+        "ui/sessions.html", rows=rows, inbox=name, older=older, inboxes=_inboxes()
     )
 
 
@@ -138,5 +153,5 @@ def session(session_id: int) -> str:
         problems=problems(found),
         duration=duration(found),
         transcript=transcript_lines(found),
-        inboxes=store().inboxes(),
+        inboxes=_inboxes(),
     )
