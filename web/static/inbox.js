@@ -185,18 +185,14 @@ async function refreshInboxes() {
   } catch { /* counts are a nicety; the list itself is already right */ }
 }
 
-function idsOf(event) {
-  try {
-    const data = JSON.parse(event.data);
-    if (Array.isArray(data.ids)) return data.ids;
-    if (data.id !== undefined) return [data.id];
-  } catch { /* fall through */ }
-  return [];
+function dataOf(event) {
+  try { return JSON.parse(event.data); } catch { return {}; }
 }
 
 function startLive() {
   if (!window.EventSource || table().dataset.firstPage !== "1") return;
-  const source = new EventSource("/api/v1/events");
+  const inbox = table().dataset.inbox;
+  const source = new EventSource(`/api/v1/events${inbox ? `?${new URLSearchParams({ inbox })}` : ""}`);
   let pending = null;
   const later = () => {
     // Bursts of mail arrive as many events: fetch once per burst.
@@ -204,7 +200,18 @@ function startLive() {
     pending = setTimeout(() => { showNewMail().catch(() => {}); refreshInboxes(); }, 150);
   };
   source.addEventListener("message", later);
-  source.addEventListener("deleted", (event) => { removeRows(idsOf(event)); refreshInboxes(); });
+  source.addEventListener("updated", (event) => {
+    const summary = dataOf(event);
+    const row = rows().find((r) => r.dataset.id === String(summary.id));
+    if (row && typeof summary.read === "boolean") row.classList.toggle("unread", !summary.read);
+    refreshInboxes();
+  });
+  source.addEventListener("deleted", (event) => {
+    removeRows(dataOf(event).ids || []);
+    refreshInboxes();
+  });
+  // The server forgot events we missed: the list may be stale, so show it afresh.
+  source.addEventListener("reset", () => { if (!picked().length) location.reload(); });
 }
 
 export function startInbox() {
