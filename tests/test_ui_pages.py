@@ -184,3 +184,12 @@ def test_sessions_page_highlights_a_failed_auth_session(make_ui_server, page) ->
 def test_unknown_message_is_a_404_page(ui_server, page) -> None:
     response = page.goto(f"{ui_server.url}/messages/999999")
     assert response is not None and response.status == 404
+
+
+def test_inbox_says_how_many_messages_retention_removed(make_ui_server, page) -> None:
+    server = make_ui_server(max_messages=2)
+    for n in range(3):
+        server.send(text_message(f"Kept or pruned {n}"))
+    page.goto(server.url + "/")
+    expect(page.locator("tr.msg")).to_have_count(2)
+    expect(page.locator(".pruned-note")).to_contain_text("1 older message removed")
