@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from mailtrap_lite.parsing import Body
-from mailtrap_lite.web.ui_content import content_disposition, prepare_html, safe_filename
+from mailtrap_lite.web.ui_content import (
+    content_disposition,
+    prepare_html,
+    remote_references,
+    safe_filename,
+)
 from mailtrap_lite.web.ui_model import html_links, message_links, text_links
 
 LINK_CASES = [
@@ -82,3 +87,17 @@ def test_prepare_html_rewrites_cid_and_drops_refresh(markup, present, absent) ->
     assert present in prepared
     if absent:
         assert absent not in prepared
+
+
+@pytest.mark.parametrize(
+    ("markup", "count"),
+    [
+        ('<img src="https://x.example/a.png"><img src="cid:a">', 1),
+        ("<div style=\"background: url('//cdn.example/b.png')\"></div>", 1),
+        ('<link rel="stylesheet" href="http://x.example/s.css"><a href="https://x">l</a>', 1),
+        ('<img srcset="https://x.example/2x.png 2x"><video poster=http://x/p.png>', 2),
+        ('<a href="https://x.example/">only a link</a><img src="data:image/png;base64,AA">', 0),
+    ],
+)
+def test_remote_references_count_what_would_load(markup, count) -> None:
+    assert remote_references(markup) == count

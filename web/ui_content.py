@@ -34,6 +34,12 @@ _DOCTYPE = re.compile(r"^\s*<!doctype[^>]*>", re.IGNORECASE)
 _HEAD_EXTRA = (
     '<meta charset="utf-8"><meta name="referrer" content="no-referrer"><base target="_blank">'
 )
+# Absolute (http, https) and protocol-relative URLs in attributes that load, and in CSS.
+_REMOTE = re.compile(
+    r"""(?:\b(?:src|srcset|background|poster|data)\s*=\s*["']?|url\(\s*["']?|<link\b[^>]*"""
+    r"""\bhref\s*=\s*["']?)\s*(?:https?:)?//""",
+    re.IGNORECASE,
+)
 _UNSAFE_NAME = re.compile(r"[\\/:*?\"<>|]+")
 MAX_FILENAME = 150
 INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"})
@@ -73,9 +79,8 @@ def prepare_html(markup: str, cid_base: str) -> str:
 
 
 def remote_references(markup: str) -> int:
-    """Count the http(s) URLs that the HTML would load (src, url(), srcset, background)."""
-    return len(re.findall(r"""(?:src|srcset|background|url\()\s*=?\s*["']?\s*https?://""",
-                          markup, re.IGNORECASE))  # fmt: skip
+    """Count what the HTML would load from elsewhere: src, srcset, poster, url(), <link>."""
+    return len(_REMOTE.findall(markup))
 
 
 def inline_part(message_id: int, content_id: str) -> Response:
