@@ -193,6 +193,8 @@ function startLive() {
   if (!window.EventSource || table().dataset.firstPage !== "1") return;
   const inbox = table().dataset.inbox;
   const source = new EventSource(`/api/v1/events${inbox ? `?${new URLSearchParams({ inbox })}` : ""}`);
+  source.addEventListener("open", () => { document.body.dataset.live = "open"; });
+  source.addEventListener("error", () => { document.body.dataset.live = "reconnecting"; });
   let pending = null;
   const later = () => {
     // Bursts of mail arrive as many events: fetch once per burst.
