@@ -123,6 +123,8 @@ def message(message_id: int) -> str:
         remote_count=ui_content.remote_references(body.html or ""),
         session=session,
         transcript=transcript_lines(session) if session else [],
+        session_problems=problems(session) if session else [],
+        session_duration=duration(session) if session else "",
         inboxes=_inboxes(),
     )
 
