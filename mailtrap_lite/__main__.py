@@ -4,4 +4,7 @@ import sys
 
 from mailtrap_lite.cli import main
 
-sys.exit(main())
+# The guard matters: the indexer's worker process is spawned, and spawning re-imports the
+# main module; without it the worker would start a second server.
+if __name__ == "__main__":
+    sys.exit(main())

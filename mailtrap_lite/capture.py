@@ -2,6 +2,7 @@
 
 aiosmtpd calls its `handle_*` hooks by name; this class turns what they see into Store calls.
 A message is committed before its 250 reply is sent, so "250" means "stored".
+Fault rules (faults.py) fire at the start of the hooks of their stage, through `server.fire`.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class CaptureHandler:
         self.store = store
         self.config = config
         self.live: set[CaptureSMTP] = set()
+        self.admitted = 0  # live connections within --max-connections (0: no limit)
 
     # -- connection life -------------------------------------------------------------------
 
@@ -42,6 +44,10 @@ class CaptureHandler:
         """Record the new session (a storage failure must not stop the conversation)."""
         conversation = _conversation(server)
         self.live.add(server)
+        limit = self.config.max_connections
+        if not limit or self.admitted < limit:
+            conversation.admitted = True
+            self.admitted += 1
         try:
             conversation.session_id = self.store.open_session(conversation.peer, now())
         except StorageError as error:
@@ -51,6 +57,9 @@ class CaptureHandler:
         """Store the end of the session and the rest of its transcript."""
         self.live.discard(server)
         conversation = _conversation(server)
+        if conversation.admitted:
+            conversation.admitted = False
+            self.admitted -= 1
         if conversation.session_id is None:
             return
         try:
@@ -75,6 +84,9 @@ class CaptureHandler:
         responses: list[str],
     ) -> list[str]:
         """Advertise our extensions beside aiosmtpd's and remember the client's name."""
+        reply = await server.fire("ehlo")
+        if reply is not None:
+            return [reply]
         session.host_name = hostname
         _conversation(server).learn(helo=hostname)
         last = responses.pop()  # "250 HELP": keep it last, the only line without a dash
@@ -86,9 +98,28 @@ class CaptureHandler:
         self, server: CaptureSMTP, session: Session, envelope: Envelope, hostname: str
     ) -> str:
         """Remember the client's name (plain SMTP, no extensions)."""
+        reply = await server.fire("ehlo")
+        if reply is not None:
+            return reply
         session.host_name = hostname
         _conversation(server).learn(helo=hostname)
         return f"250 {server.hostname}"
+
+    async def handle_MAIL(
+        self,
+        server: CaptureSMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        mail_options: list[str],
+    ) -> str:
+        """Accept any sender (what aiosmtpd does without this hook), unless a fault fires."""
+        reply = await server.fire("mail", mail_from=address)
+        if reply is not None:
+            return reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(
         self,
@@ -99,6 +130,9 @@ class CaptureHandler:
         rcpt_options: list[str],
     ) -> str:
         """Accept any recipient up to --max-recipients (RFC 5321 §4.5.3.1.8: 452 past it)."""
+        reply = await server.fire("rcpt", envelope.mail_from, (address,))
+        if reply is not None:
+            return reply
         if len(envelope.rcpt_tos) >= self.config.max_recipients:
             return replies.TOO_MANY_RECIPIENTS
         envelope.rcpt_tos.append(address)
@@ -106,9 +140,17 @@ class CaptureHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: CaptureSMTP, session: Session, envelope: Envelope) -> str:
-        """Commit the message, then (only then) answer 250 with its id."""
+        """Commit the message, then (only then) answer 250 with its id.
+
+        An eom fault fires first: a message refused, or dropped, by a fault is not stored.
+        """
+        reply = await server.fire("eom", envelope.mail_from, tuple(envelope.rcpt_tos))
+        if reply is not None:
+            return reply
         conversation = _conversation(server)
         new = self._new_message(conversation, envelope)
+        # The transcript so far is committed with the message, so that the session of any
+        # stored message shows the conversation that delivered it (tests assert on it).
         transcript = conversation.recorder.take()
         facts = conversation.take_facts()
         try:
@@ -133,10 +175,12 @@ class CaptureHandler:
             return AuthResult(success=False, handled=False)
         user = data.login.decode("utf-8", "replace")
         password = data.password.decode("utf-8", "replace")
+        if server.match_auth_fault(user):
+            return AuthResult(success=False, handled=True)  # the fault's reply is sent instead
         if not self._credentials_ok(user, password):
             return AuthResult(success=False, handled=False, message=replies.AUTH_FAILED)
         conversation = _conversation(server)
-        conversation.inbox = user
+        conversation.inbox = conversation.auth_user = user
         conversation.learn(auth_user=user, inbox=user)
         return AuthResult(success=True, auth_data=data)
 

@@ -9,14 +9,16 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from mailtrap_lite import __version__
 from mailtrap_lite.config import Config, ConfigError, parse_address, parse_credentials
 from mailtrap_lite.database import StorageError
+from mailtrap_lite.faults import FaultError, FaultRule, parse_rule
 from mailtrap_lite.indexer import Indexer
 from mailtrap_lite.server import BindError, SMTPServer
+from mailtrap_lite.smtp import quiet_aiosmtpd_notices
 from mailtrap_lite.store import Store
 from mailtrap_lite.webserve import WebServer
 
@@ -52,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default=_env("db"), metavar="PATH")
     for name, default in (("max-messages", 10_000), ("max-sessions", 10_000),
                           ("max-message-size", 33_554_432), ("max-recipients", 1000),
-                          ("max-connections", 200)):  # fmt: skip
+                          ("max-connections", 200), ("max-command-length", 512)):  # fmt: skip
         p.add_argument(f"--{name}", type=_count, default=_env(name, str(default)), metavar="N")
     p.add_argument("--idle-timeout", type=_seconds, default=_env("idle-timeout", "300"),
                    metavar="S")  # fmt: skip
@@ -60,9 +62,30 @@ def build_parser() -> argparse.ArgumentParser:
                    default=[a for a in (_env("auth") or "").split(",") if a])  # fmt: skip
     p.add_argument("--auth-file", default=_env("auth-file"), metavar="F")
     p.add_argument("--require-auth", action="store_true", default=_env_flag("require-auth"))
+    p.add_argument("--loop", default=_env("loop", "auto"), choices=["auto", "asyncio", "uvloop"],
+                   help="event loop: uvloop (when installed) is faster")  # fmt: skip
+    p.add_argument("--ui-auth", default=_env("ui-auth"), metavar="USER:PASS")
+    p.add_argument("--cors", default=_env("cors"), metavar="ORIGIN")
     p.add_argument("--log-level", default=_env("log-level", "warning"),
                    choices=["debug", "info", "warning", "error"])  # fmt: skip
+    _add_tls_options(p)
+    p.add_argument("--fault", action="append", metavar="RULE",
+                   help="inject an SMTP failure (repeatable; grammar in the README)")  # fmt: skip
     return p
+
+
+def _add_tls_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--smtps", default=_env("smtps"), metavar="HOST:PORT",
+                   help="implicit-TLS SMTP listener (needs a certificate)")  # fmt: skip
+    p.add_argument("--tls-cert", default=_env("tls-cert"), metavar="F")
+    p.add_argument("--tls-key", default=_env("tls-key"), metavar="F")
+    p.add_argument("--tls-self-signed", action="store_true",
+                   default=_env_flag("tls-self-signed"))  # fmt: skip
+    p.add_argument("--require-tls", action="store_true", default=_env_flag("require-tls"),
+                   help="530 to MAIL and AUTH before STARTTLS")  # fmt: skip
+    p.add_argument("--auth-require-tls", action="store_true",
+                   default=_env_flag("auth-require-tls"),
+                   help="refuse AUTH over plain text (allowed by default)")  # fmt: skip
 
 
 def _count(text: str) -> int:
@@ -99,7 +122,32 @@ def config_from_args(args: argparse.Namespace) -> Config:
         idle_timeout=args.idle_timeout,
         credentials=credentials,
         require_auth=args.require_auth,
+        max_command_length=_command_length(args.max_command_length),
+        smtps=parse_address(args.smtps) if args.smtps else None,
+        tls_cert=Path(args.tls_cert) if args.tls_cert else None,
+        tls_key=Path(args.tls_key) if args.tls_key else None,
+        tls_self_signed=args.tls_self_signed,
+        require_tls=args.require_tls,
+        auth_require_tls=args.auth_require_tls,
+        faults=_fault_rules(args.fault),
+        ui_auth=parse_credentials(args.ui_auth) if args.ui_auth else None,
+        cors=args.cors or None,
     )
+
+
+def _command_length(value: int) -> int:
+    if value < 512:  # RFC 5321 §4.5.3.1.4: servers must accept 512-octet command lines
+        raise ConfigError("--max-command-length must be at least 512")
+    return value
+
+
+def _fault_rules(flags: list[str] | None) -> tuple[FaultRule, ...]:
+    """Parse --fault rules, or MAILTRAP_LITE_FAULT (one rule per line) when none is given."""
+    texts = flags if flags is not None else (_env("fault") or "").splitlines()
+    try:
+        return tuple(parse_rule(text) for text in texts if text.strip())
+    except FaultError as error:
+        raise ConfigError(str(error)) from None
 
 
 def _read_auth_file(path: Path) -> dict[str, str]:
@@ -111,13 +159,29 @@ def _read_auth_file(path: Path) -> dict[str, str]:
     return dict(parse_credentials(e) for e in entries if e and not e.startswith("#"))
 
 
+def _loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """Return uvloop's loop factory when chosen or (auto) installed; None means asyncio's."""
+    if choice == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        if choice == "uvloop":
+            raise ConfigError("--loop uvloop: uvloop is not installed") from None
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    quiet_aiosmtpd_notices()
     try:
         config = config_from_args(args)
-        return asyncio.run(serve(config))
+        with asyncio.Runner(loop_factory=_loop_factory(args.loop)) as runner:
+            return runner.run(serve(config))
     except (ConfigError, StorageError, BindError) as error:
         print(f"mailtrap-lite: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -127,16 +191,18 @@ async def serve(config: Config) -> int:
     """Serve until SIGINT or SIGTERM; every acknowledged message is committed by then."""
     store = Store(config.db, max_messages=config.max_messages, max_sessions=config.max_sessions)
     server = SMTPServer(store, config)
-    indexer = Indexer(store, config.index_max_text)
+    indexer = Indexer(store, config.index_max_text, worker=True)
     web: WebServer | None = None
     try:
+        store.end_orphaned_sessions()
         await server.start()
         if config.http is not None:
-            web = WebServer(store, config, server.address)
+            web = WebServer(store, config, server.address, server.faults)
             web.start()
         indexer.start()
+        stop = _stop_on_signals()  # before announcing: a signal right after must stop cleanly
         _announce(server, web, store)
-        await _until_signalled()
+        await stop.wait()
     finally:
         if web is not None:
             web.stop()
@@ -148,14 +214,18 @@ async def serve(config: Config) -> int:
 
 def _announce(server: SMTPServer, web: WebServer | None, store: Store) -> None:
     print(f"smtp: {server.address}")
+    if server.smtps_address is not None:
+        print(f"smtps: {server.smtps_address}")
+    if server.tls is not None:
+        print(f"tls-cert: {server.tls.cert}")
     print(f"http: {web.url if web else 'off'}")
     print(f"db: {':memory:' if store.temporary else store.path}", flush=True)
 
 
-async def _until_signalled() -> None:
+def _stop_on_signals() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # not on every platform
             loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
+    return stop

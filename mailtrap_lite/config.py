@@ -6,6 +6,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mailtrap_lite.faults import FaultRule
+
 DEFAULT_SMTP_PORT = 1025
 DEFAULT_HTTP_PORT = 8025
 
@@ -81,7 +83,28 @@ class Config:
     credentials: dict[str, str] = field(default_factory=dict)
     require_auth: bool = False
     hostname: str = "mailtrap-lite"
+    # RFC 5321 §4.5.3.1.4: a command line is at most 512 octets (SIZE and SMTPUTF8 add to MAIL).
+    max_command_length: int = 512
+    smtps: Address | None = None  # implicit-TLS listener
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_self_signed: bool = False
+    require_tls: bool = False  # 530 to MAIL and AUTH before STARTTLS (RFC 3207 §4)
+    auth_require_tls: bool = False  # AUTH only over TLS (RFC 4954 §4); off for development
+    faults: tuple[FaultRule, ...] = ()
     index_max_text: int = 1_048_576  # body characters indexed for search per message
+    # web: basic auth (USER, PASS) for UI and API; CORS origin(s) for the API (none by default)
+    ui_auth: tuple[str, str] | None = None
+    cors: str | None = None
+    http_max_body: int = 1_048_576  # request body bytes; larger bodies get 413
+    http_max_waits: int = 56  # open waits + event streams together (of 64 threads); then 503
+    events_seconds: float = 300.0  # an event stream ends after this; clients reconnect
+    events_heartbeat: float = 15.0  # a comment line on idle streams keeps proxies open
+
+    @property
+    def has_certificate(self) -> bool:
+        """Tell whether a certificate is configured (STARTTLS is offered only then)."""
+        return self.tls_self_signed or self.tls_cert is not None
 
     def replace(self, **changes: object) -> Config:
         """Return a copy with some settings changed."""

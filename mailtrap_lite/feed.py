@@ -55,13 +55,17 @@ class ChangeFeed:
             listener(change)
         return change
 
-    def wait(self, after: int, timeout: float | None) -> int:
+    def wait(
+        self, after: int, timeout: float | None, cancelled: Callable[[], bool] | None = None
+    ) -> int:
         """Block until a change newer than `after`, a wake-up or the timeout; return seq.
 
         Callers re-check what they wait for: a return does not promise a new change.
+        `cancelled` is checked under the feed's lock, so a `wake_all` after it turns true
+        is never missed.
         """
         with self._cond:
-            if self._seq <= after:
+            if self._seq <= after and not (cancelled and cancelled()):
                 self._cond.wait(timeout)
             return self._seq
 

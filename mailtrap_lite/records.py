@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from mailtrap_lite.parsing import Mailbox, Summary
+from mailtrap_lite.parsing import Mailbox, Summary, rfc3339
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,11 @@ class Warning_:
         return {"code": self.code, "message": self.message}
 
 
+# A transcript line as recorded on the hot path: (unix time, direction, line, injected).
+# Formatting the time costs more than the rest of the recording, so it waits until read.
+RawLine = tuple[float, str, str, bool]
+
+
 @dataclass(frozen=True)
 class TranscriptEntry:
     """One line of an SMTP conversation as it crossed the wire."""
@@ -28,6 +34,13 @@ class TranscriptEntry:
     direction: str  # "client" or "server"
     line: str
     injected: bool = False
+
+    @classmethod
+    def from_raw(cls, raw: list[Any]) -> TranscriptEntry:
+        """Build an entry from a stored (unix time, direction, line, injected) row."""
+        at, direction, line, injected = raw
+        when = dt.datetime.fromtimestamp(at, dt.UTC)
+        return cls(rfc3339(when), direction, line, bool(injected))
 
     def to_json(self) -> dict[str, Any]:
         return {

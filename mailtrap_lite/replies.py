@@ -9,6 +9,7 @@ line carries a base64 challenge that must not be touched (RFC 4954 §4).
 
 from __future__ import annotations
 
+import functools
 import re
 
 QUEUED = "250 2.0.0 Ok: queued as {id}"
@@ -58,8 +59,15 @@ _BY_COMMAND: dict[tuple[str, str | None], str] = {
 
 def with_enhanced_code(reply: str, command: str | None) -> str:
     """Return the reply with an enhanced status code inserted if it lacks one."""
+    if reply[5:6] == "." and _HAS_CODE.match(reply):
+        return reply  # already coded, like every reply of ours: the common case, kept cheap
+    return _add_enhanced_code(reply, command)
+
+
+@functools.lru_cache(maxsize=512)
+def _add_enhanced_code(reply: str, command: str | None) -> str:
     match = _REPLY.match(reply)
-    if match is None or _HAS_CODE.match(reply):
+    if match is None:
         return reply
     code, sep, text = match.groups()
     if code[0] not in "245":

@@ -12,20 +12,35 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from mailtrap_lite.database import Readers, StorageError, open_writer, temporary_path
+from mailtrap_lite.database import (
+    Readers,
+    StorageError,
+    open_writer,
+    temporary_path,
+)
 from mailtrap_lite.feed import ChangeFeed
+from mailtrap_lite.query import Query
 from mailtrap_lite.records import (
     MessageRecord,
     NewMessage,
+    RawLine,
     SessionRecord,
     TranscriptEntry,
     mailbox_json,
     mailboxes_json,
 )
 from mailtrap_lite.rows import MESSAGE_COLUMNS, SESSION_COLUMNS, message_from_row, session_from_row
+from mailtrap_lite.search import (
+    count_sql,
+    index_parts,
+    message_filters,
+    page_sql,
+    purge_search_rows,
+    write_search_rows,
+)
 
 __all__ = ["IndexUpdate", "Page", "SessionFacts", "StorageError", "Store"]
 
@@ -49,6 +64,7 @@ class IndexUpdate:
     snippet: str
     attachment_count: int
     text: str
+    headers: list[tuple[str, str]] = field(default_factory=list)  # decoded (RFC 2047)
 
 
 class Store:
@@ -67,6 +83,7 @@ class Store:
         self._readers = Readers(self.path)
         self._count = self._writer.execute("SELECT count(*) FROM messages").fetchone()[0]
         self._chunks: dict[int, int] = {}
+        self._mailed: set[int] = set()  # sessions already marked kept_mail = 1
 
     def close(self) -> None:
         """Close every connection; a temporary database is removed."""
@@ -110,12 +127,23 @@ class Store:
         self.feed.publish("session", (session_id,))
         return session_id
 
+    def end_orphaned_sessions(self) -> int:
+        """Mark sessions left open by a server that died as ended by disconnect; count them.
+
+        Only a server starting on this database calls this: no session of its own is open yet.
+        """
+        with self._transaction() as conn:
+            cur = conn.execute(
+                "UPDATE sessions SET end_reason = 'disconnect' WHERE end_reason IS NULL"
+            )
+        return cur.rowcount
+
     def end_session(
         self,
         session_id: int,
         reason: str,
         ended_at: str,
-        tail: Sequence[TranscriptEntry] = (),
+        tail: Sequence[RawLine] = (),
         facts: SessionFacts | None = None,
     ) -> None:
         """Close a session, storing the rest of its transcript and what was learnt."""
@@ -132,7 +160,7 @@ class Store:
         self,
         conn: sqlite3.Connection,
         session_id: int,
-        entries: Sequence[TranscriptEntry],
+        entries: Sequence[RawLine],
         facts: SessionFacts | None,
     ) -> None:
         """Write session facts (helo, tls_*, auth_user, inbox) and transcript lines."""
@@ -146,7 +174,7 @@ class Store:
         if not entries:
             return
         seq = self._chunks.get(session_id, 0)
-        rows = json.dumps([[e.at, e.direction, e.line, e.injected] for e in entries])
+        rows = json.dumps(entries)
         conn.execute(
             "INSERT INTO transcript_chunks (session_id, seq, entries) VALUES (?, ?, ?)",
             (session_id, seq, rows),
@@ -158,8 +186,8 @@ class Store:
         if not self.max_sessions:
             return
         cur = conn.execute(
-            "DELETE FROM sessions WHERE message_count = 0 AND id <= (SELECT id FROM sessions"
-            " WHERE message_count = 0 ORDER BY id DESC LIMIT 1 OFFSET ?)",
+            "DELETE FROM sessions WHERE kept_mail = 0 AND id <= (SELECT id FROM sessions"
+            " WHERE kept_mail = 0 ORDER BY id DESC LIMIT 1 OFFSET ?)",
             (self.max_sessions,),
         )
         if cur.rowcount > 0:
@@ -200,26 +228,30 @@ class Store:
             "SELECT entries FROM transcript_chunks WHERE session_id = ? ORDER BY seq",
             (session_id,),
         ).fetchall()
-        return [TranscriptEntry(*entry) for (chunk,) in rows for entry in json.loads(chunk)]
+        return [TranscriptEntry.from_raw(entry) for (chunk,) in rows for entry in json.loads(chunk)]
 
     # -- messages ---------------------------------------------------------------------------
 
     def add_message(
         self,
         new: NewMessage,
-        transcript: Sequence[TranscriptEntry] = (),
+        transcript: Sequence[RawLine] = (),
         facts: SessionFacts | None = None,
     ) -> int:
         """Commit a message (and its session's transcript and facts so far); return its id.
 
         Raises StorageError when the database cannot take it; nothing is half-stored then.
         """
+        sid = new.session_id
         with self._transaction() as conn:
             message_id = self._insert_message(conn, new)
-            if new.session_id is not None:
-                self._flush_session(conn, new.session_id, transcript, facts)
+            if sid is not None:
+                self._flush_session(conn, sid, transcript, facts)
+                if sid not in self._mailed:
+                    conn.execute("UPDATE sessions SET kept_mail = 1 WHERE id = ?", (sid,))
             pruned = self._prune_messages(conn, self._count + 1)
-        self._count += 1 - pruned  # only once committed: a rollback changes nothing
+        self._count += 1 - len(pruned)  # only once committed: a rollback changes nothing
+        self._note_mailed(sid, pruned)
         self.feed.publish("message", (message_id,), new.inbox)
         return message_id
 
@@ -241,17 +273,40 @@ class Store:
         conn.execute("INSERT INTO message_raw (id, data) VALUES (?, ?)", (message_id, new.raw))
         return message_id
 
-    def _prune_messages(self, conn: sqlite3.Connection, count: int) -> int:
-        """Delete the oldest messages past --max-messages, counting them (never silently)."""
+    def _prune_messages(self, conn: sqlite3.Connection, count: int) -> list[int | None]:
+        """Delete the oldest messages past --max-messages, counting them (never silently).
+
+        Returns the sessions of the pruned messages.
+        """
         excess = count - self.max_messages if self.max_messages else 0
         if excess <= 0:
-            return 0
-        cur = conn.execute(
-            "DELETE FROM messages WHERE id IN (SELECT id FROM messages ORDER BY id LIMIT ?)",
-            (excess,),
-        )
-        self._bump(conn, "pruned_messages", cur.rowcount)
-        return cur.rowcount
+            return []
+        sessions = self._delete_where(conn, "id IN (SELECT id FROM messages ORDER BY id LIMIT ?)",
+                                      (excess,))  # fmt: skip
+        self._bump(conn, "pruned_messages", len(sessions))
+        return sessions
+
+    def _delete_where(
+        self, conn: sqlite3.Connection, where: str, params: tuple[object, ...]
+    ) -> list[int | None]:
+        """Delete messages; sessions left without kept mail become prunable. Return sessions."""
+        rows = conn.execute(f"DELETE FROM messages WHERE {where} RETURNING session_id", params)
+        sessions: list[int | None] = [row[0] for row in rows.fetchall()]
+        for sid in {s for s in sessions if s is not None}:
+            conn.execute(
+                "UPDATE sessions SET kept_mail = 0 WHERE id = ?"
+                " AND NOT EXISTS (SELECT 1 FROM messages WHERE session_id = ?)",
+                (sid, sid),
+            )
+        return sessions
+
+    def _note_mailed(self, added: int | None, emptied: list[int | None]) -> None:
+        """Remember which sessions are marked as having kept mail (saves an UPDATE a message)."""
+        if len(self._mailed) > 100_000:
+            self._mailed.clear()  # bounded memory; forgetting only costs a redundant UPDATE
+        self._mailed.difference_update(emptied)
+        if added is not None and added not in emptied:
+            self._mailed.add(added)
 
     def _bump(self, conn: sqlite3.Connection, counter: str, by: int) -> None:
         conn.execute("UPDATE counters SET value = value + ? WHERE name = ?", (by, counter))
@@ -280,17 +335,32 @@ class Store:
         limit: int = 50,
         before: int | None = None,
         after: int | None = None,
+        query: Query | None = None,
     ) -> Page:
-        """Return messages newest first with the total count of matches."""
+        """Return messages newest first with the total count of matches (before aside)."""
         conn = self._read()
-        where, params = _filters(inbox, before, after)
-        total_where, total_params = _filters(inbox, None, after)
-        total = conn.execute(f"SELECT count(*) FROM messages {total_where}", total_params)
-        rows = conn.execute(
-            f"SELECT {MESSAGE_COLUMNS} FROM messages {where} ORDER BY id DESC LIMIT ?",
-            (*params, limit),
-        ).fetchall()
-        return Page(total.fetchone()[0], [message_from_row(row) for row in rows])
+        total = conn.execute(*count_sql(query, inbox, after)).fetchone()[0]
+        rows = conn.execute(*page_sql(MESSAGE_COLUMNS, query, inbox, before, after, limit))
+        return Page(total, [message_from_row(row) for row in rows.fetchall()])
+
+    def count_messages(
+        self, query: Query | None = None, inbox: str | None = None, after: int | None = None
+    ) -> int:
+        """Return how many messages match (newer than `after`)."""
+        return int(self._read().execute(*count_sql(query, inbox, after)).fetchone()[0])
+
+    def delete_matching(self, query: Query | None = None, inbox: str | None = None) -> int:
+        """Delete the messages that match a query (in an inbox); return how many."""
+        if not query:
+            return self.clear(inbox)
+        where, params = message_filters(query, inbox)
+        with self._transaction() as conn:
+            ids = [r[0] for r in conn.execute(f"SELECT id FROM messages m {where}", params)]
+            conn.executemany("DELETE FROM messages WHERE id = ?", ((i,) for i in ids))
+        self._count -= len(ids)
+        if ids:
+            self.feed.publish("deleted", tuple(ids), inbox)
+        return len(ids)
 
     def set_read(self, message_id: int, read: bool) -> bool:
         """Mark a message read or unread; return False if it does not exist."""
@@ -303,11 +373,15 @@ class Store:
     def delete_messages(self, ids: list[int]) -> int:
         """Delete these messages; return how many existed."""
         deleted: list[int] = []
+        sessions: list[int | None] = []
         with self._transaction() as conn:
             for message_id in ids:
-                if conn.execute("DELETE FROM messages WHERE id = ?", (message_id,)).rowcount:
+                found = self._delete_where(conn, "id = ?", (message_id,))
+                if found:
                     deleted.append(message_id)
+                    sessions += found
         self._count -= len(deleted)
+        self._note_mailed(None, sessions)
         if deleted:
             self.feed.publish("deleted", tuple(deleted))
         return len(deleted)
@@ -317,8 +391,9 @@ class Store:
         where, params = _filters(inbox)
         with self._transaction() as conn:
             ids = [r[0] for r in conn.execute(f"SELECT id FROM messages {where}", params)]
-            conn.execute(f"DELETE FROM messages {where}", params)
+            sessions = self._delete_where(conn, where.removeprefix("WHERE ") or "1", params)
         self._count -= len(ids)
+        self._note_mailed(None, sessions)
         if ids:
             self.feed.publish("deleted", tuple(ids), inbox)
         return len(ids)
@@ -351,30 +426,57 @@ class Store:
 
     # -- indexing (after the commit) --------------------------------------------------------
 
-    def unindexed(self, limit: int = 50) -> list[tuple[int, bytes]]:
-        """Return (id, raw) of the oldest messages whose body is not yet indexed."""
-        rows = (
-            self._read()
-            .execute(
-                "SELECT m.id, r.data FROM messages m JOIN message_raw r ON r.id = m.id"
-                " WHERE m.indexed = 0 ORDER BY m.id LIMIT ?",
-                (limit,),
-            )
-            .fetchall()
+    def unindexed(self, after: int = 0, limit: int = 50) -> list[tuple[int, bytes]]:
+        """Return (id, raw) of the oldest messages past id `after` not yet indexed.
+
+        Ids grow in commit order, so an indexer that passes the last id it indexed finds
+        new work by a primary-key range instead of a per-insert index.
+        """
+        rows = self._read().execute(
+            "SELECT m.id, r.data FROM messages m JOIN message_raw r ON r.id = m.id"
+            " WHERE m.id > ? AND m.indexed = 0 ORDER BY m.id LIMIT ?",
+            (after, limit),
         )
-        return [(row[0], bytes(row[1])) for row in rows]
+        return [(row[0], bytes(row[1])) for row in rows.fetchall()]
 
     def save_index(self, updates: list[IndexUpdate]) -> None:
-        """Store what the indexer learned and announce that these messages are searchable."""
-        with self._transaction() as conn:
-            for u in updates:
-                conn.execute(
-                    "UPDATE messages SET snippet = ?, attachment_count = ?, indexed = 1"
-                    " WHERE id = ?",
-                    (u.snippet, u.attachment_count, u.id),
-                )
+        """Store what the indexer learned and announce that these messages are searchable.
+
+        Full-text rows cost about 3 ms per 20 KB of text, so large batches are committed in
+        parts: the SMTP loop waits for the writer lock at most one part, not the whole batch.
+        """
+        for part in index_parts([u.text for u in updates]):
+            with self._transaction() as conn:
+                for u in (updates[i] for i in part):
+                    if write_search_rows(conn, u.id, u.headers, u.text):
+                        conn.execute(
+                            "UPDATE messages SET snippet = ?, attachment_count = ?, indexed = 1"
+                            " WHERE id = ?",
+                            (u.snippet, u.attachment_count, u.id),
+                        )
         if updates:
             self.feed.publish("indexed", tuple(u.id for u in updates))
+
+    def purge_search(self, batch: int = 20) -> int:
+        """Remove search rows of deleted messages, a small batch per transaction; return count.
+
+        Run off the SMTP path (the indexer's thread). About 0.5 ms a message on 100,000
+        messages, so a batch holds the writer lock ~10 ms; when no message is left the
+        tables are emptied at once (under a second for 100,000).
+        """
+        if not self._read().execute("SELECT EXISTS (SELECT 1 FROM search_gone)").fetchone()[0]:
+            return 0  # nothing to do: no write transaction
+        with self._transaction() as conn:
+            return purge_search_rows(conn, batch)
+
+    def oldest_unindexed(self) -> str | None:
+        """Return when the oldest message still waiting for the indexer arrived, or None."""
+        row = (
+            self._read()
+            .execute("SELECT received_at FROM messages WHERE indexed = 0 ORDER BY id LIMIT 1")
+            .fetchone()
+        )
+        return str(row[0]) if row else None
 
 
 def _filters(

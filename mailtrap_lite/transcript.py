@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from typing import Any
 
 from mailtrap_lite.parsing import rfc3339
-from mailtrap_lite.records import TranscriptEntry
+from mailtrap_lite.records import RawLine
 
 MASK = "****"
 
@@ -28,7 +29,7 @@ class TranscriptRecorder:
     """Collects one session's lines until the Store takes them."""
 
     def __init__(self) -> None:
-        self._pending: list[TranscriptEntry] = []
+        self._pending: list[RawLine] = []
         self._awaiting_challenge_answer = False
         self.last_command: str | None = None
         self.quit_received = False
@@ -57,14 +58,14 @@ class TranscriptRecorder:
         self._add("server", line, injected)
 
     def _add(self, direction: str, line: str, injected: bool = False) -> None:
-        self._pending.append(TranscriptEntry(now(), direction, line, injected))
+        self._pending.append((time.time(), direction, line, injected))
 
-    def take(self) -> list[TranscriptEntry]:
+    def take(self) -> list[RawLine]:
         """Return the lines recorded since the last take and forget them."""
         pending, self._pending = self._pending, []
         return pending
 
-    def give_back(self, entries: list[TranscriptEntry]) -> None:
+    def give_back(self, entries: list[RawLine]) -> None:
         """Put lines back in front (their store write failed), so none are lost."""
         self._pending = entries + self._pending
 
@@ -117,6 +118,7 @@ class RecordingReader:
             size = self._overlong + len(line)
             object.__setattr__(self, "_overlong", 0)
             self.recorder.client_note(f"<command line too long: {size} octets, not shown>")
+            self.recorder.last_command = ""  # unknown, but its reply still needs a code
             return
         self.recorder.client(line)
 

@@ -10,22 +10,33 @@ import threading
 from typing import Any
 
 from mailtrap_lite.config import Address, Config, format_hostport
+from mailtrap_lite.faults import FaultRules
 from mailtrap_lite.server import BindError
 from mailtrap_lite.store import Store
 
 THREADS = 64
+# app.extensions key: callables the web app wants run when serving stops (ending open waits
+# and event streams, which would otherwise hold their threads until they time out).
+STOP_HOOKS = "mailtrap_lite.stop_hooks"
 
 
 class WebServer:
     """The web app on its own thread; `url` is known once bound."""
 
-    def __init__(self, store: Store, config: Config, smtp_address: str) -> None:
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        smtp_address: str,
+        faults: FaultRules | None = None,
+    ) -> None:
         from waitress.server import create_server
 
         from mailtrap_lite.web import create_app  # type: ignore[import-not-found]
 
         assert config.http is not None
-        app = create_app(store, config, smtp_address)
+        app = create_app(store, config, smtp_address, faults)
+        self._stop_hooks: list[Any] = app.extensions.get(STOP_HOOKS, [])
         listen = _listen(config.http)
         try:
             self._server: Any = create_server(
@@ -49,9 +60,22 @@ class WebServer:
         self._server.run()
 
     def stop(self) -> None:
-        """Stop accepting and close the listening sockets."""
-        self._server.close()
-        self._thread.join(timeout=5)
+        """End waits and streams, let running requests finish, close the sockets."""
+        for hook in self._stop_hooks:
+            hook()
+        self._server.task_dispatcher.shutdown(timeout=5)
+        if self._thread.is_alive():
+            # Close every socket on the loop's own thread: closing them from here races
+            # with its select() (EBADF); with its map empty the loop then returns.
+            self._server.trigger.pull_trigger(self._close_all)
+            self._thread.join(timeout=5)
+        else:
+            self._close_all()
+
+    def _close_all(self) -> None:
+        from waitress import wasyncore
+
+        wasyncore.close_all(self._server._map)
 
 
 def _listen(address: Address) -> str:

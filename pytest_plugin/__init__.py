@@ -1,0 +1,49 @@
+"""The pytest plugin of mailtrap-lite (entry point `mailtrap_lite`): fixtures and hooks only.
+
+Everything that captures, waits and asserts lives in the pytest-free core
+(`mailtrap_lite.testing`, `mailtrap_lite.sinkview`); importing this module starts nothing.
+"""
+
+from .fixtures import (
+    SinkFactory,
+    SinkTLS,
+    smtp_sink,
+    smtp_sink_django,
+    smtp_sink_env,
+    smtp_sink_factory,
+    smtp_sink_server,
+    smtp_sink_tls,
+)
+from .hooks import (
+    pytest_addoption,
+    pytest_configure,
+    pytest_report_header,
+    pytest_runtest_makereport,
+    pytest_runtest_setup,
+    pytest_runtest_teardown,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+    pytest_testnodedown,
+    pytest_unconfigure,
+)
+
+__all__ = [
+    "SinkFactory",
+    "SinkTLS",
+    "pytest_addoption",
+    "pytest_configure",
+    "pytest_report_header",
+    "pytest_runtest_makereport",
+    "pytest_runtest_setup",
+    "pytest_runtest_teardown",
+    "pytest_sessionfinish",
+    "pytest_terminal_summary",
+    "pytest_testnodedown",
+    "pytest_unconfigure",
+    "smtp_sink",
+    "smtp_sink_django",
+    "smtp_sink_env",
+    "smtp_sink_factory",
+    "smtp_sink_server",
+    "smtp_sink_tls",
+]

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import signal
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from mailtrap_lite.config import Address, Config
 from mailtrap_lite.testing import Sink
+from tests.apiserver import Served
+from tests.process import ServerProcess, start_server
+
+# The pytest plugin's own tests run small test suites with pytester.
+pytest_plugins = ["pytester"]
 
 
 @pytest.fixture
@@ -33,6 +39,51 @@ def make_sink() -> Iterator[object]:
         sink.stop()
 
 
+@pytest.fixture
+def launch() -> Iterator[Callable[..., ServerProcess]]:
+    """Start `mailtrap-lite` subprocesses that are killed at teardown if still running."""
+    started: list[ServerProcess] = []
+
+    def start(*args: str, **kwargs: object) -> ServerProcess:
+        server = start_server(*args, **kwargs)  # type: ignore[arg-type]
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        if server.proc.poll() is None:
+            server.stop(signal.SIGKILL)
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """Run inner suites without pytest-benchmark, which refuses to run beside xdist."""
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:benchmark")
+    return pytester
+
+
+@pytest.fixture
+def served() -> Iterator[Served]:
+    """Start a sink and its web server (waitress) on 127.0.0.1, port 0."""
+    running = Served()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def make_served() -> Iterator[object]:
+    """Start sinks with web servers with other settings: make_served(ui_auth=(...), ...)."""
+    started: list[Served] = []
+
+    def make(**settings: object) -> Served:
+        running = Served(**settings)
+        started.append(running)
+        return running
+
+    yield make
+    for running in started:
+        running.stop()
+
 # -- browser tests (tests/test_ui_*.py): one Chromium per test session, a fresh page per test
 
 
@@ -40,7 +91,7 @@ def make_sink() -> Iterator[object]:
 def chromium() -> Iterator[object]:
     """Launch Debian's headless Chromium once for the whole test session."""
     from playwright.sync_api import sync_playwright
-    from uikit import CHROMIUM, CHROMIUM_ARGS
+    from tests.uikit import CHROMIUM, CHROMIUM_ARGS
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -53,7 +104,7 @@ def chromium() -> Iterator[object]:
 @pytest.fixture
 def ui_server() -> Iterator[object]:
     """Start a sink with the web UI, both on 127.0.0.1 port 0."""
-    from uikit import UIServer
+    from tests.uikit import UIServer
 
     with UIServer() as server:
         yield server
@@ -62,7 +113,7 @@ def ui_server() -> Iterator[object]:
 @pytest.fixture
 def make_ui_server() -> Iterator[object]:
     """Start UI servers with other settings: make_ui_server(credentials={"u": "p"})."""
-    from uikit import UIServer
+    from tests.uikit import UIServer
 
     started: list[UIServer] = []
 

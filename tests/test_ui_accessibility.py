@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
-from uikit import text_message
+from tests.uikit import text_message
 
 UNNAMED_CONTROLS = """() => Array.from(
   document.querySelectorAll("input:not([type=hidden]), button, select, textarea, iframe, a[href]")

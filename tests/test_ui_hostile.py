@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import expect
-from uikit import Canary, text_message
+from tests.uikit import Canary, text_message
 
 HOSTILE = """<!doctype html><html><head><title>hostile</title>
 <meta http-equiv="refresh" content="0;url={c}/refresh">

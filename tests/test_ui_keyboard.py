@@ -6,7 +6,7 @@ import re
 
 import pytest
 from playwright.sync_api import expect
-from uikit import text_message
+from tests.uikit import text_message
 
 
 @pytest.fixture

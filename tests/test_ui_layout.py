@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
-from uikit import ARTIFACTS, text_message
+from tests.uikit import ARTIFACTS, text_message
 
 
 def luminance(css_colour: str) -> float:

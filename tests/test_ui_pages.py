@@ -8,7 +8,7 @@ from email.message import EmailMessage
 
 import pytest
 from playwright.sync_api import expect
-from uikit import ARTIFACTS, UIServer, text_message
+from tests.uikit import ARTIFACTS, UIServer, text_message
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"

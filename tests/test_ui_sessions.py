@@ -6,7 +6,7 @@ import socket
 
 import pytest
 from playwright.sync_api import expect
-from uikit import ARTIFACTS
+from tests.uikit import ARTIFACTS
 
 from mailtrap_lite.records import SessionRecord, TranscriptEntry
 from mailtrap_lite.web.ui_sessions import problems, transcript_lines

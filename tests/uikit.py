@@ -40,7 +40,8 @@ class UIServer:
         self.sink.start()
         assert self.sink.store is not None
         config = self.sink.config.replace(http=Address("127.0.0.1", 0))
-        self.web = WebServer(self.sink.store, config, f"{self.sink.host}:{self.sink.port}")
+        address = f"{self.sink.host}:{self.sink.port}"
+        self.web = WebServer(self.sink.store, config, address, self.sink.faults)
         self.web.start()
         return self
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 
 from mailtrap_lite.config import Config
+from mailtrap_lite.faults import FaultRules
 from mailtrap_lite.store import Store
 
 EXTENSION = "mailtrap_lite"
@@ -14,20 +15,29 @@ EXTENSION = "mailtrap_lite"
 
 @dataclass
 class AppContext:
-    """What every view may reach: the Store, the settings and the SMTP address served."""
+    """What every view may reach: the Store, the settings, the SMTP server's address and
+    fault rules (None when the app serves a Store without an SMTP server)."""
 
     store: Store
     config: Config
     smtp_address: str | None
+    faults: FaultRules | None = None
 
 
-def create_app(store: Store, config: Config, smtp_address: str | None = None) -> Flask:
+def create_app(
+    store: Store,
+    config: Config,
+    smtp_address: str | None = None,
+    faults: FaultRules | None = None,
+) -> Flask:
     """Build the web app around a Store; nothing here opens sockets."""
     from .api import api
+    from .security import install_security
     from .ui import ui
 
     app = Flask(__name__)
-    app.extensions[EXTENSION] = AppContext(store, config, smtp_address)
+    app.extensions[EXTENSION] = AppContext(store, config, smtp_address, faults)
+    install_security(app, config)
     app.register_blueprint(api, url_prefix="/api/v1")
     app.register_blueprint(ui)
     return app

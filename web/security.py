@@ -1,0 +1,74 @@
+"""Request guards for UI and API: HTTP basic auth, a body size cap, opt-in CORS."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+
+from mailtrap_lite.config import Config
+
+REALM = "mailtrap-lite"
+API_PREFIX = "/api/"
+CORS_HEADERS = "Authorization, Content-Type, Last-Event-ID"
+CORS_METHODS = "GET, PUT, PATCH, DELETE, OPTIONS"
+
+
+def install_security(app: Flask, config: Config) -> None:
+    """Cap request bodies; require basic auth when --ui-auth is set; answer CORS if asked."""
+    app.config["MAX_CONTENT_LENGTH"] = config.http_max_body
+    if config.ui_auth is not None:
+        credentials = config.ui_auth
+        cors = config.cors is not None
+
+        def check() -> Any:
+            # CORS preflights never carry credentials (Fetch standard), so they pass.
+            if cors and request.method == "OPTIONS":
+                return None
+            return None if _authorized(credentials) else _challenge()
+
+        app.before_request(check)
+    if config.cors is not None:
+        origins = [o.strip() for o in config.cors.split(",") if o.strip()]
+        app.after_request(lambda response: _allow_origin(response, origins))
+
+
+def _authorized(credentials: tuple[str, str]) -> bool:
+    auth = request.authorization
+    if auth is None or auth.type != "basic":
+        return False
+    user_ok = hmac.compare_digest((auth.username or "").encode(), credentials[0].encode())
+    password_ok = hmac.compare_digest((auth.password or "").encode(), credentials[1].encode())
+    return user_ok and password_ok
+
+
+def _challenge() -> Response:
+    """Answer 401 with a basic auth challenge (RFC 7617), JSON under /api/."""
+    if request.path.startswith(API_PREFIX):
+        response = jsonify(error="authentication required")
+    else:
+        response = Response("authentication required\n", mimetype="text/plain")
+    response.status_code = 401
+    response.headers["WWW-Authenticate"] = f'Basic realm="{REALM}", charset="UTF-8"'
+    return response
+
+
+def _allow_origin(response: Response, origins: list[str]) -> Response:
+    """Add CORS headers to API responses for an allowed origin ("*" allows any)."""
+    origin = request.headers.get("Origin")
+    if not request.path.startswith(API_PREFIX) or origin is None:
+        return response
+    if "*" in origins:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    elif origin in origins:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Credentials"] = "true"
+        response.headers.add("Vary", "Origin")
+    else:
+        return response
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
+        response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
+        response.headers["Access-Control-Max-Age"] = "600"
+    return response
