@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
+import smtplib
 import socket
 
 import pytest
 from playwright.sync_api import expect
-from tests.uikit import ARTIFACTS
 
+from mailtrap_lite.faults import parse_rule
 from mailtrap_lite.records import SessionRecord, TranscriptEntry
 from mailtrap_lite.web.ui_sessions import problems, transcript_lines
+from tests.uikit import ARTIFACTS
 
 T0 = "2026-01-01T10:00:00.000Z"
 
@@ -72,20 +75,19 @@ def test_dropped_connection_is_highlighted_on_the_sessions_page(ui_server, page)
     assert store.list_sessions()[0].end_reason == "disconnect"
 
 
-def test_injected_fault_is_marked_in_the_transcript(ui_server, page) -> None:
-    store = ui_server.sink.store
-    session_id = store.open_session("127.0.0.1:9", T0)
-    tail = [
-        TranscriptEntry(T0, "server", "220 hello"),
-        TranscriptEntry(T0, "client", "MAIL FROM:<a@example.com>"),
-        TranscriptEntry("2026-01-01T10:00:00.020Z", "server", "451 4.3.0 Injected", True),
-    ]
-    store.end_session(session_id, "quit", "2026-01-01T10:00:00.030Z", tail)
-    page.goto(f"{ui_server.url}/sessions/{session_id}")
+def test_injected_fault_is_marked_in_the_transcript(make_ui_server, page) -> None:
+    server = make_ui_server(faults=(parse_rule("mail:451 4.3.0 Try again later"),))
+    with smtplib.SMTP(server.sink.host, server.sink.port, timeout=10) as client:
+        with pytest.raises(smtplib.SMTPSenderRefused):
+            client.sendmail("a@example.com", ["b@example.com"], b"Subject: x\r\n\r\nx\r\n")
+    page.goto(server.url + "/sessions")
+    failed = page.locator("table.sessions tr.failed")
+    expect(failed).to_contain_text("1 injected fault(s)")
+    failed.locator("a").first.click()
     injected = page.locator("table.transcript tr.injected")
     expect(injected).to_have_count(1)
+    expect(injected).to_contain_text("451 4.3.0 Try again later")
     expect(injected).to_contain_text("injected fault")
-    expect(injected.locator("td.at")).to_have_text("+0.020s")
-    expect(page.locator(".problems")).to_contain_text("1 injected fault(s)")
+    expect(injected.locator("td.at")).to_have_text(re.compile(r"^\+\d+\.\d{3}s$"))
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "transcript-injected.png"), full_page=True)
