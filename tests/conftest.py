@@ -91,6 +91,7 @@ def make_served() -> Iterator[object]:
 def chromium() -> Iterator[object]:
     """Launch Debian's headless Chromium once for the whole test session."""
     from playwright.sync_api import sync_playwright
+
     from tests.uikit import CHROMIUM, CHROMIUM_ARGS
 
     with sync_playwright() as playwright:

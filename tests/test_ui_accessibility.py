@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
+
 from tests.uikit import text_message
 
 UNNAMED_CONTROLS = """() => Array.from(

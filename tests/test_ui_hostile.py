@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import expect
+
 from tests.uikit import Canary, text_message
 
 HOSTILE = """<!doctype html><html><head><title>hostile</title>

@@ -8,6 +8,7 @@ from email.message import EmailMessage
 
 import pytest
 from playwright.sync_api import expect
+
 from tests.uikit import ARTIFACTS, UIServer, text_message
 
 PNG = bytes.fromhex(

@@ -12,6 +12,8 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from mailtrap_lite.parsing import decoded_headers, parse_body
+from mailtrap_lite.query import QueryError, parse_query
+from mailtrap_lite.store import Page
 
 from . import ui_content
 from .app import context, store
@@ -78,12 +80,22 @@ def _int_arg(name: str) -> int | None:
 
 
 @ui.get("/")
-def inbox() -> str:
+def inbox() -> tuple[str, int]:
     """Show one page of messages, newest first, with the inbox switcher and search box."""
     name = request.args.get("inbox") or None
-    query = request.args.get("query", "").strip()
+    text = request.args.get("query", "").strip()
     before = _int_arg("before")
-    page = store().list_messages(inbox=name, limit=PAGE_SIZE, before=before)
+    try:
+        query = parse_query(text) if text else None
+    except QueryError as error:
+        return _inbox_page(name, text, before, Page(0, []), f"Cannot search for that: {error}"), 400
+    page = store().list_messages(inbox=name, limit=PAGE_SIZE, before=before, query=query)
+    return _inbox_page(name, text, before, page), 200
+
+
+def _inbox_page(
+    name: str | None, query: str, before: int | None, page: Page, error: str | None = None
+) -> str:
     older = page.messages[-1].id if len(page.messages) == PAGE_SIZE else None
     return render_template(
         "ui/inbox.html",
@@ -92,6 +104,7 @@ def inbox() -> str:
         query=query,
         before=before,
         older=older,
+        error=error,
         inboxes=_inboxes(),
         pruned=_counts()[1],
         smtp_address=context().smtp_address,
