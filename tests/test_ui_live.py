@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from tests.uikit import text_message
+from tests.uikit import ARTIFACTS, text_message
 
 
 def open_live_inbox(page, url: str) -> None:
@@ -142,3 +142,14 @@ def test_unparsable_search_shows_an_error_not_a_crash(ui_server, page) -> None:
     response = page.goto(ui_server.url + "/?query=before:not-a-date")
     assert response is not None and response.status == 400
     expect(page.get_by_role("alert")).to_contain_text("before")
+
+
+def test_live_marker_shows_once_the_event_stream_is_open(ui_server, page) -> None:
+    open_live_inbox(page, ui_server.url + "/")
+    expect(page.locator(".live")).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    ui_server.send(text_message("Arrived live", "while the page was open"))
+    expect(page.locator("tr.msg.fresh")).to_have_count(1)
+    expect(page.locator(".inboxes a[data-inbox=default] .count")).to_have_text("1")
+    expect(page.locator("tr.msg.fresh .tag")).to_be_hidden()
+    page.screenshot(path=str(ARTIFACTS / "inbox-live.png"))

@@ -170,18 +170,32 @@ async function showNewMail() {
   }
 }
 
+function inboxItem(href, label, total, unread, current, name) {
+  const link = Object.assign(document.createElement("a"), { href });
+  if (name !== undefined) link.dataset.inbox = name;
+  if (current) link.setAttribute("aria-current", "true");
+  const counts = Object.assign(document.createElement("span"), { className: "counts" });
+  counts.setAttribute("aria-label", `${total} messages, ${unread} unread`);
+  if (unread) counts.append(Object.assign(document.createElement("span"),
+    { className: "unread-pill", title: "unread", textContent: String(unread) }));
+  counts.append(Object.assign(document.createElement("span"),
+    { className: "count", textContent: String(total) }));
+  link.append(Object.assign(document.createElement("span"),
+    { className: "inbox-name", textContent: label }), counts);
+  const item = document.createElement("li");
+  item.append(link);
+  return item;
+}
+
 async function refreshInboxes() {
   try {
     const { inboxes } = await api.inboxes();
-    inboxes.forEach((box) => {
-      const counts = document.querySelector(`.inboxes a[data-inbox="${CSS.escape(box.name)}"] .counts`);
-      if (!counts) return;
-      counts.replaceChildren();
-      if (box.unread) counts.append(Object.assign(document.createElement("span"),
-        { className: "unread-pill", title: "unread", textContent: String(box.unread) }));
-      counts.append(Object.assign(document.createElement("span"),
-        { className: "count", textContent: String(box.total) }));
-    });
+    const shown = table().dataset.inbox;
+    const sum = (key) => inboxes.reduce((n, box) => n + box[key], 0);
+    const items = [inboxItem("/", "All inboxes", sum("total"), sum("unread"), !shown)];
+    inboxes.forEach((box) => items.push(inboxItem(`/?${new URLSearchParams({ inbox: box.name })}`,
+      box.name, box.total, box.unread, box.name === shown, box.name)));
+    document.querySelector(".inboxes ul").replaceChildren(...items);
   } catch { /* counts are a nicety; the list itself is already right */ }
 }
 
