@@ -78,11 +78,20 @@ def test_content_disposition_carries_an_ascii_and_a_utf8_name() -> None:
     ("markup", "present", "absent"),
     [
         ('<img src="cid:logo@x">', '<img src="/m/cid/logo@x">', "cid:"),
-        ('<META HTTP-EQUIV="Refresh" content="0;url=http://x">', "<base", "Refresh"),
+        (
+            '<META HTTP-EQUIV="Refresh" content="0;url=http://x">',
+            "data-disarmed-http-equiv",
+            "<META HTTP-EQUIV",
+        ),
+        (
+            '<meta content="0;url=x" http-equiv="&#82;efresh">',
+            "data-disarmed-http-equiv",
+            " http-equiv",
+        ),
         ("<!DOCTYPE html><p>x", '<!DOCTYPE html><meta charset="utf-8">', ""),
     ],
 )
-def test_prepare_html_rewrites_cid_and_drops_refresh(markup, present, absent) -> None:
+def test_prepare_html_rewrites_cid_and_disarms_meta_pragmas(markup, present, absent) -> None:
     prepared = prepare_html(markup, "/m/cid/")
     assert present in prepared
     if absent:

@@ -28,8 +28,9 @@ _HTML_POLICY = (
 # Served parts and downloads may not run anything even when opened as a top-level page.
 _PART_POLICY = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
 _CID = re.compile(r"""\bcid:([^\s"'()<>]+)""", re.IGNORECASE)
-# RFC: none; a refresh would navigate the frame to wherever the message says, unasked.
-_META_REFRESH = re.compile(r"<meta\b[^>]*http-equiv\s*=\s*[\"']?\s*refresh[^>]*>", re.IGNORECASE)
+# <meta http-equiv> pragmas (refresh above all) act without a click; renaming the attribute
+# disarms every value, however its characters are encoded (names are never entity-decoded).
+_HTTP_EQUIV = re.compile(r"""(<meta\b(?:[^>"']|"[^"]*"|'[^']*')*?\s)http-equiv\b""", re.IGNORECASE)
 _DOCTYPE = re.compile(r"^\s*<!doctype[^>]*>", re.IGNORECASE)
 _HEAD_EXTRA = (
     '<meta charset="utf-8"><meta name="referrer" content="no-referrer"><base target="_blank">'
@@ -70,8 +71,8 @@ def html_document(message_id: int) -> Response:
 
 
 def prepare_html(markup: str, cid_base: str) -> str:
-    """Point cid: URLs at this app, drop meta refresh, open links outside the frame."""
-    markup = _META_REFRESH.sub("", markup)
+    """Point cid: URLs at this app, disarm meta pragmas, open links outside the frame."""
+    markup = _HTTP_EQUIV.sub(r"\1data-disarmed-http-equiv", markup)
     markup = _CID.sub(lambda m: cid_base + quote(m.group(1), safe="@.-_~"), markup)
     doctype = _DOCTYPE.match(markup)
     at = doctype.end() if doctype else 0
