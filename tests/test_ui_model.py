@@ -88,6 +88,11 @@ def test_content_disposition_carries_an_ascii_and_a_utf8_name() -> None:
             "data-disarmed-http-equiv",
             " http-equiv",
         ),
+        (
+            "<meta content='0;url=x>y' http-equiv=refresh>",
+            "data-disarmed-http-equiv",
+            " http-equiv",
+        ),
         ("<!DOCTYPE html><p>x", '<!DOCTYPE html><meta charset="utf-8">', ""),
     ],
 )
