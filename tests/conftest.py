@@ -92,3 +92,58 @@ def make_served() -> Iterator[object]:
     yield make
     for running in started:
         running.stop()
+
+# -- browser tests (tests/test_ui_*.py): one Chromium per test session, a fresh page per test
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    """Launch Debian's headless Chromium once for the whole test session."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.uikit import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def ui_server() -> Iterator[object]:
+    """Start a sink with the web UI, both on 127.0.0.1 port 0."""
+    from tests.uikit import UIServer
+
+    with UIServer() as server:
+        yield server
+
+
+@pytest.fixture
+def make_ui_server() -> Iterator[object]:
+    """Start UI servers with other settings: make_ui_server(credentials={"u": "p"})."""
+    from tests.uikit import UIServer
+
+    started: list[UIServer] = []
+
+    def make(**settings: object) -> UIServer:
+        server = UIServer(Config(smtp=Address("127.0.0.1", 0)).replace(**settings)).start()
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def page(chromium: object) -> Iterator[object]:
+    """Open a fresh browser context and page; `page.dialogs` lists every dialog that fired."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 860})  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.dialogs = []
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()

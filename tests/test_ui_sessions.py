@@ -1,0 +1,93 @@
+"""How sessions are judged and shown: failures, abrupt endings, injected faults."""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import socket
+
+import pytest
+from playwright.sync_api import expect
+
+from mailtrap_lite.faults import parse_rule
+from mailtrap_lite.records import SessionRecord, TranscriptEntry
+from mailtrap_lite.web.ui_sessions import problems, transcript_lines
+from tests.uikit import ARTIFACTS
+
+T0 = "2026-01-01T10:00:00.000Z"
+
+
+def entry(line: str, direction: str = "server", injected: bool = False) -> TranscriptEntry:
+    return TranscriptEntry(T0, direction, line, injected)
+
+
+def session(lines: list[TranscriptEntry], end_reason: str | None = "quit") -> SessionRecord:
+    return SessionRecord(1, "default", "127.0.0.1:1", "client", None, None, None, T0,
+                         T0, end_reason, [], lines)  # fmt: skip
+
+
+PROBLEM_CASES = [
+    ([entry("220 hi"), entry("QUIT", "client"), entry("221 2.0.0 Bye")], "quit", []),
+    (
+        [entry("AUTH PLAIN ****", "client"), entry("535 5.7.8 Authentication credentials invalid")],
+        "quit",
+        ["AUTH failed: 535 5.7.8 Authentication credentials invalid"],
+    ),
+    (
+        [entry("AUTH LOGIN ****", "client"), entry("334 VXNlcm5hbWU6"), entry("****", "client"),
+         entry("235 2.7.0 Authentication successful")],
+        "quit",
+        [],
+    ),
+    (
+        [entry("RCPT TO:<x@example.com>", "client"), entry("550 5.1.1 No such user")],
+        "quit",
+        ["1 permanent failure(s), first: 550 5.1.1 No such user"],
+    ),
+    ([entry("MAIL FROM:<a@b>", "client"), entry("451 4.3.0 Try later", injected=True)], "quit",
+     ["1 temporary failure(s), first: 451 4.3.0 Try later", "1 injected fault(s)"]),
+    ([entry("220 hi")], "disconnect", ["the client disconnected without QUIT"]),
+    ([entry("220 hi")], "timeout", ["the session timed out"]),
+    ([entry("220 hi")], "limit", ["a server limit closed the session"]),
+    ([entry("220 hi")], "shutdown", []),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("lines", "end_reason", "expected"), PROBLEM_CASES)
+def test_session_problems_name_what_went_wrong(lines, end_reason, expected) -> None:
+    assert problems(session(lines, end_reason)) == expected
+
+
+def test_transcript_times_are_relative_to_the_session_start() -> None:
+    later = TranscriptEntry("2026-01-01T10:00:01.250Z", "client", "QUIT")
+    [line] = transcript_lines(session([later]))
+    assert line.offset == "+1.250s"
+
+
+def test_dropped_connection_is_highlighted_on_the_sessions_page(ui_server, page) -> None:
+    with socket.create_connection((ui_server.sink.host, ui_server.sink.port), timeout=5) as sock:
+        sock.recv(1024)
+        sock.sendall(b"EHLO dropper\r\n")
+        sock.recv(4096)
+    store = ui_server.sink.store
+    page.goto(ui_server.url + "/sessions")
+    expect(page.locator("tr.failed")).to_contain_text("disconnected without QUIT")
+    assert store.list_sessions()[0].end_reason == "disconnect"
+
+
+def test_injected_fault_is_marked_in_the_transcript(make_ui_server, page) -> None:
+    server = make_ui_server(faults=(parse_rule("mail:451 4.3.0 Try again later"),))
+    with smtplib.SMTP(server.sink.host, server.sink.port, timeout=10) as client:
+        with pytest.raises(smtplib.SMTPSenderRefused):
+            client.sendmail("a@example.com", ["b@example.com"], b"Subject: x\r\n\r\nx\r\n")
+    page.goto(server.url + "/sessions")
+    failed = page.locator("table.sessions tr.failed")
+    expect(failed).to_contain_text("1 injected fault(s)")
+    failed.locator("a").first.click()
+    injected = page.locator("table.transcript tr.injected")
+    expect(injected).to_have_count(1)
+    expect(injected).to_contain_text("451 4.3.0 Try again later")
+    expect(injected).to_contain_text("injected fault")
+    expect(injected.locator("td.at")).to_have_text(re.compile(r"^\+\d+\.\d{3}s$"))
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "transcript-injected.png"), full_page=True)

@@ -1,0 +1,32 @@
+// Calls to the JSON API (/api/v1); every failure becomes an Error with the server's message.
+const BASE = "/api/v1";
+
+async function call(method, path, body) {
+  const init = { method, headers: { Accept: "application/json" } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const response = await fetch(BASE + path, init);
+  const text = await response.text();
+  const data = text ? JSON.parse(text) : {};
+  if (!response.ok) throw new Error(data.error || `${method} ${path}: ${response.status}`);
+  return data;
+}
+
+export const api = {
+  listMessages: (params) => call("GET", `/messages?${new URLSearchParams(params)}`),
+  setRead: (id, read) => call("PATCH", `/messages/${encodeURIComponent(id)}`, { read }),
+  deleteMessage: (id) => call("DELETE", `/messages/${encodeURIComponent(id)}`),
+  deleteMatching: (params) => call("DELETE", `/messages?${new URLSearchParams(params)}`),
+  inboxes: () => call("GET", "/inboxes"),
+};
+
+export function toast(text) {
+  const el = document.getElementById("toast");
+  if (!el) return;
+  el.textContent = text;
+  el.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { el.hidden = true; }, 3000);
+}
