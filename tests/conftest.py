@@ -93,6 +93,7 @@ def make_served() -> Iterator[object]:
     for running in started:
         running.stop()
 
+
 # -- browser tests (tests/test_ui_*.py): one Chromium per test session, a fresh page per test
 
 
