@@ -178,12 +178,20 @@ class Indexer:
         if time.monotonic() - self.store.last_message_at < BUSY_WINDOW:
             self._stopping.wait(spent * YIELD_FACTOR)
 
+    def _purge(self) -> int:
+        """Remove search rows of deleted messages, yielding to SMTP like indexing does."""
+        started = time.monotonic()
+        purged = self.store.purge_search()
+        if purged:
+            self._yield(time.monotonic() - started)
+        return purged
+
     def _run(self) -> None:
         feed = self.store.feed
         while not self._stopping.is_set():
             seen = feed.seq  # read before looking, so a commit in between still wakes us
             try:
-                if self.run_once() or self.store.purge_search():
+                if self.run_once() or self._purge():
                     continue
             except Exception:  # storage trouble (disk full): retry at the next change
                 log.warning("indexing failed; will retry", exc_info=True)
