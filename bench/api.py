@@ -110,8 +110,10 @@ def fill(path: Path, count: int) -> None:
     print(f"stored {count} messages in {stored:.1f} s ({count / stored:.0f}/s)", flush=True)
     started = time.perf_counter()
     with multiprocessing.Pool() as pool:
-        while batch := store.unindexed(2000):
+        after = 0
+        while batch := store.unindexed(after, 2000):
             store.save_index(pool.starmap(_index, batch, chunksize=100))
+            after = batch[-1][0]
     print(f"indexed them in {time.perf_counter() - started:.1f} s", flush=True)
     store.close()
 
