@@ -735,5 +735,25 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def run_bench(
+    run: Callable[[argparse.Namespace], None],
+    parse: Callable[[list[str] | None], argparse.Namespace],
+    argv: list[str] | None = None,
+) -> int:
+    """Parse the arguments and run a benchmark; a BenchError is one line on stderr, status 1."""
+    try:
+        run(parse(argv))
+    except BenchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def add_mtl_arg(p: argparse.ArgumentParser) -> None:
+    """Add --mtl-arg: extra mailtrap-lite arguments, passed through (repeatable)."""
+    p.add_argument("--mtl-arg", action="append", default=[], metavar="ARG",
+                   help="extra mailtrap-lite argument (write --mtl-arg=--flag=value)")  # fmt: skip
+
+
 if __name__ == "__main__":
     sys.exit(main())

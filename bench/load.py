@@ -44,11 +44,13 @@ from ingest import (  # noqa: E402
     RCPT,
     BenchError,
     Connection,
+    add_mtl_arg,
     client_loop_factory,
     close_session,
     open_session,
     read_reply,
     run_async,
+    run_bench,
     running,
     stdout_value,
 )
@@ -225,21 +227,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--api", nargs="?", const="auto", metavar="URL",
                    help="also load the JSON API (default: the started server's URL)")  # fmt: skip
     p.add_argument("--api-clients", type=int, default=4, help="API client threads")
-    p.add_argument("--mtl-arg", action="append", default=[], metavar="ARG",
-                   help="extra mailtrap-lite argument (write --mtl-arg=--flag=value)")  # fmt: skip
+    add_mtl_arg(p)
     return p.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark."""
-    try:
-        run(parse_args(argv))
-    except BenchError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return 0
 
 
 if __name__ == "__main__":
     with contextlib.suppress(KeyboardInterrupt):
-        sys.exit(main())
+        sys.exit(run_bench(run, parse_args))

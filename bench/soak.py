@@ -41,7 +41,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ingest import BenchError, client_loop_factory, run_async, running, stdout_value  # noqa: E402
+from ingest import (  # noqa: E402
+    BenchError,
+    add_mtl_arg,
+    client_loop_factory,
+    run_async,
+    run_bench,
+    running,
+    stdout_value,
+)
 from load import Results, message, percentile, session  # noqa: E402
 
 from mailtrap_lite.store import Store  # noqa: E402
@@ -269,21 +277,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--max-messages", type=int, default=10_000, help="server retention (0: all)")
     p.add_argument("--sse", nargs="?", const="auto", metavar="URL",
                    help="also follow /api/v1/events (default: the server's own URL)")  # fmt: skip
-    p.add_argument("--mtl-arg", action="append", default=[], metavar="ARG",
-                   help="extra mailtrap-lite argument (write --mtl-arg=--flag=value)")  # fmt: skip
+    add_mtl_arg(p)
     return p.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark."""
-    try:
-        run(parse_args(argv))
-    except BenchError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return 0
 
 
 if __name__ == "__main__":
     with contextlib.suppress(KeyboardInterrupt):
-        sys.exit(main())
+        sys.exit(run_bench(run, parse_args))

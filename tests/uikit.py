@@ -16,6 +16,7 @@ from types import TracebackType
 from mailtrap_lite.config import Address, Config
 from mailtrap_lite.testing import Sink
 from mailtrap_lite.webserve import WebServer
+from tests.apiserver import make_message
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -88,14 +89,9 @@ class UIServer:
 
 def text_message(subject: str, text: str = "Hello.", **headers: str) -> EmailMessage:
     """Build a plain-text message with From/To and any extra headers."""
-    message = EmailMessage()
-    message["From"] = headers.pop("From", "App <app@example.com>")
-    message["To"] = headers.pop("To", "Dev <dev@example.com>")
-    message["Subject"] = subject
-    for name, value in headers.items():
-        message[name.replace("_", "-")] = value
-    message.set_content(text)
-    return message
+    headers.setdefault("From", "App <app@example.com>")
+    headers.setdefault("To", "Dev <dev@example.com>")
+    return make_message(subject, text, **headers)
 
 
 class Canary:
