@@ -5,11 +5,16 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
+from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.uikit import ARTIFACTS, text_message
+from mailtrap_lite.config import Address, Config
+from mailtrap_lite.store import Store
+from mailtrap_lite.webserve import WebServer
+from tests.apiserver import index_all, store_message
+from tests.uikit import ARTIFACTS, rich_message, text_message
 
 
 def open_live_inbox(page, url: str) -> None:
@@ -153,3 +158,46 @@ def test_live_marker_shows_once_the_event_stream_is_open(ui_server, page) -> Non
     expect(page.locator(".inboxes a[data-inbox=default] .count")).to_have_text("1")
     expect(page.locator("tr.msg.fresh .tag")).to_be_hidden()
     page.screenshot(path=str(ARTIFACTS / "inbox-live.png"))
+
+
+@pytest.fixture
+def bare_ui() -> Iterator[tuple[Store, str]]:
+    """Serve the UI over a Store that nothing indexes, so a test decides when indexing runs."""
+    store = Store(None)
+    web = WebServer(store, Config(http=Address("127.0.0.1", 0)), "127.0.0.1:2525")
+    web.start()
+    yield store, web.url
+    web.stop()
+    store.close()
+
+
+def test_row_gains_snippet_and_attachment_mark_when_indexing_finishes(bare_ui, page) -> None:
+    store, url = bare_ui
+    message_id = store_message(store, rich_message().as_bytes())
+    open_live_inbox(page, url + "/")
+    row = page.locator(f'tr.msg[data-id="{message_id}"]')
+    expect(row.locator(".clip")).to_be_hidden()
+    expect(row.locator(".snippet")).to_have_text("")
+    index_all(store)
+    expect(row.locator(".clip")).to_be_visible()
+    expect(row.locator(".clip")).to_have_attribute("aria-label", "1 attachment(s)")
+    expect(row.locator(".snippet")).to_contain_text("Hi Ada")
+    assert page.evaluate("window.sameDocument") is True
+
+
+def test_changes_between_rendering_and_streaming_are_replayed(bare_ui, page) -> None:
+    store, url = bare_ui
+    first = store_message(store, rich_message().as_bytes())
+    arrived: list[int] = []
+
+    def change_then_stream(route) -> None:
+        # The page is rendered; before its stream opens, indexing finishes and mail arrives.
+        index_all(store)
+        arrived.append(store_message(store, text_message("In between").as_bytes()))
+        route.continue_()
+
+    page.route("**/api/v1/events*", change_then_stream)
+    open_live_inbox(page, url + "/")
+    expect(page.locator(f'tr.msg[data-id="{first}"] .clip')).to_be_visible()
+    expect(page.locator("tr.msg a.subject")).to_have_text(["In between", "Reset your password"])
+    assert arrived and page.evaluate("window.sameDocument") is True

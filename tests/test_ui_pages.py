@@ -4,38 +4,11 @@ from __future__ import annotations
 
 import re
 import smtplib
-from email.message import EmailMessage
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.uikit import ARTIFACTS, UIServer, text_message
-
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
-    "0000000d49444154789c6360f8cfc0f01f0005000201e2a2d8c20000000049454e44ae426082"
-)
-
-
-def rich_message() -> EmailMessage:
-    """Build a message with text, HTML, an inline cid: image and an attachment."""
-    message = text_message(
-        "Reset your password",
-        "Hi Ada,\nreset here: https://app.example.com/reset?token=abc123\n",
-        To="Ada Lovelace <ada@example.com>",
-        Cc="ops@example.com",
-    )
-    message.add_alternative(
-        '<html><body><h1 id="greeting">Hello Ada</h1>'
-        '<p><a href="https://app.example.com/reset?token=abc123">Reset password</a></p>'
-        '<img id="logo" src="cid:logo@example.com" alt="logo"></body></html>',
-        subtype="html",
-    )
-    html_part = message.get_payload()[1]
-    html_part.add_related(PNG, "image", "png", cid="<logo@example.com>")
-    message.add_attachment(b"id,total\n1,5\n", maintype="text", subtype="csv",
-                           filename="invoice.csv")  # fmt: skip
-    return message
+from tests.uikit import ARTIFACTS, UIServer, rich_message, text_message
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from mailtrap_lite.faults import parse_rule
 from mailtrap_lite.records import SessionRecord, TranscriptEntry
 from mailtrap_lite.web.ui_sessions import problems, transcript_lines
-from tests.uikit import ARTIFACTS
+from tests.uikit import ARTIFACTS, text_message
 
 T0 = "2026-01-01T10:00:00.000Z"
 
@@ -91,3 +91,22 @@ def test_injected_fault_is_marked_in_the_transcript(make_ui_server, page) -> Non
     expect(injected.locator("td.at")).to_have_text(re.compile(r"^\+\d+\.\d{3}s$"))
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "transcript-injected.png"), full_page=True)
+
+
+def test_sessions_page_follows_sessions_as_they_start_and_end(ui_server, page) -> None:
+    ui_server.send(text_message("Earlier"))
+    page.goto(ui_server.url + "/sessions")
+    expect(page.locator("body")).to_have_attribute("data-live", "open")
+    page.evaluate("window.sameDocument = true")
+    expect(page.locator("table.sessions tbody tr")).to_have_count(1)
+    with smtplib.SMTP(ui_server.sink.host, ui_server.sink.port, timeout=10) as client:
+        client.ehlo("live-client")
+        expect(page.locator("table.sessions tbody tr").first).to_contain_text("open")
+        assert client.docmd("NOSUCHCOMMAND")[0] == 500
+    newest = page.locator("table.sessions tbody tr").first
+    expect(newest).to_have_class(re.compile(r"\bfailed\b"))
+    expect(newest).to_contain_text("quit")
+    expect(page.locator("table.sessions tbody tr")).to_have_count(2)
+    newest.locator("td").nth(2).click()
+    expect(page).to_have_url(re.compile(r"/sessions/\d+$"))
+    assert page.evaluate("window.sameDocument") is None

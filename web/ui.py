@@ -89,12 +89,18 @@ def inbox() -> tuple[str, int]:
         query = parse_query(text) if text else None
     except QueryError as error:
         return _inbox_page(name, text, before, Page(0, []), f"Cannot search for that: {error}"), 400
+    since = store().feed.seq  # read first: the live stream replays whatever follows it
     page = store().list_messages(inbox=name, limit=PAGE_SIZE, before=before, query=query)
-    return _inbox_page(name, text, before, page), 200
+    return _inbox_page(name, text, before, page, since=since), 200
 
 
 def _inbox_page(
-    name: str | None, query: str, before: int | None, page: Page, error: str | None = None
+    name: str | None,
+    query: str,
+    before: int | None,
+    page: Page,
+    error: str | None = None,
+    since: int | None = None,
 ) -> str:
     older = page.messages[-1].id if len(page.messages) == PAGE_SIZE else None
     return render_template(
@@ -108,6 +114,7 @@ def _inbox_page(
         inboxes=_inboxes(),
         pruned=_counts()[1],
         smtp_address=context().smtp_address,
+        since=since,
     )
 
 
@@ -146,11 +153,17 @@ def message(message_id: int) -> str:
 def sessions() -> str:
     """List SMTP sessions newest first, failures highlighted."""
     name = request.args.get("inbox") or None
+    since = store().feed.seq  # read first: the live stream replays whatever follows it
     listed = store().list_sessions(inbox=name, limit=PAGE_SIZE, before=_int_arg("before"))
     rows = [row for row in (_session_row(s.id) for s in listed) if row is not None]
     older = listed[-1].id if len(listed) == PAGE_SIZE else None
     return render_template(
-        "ui/sessions.html", rows=rows, inbox=name, older=older, inboxes=_inboxes()
+        "ui/sessions.html",
+        rows=rows,
+        inbox=name,
+        older=older,
+        inboxes=_inboxes(),
+        since=since,
     )
 
 

@@ -2,6 +2,7 @@
 import { api, toast } from "./api.js";
 import { typing } from "./keys.js";
 import { formatTime } from "./times.js";
+import { dataOf, debounced, openEvents } from "./live.js";
 
 const table = () => document.getElementById("messages");
 const rows = () => Array.from(table().querySelectorAll("tbody tr.msg"));
@@ -135,21 +136,32 @@ function rowFor(summary) {
   const to = summary.to.length ? summary.to.map((box) => box.address) : summary.rcpt_to;
   row.dataset.id = summary.id;
   row.dataset.url = url;
-  row.classList.toggle("unread", !summary.read);
   row.querySelector(".from").textContent = from;
   row.querySelector(".to").textContent = `to ${to.join(", ")}`;
   row.querySelector("a.subject").href = url;
   row.querySelector("a.subject").textContent = summary.subject || "(no subject)";
-  row.querySelector(".snippet").textContent = summary.snippet || "";
   row.querySelector(".pick").setAttribute("aria-label", `Select message ${summary.subject || "(no subject)"}`);
-  row.querySelector(".clip").hidden = !summary.attachment_count;
   const tag = row.querySelector(".tag");
   tag.hidden = summary.inbox === "default";
   tag.textContent = summary.inbox;
   const time = row.querySelector("time");
   time.setAttribute("datetime", summary.received_at);
   time.textContent = formatTime(summary.received_at);
+  updateRow(row, summary);
   return row;
+}
+
+// What can change after a message arrives: read state, and the snippet and attachment count
+// that indexing fills in just after the commit.
+function updateRow(row, summary) {
+  if (typeof summary.read === "boolean") row.classList.toggle("unread", !summary.read);
+  if (summary.snippet !== undefined) row.querySelector(".snippet").textContent = summary.snippet || "";
+  if (summary.attachment_count === undefined) return;
+  const clip = row.querySelector(".clip");
+  const label = `${summary.attachment_count} attachment(s)`;
+  clip.hidden = !summary.attachment_count;
+  clip.title = label;
+  clip.setAttribute("aria-label", label);
 }
 
 async function showNewMail() {
@@ -199,27 +211,16 @@ async function refreshInboxes() {
   } catch { /* counts are a nicety; the list itself is already right */ }
 }
 
-function dataOf(event) {
-  try { return JSON.parse(event.data); } catch { return {}; }
-}
-
 function startLive() {
-  if (!window.EventSource || table().dataset.firstPage !== "1") return;
-  const inbox = table().dataset.inbox;
-  const source = new EventSource(`/api/v1/events${inbox ? `?${new URLSearchParams({ inbox })}` : ""}`);
-  source.addEventListener("open", () => { document.body.dataset.live = "open"; });
-  source.addEventListener("error", () => { document.body.dataset.live = "reconnecting"; });
-  let pending = null;
-  const later = () => {
-    // Bursts of mail arrive as many events: fetch once per burst.
-    clearTimeout(pending);
-    pending = setTimeout(() => { showNewMail().catch(() => {}); refreshInboxes(); }, 150);
-  };
+  if (table().dataset.firstPage !== "1") return;
+  const source = openEvents(table().dataset.inbox);
+  if (!source) return;
+  const later = debounced(() => { showNewMail().catch(() => {}); refreshInboxes(); });
   source.addEventListener("message", later);
   source.addEventListener("updated", (event) => {
     const summary = dataOf(event);
     const row = rows().find((r) => r.dataset.id === String(summary.id));
-    if (row && typeof summary.read === "boolean") row.classList.toggle("unread", !summary.read);
+    if (row) updateRow(row, summary);
     refreshInboxes();
   });
   source.addEventListener("deleted", (event) => {
