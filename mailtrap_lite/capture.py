@@ -17,10 +17,11 @@ from mailtrap_lite import replies
 from mailtrap_lite.config import Config
 from mailtrap_lite.conformance import check_message
 from mailtrap_lite.database import StorageError
+from mailtrap_lite.groupcommit import GroupCommit
 from mailtrap_lite.parsing import parse_summary
 from mailtrap_lite.records import NewMessage, replace_undecodable
 from mailtrap_lite.smtp import CaptureSMTP, Conversation
-from mailtrap_lite.store import Store
+from mailtrap_lite.store import Delivery, Store
 from mailtrap_lite.transcript import now
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class CaptureHandler:
     def __init__(self, store: Store, config: Config) -> None:
         self.store = store
         self.config = config
+        self.commits = GroupCommit(store)
         self.live: set[CaptureSMTP] = set()
         self.admitted = 0  # live connections within --max-connections (0: no limit)
 
@@ -154,7 +156,7 @@ class CaptureHandler:
         transcript = conversation.recorder.take()
         facts = conversation.take_facts()
         try:
-            message_id = self.store.add_message(new, transcript, facts)
+            message_id = await self.commits.add(Delivery(new, transcript, facts))
         except StorageError as error:
             log.error("cannot store a message from %s: %s", conversation.peer, error)
             conversation.recorder.give_back(transcript)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from mailtrap_lite.database import (
     Readers,
@@ -43,9 +44,19 @@ from mailtrap_lite.search import (
     write_search_rows,
 )
 
-__all__ = ["IndexUpdate", "Page", "SessionFacts", "StorageError", "Store"]
+__all__ = ["Delivery", "IndexUpdate", "Page", "SessionFacts", "StorageError", "Store"]
 
 SessionFacts = dict[str, str | None]
+
+
+class Delivery(NamedTuple):
+    """A message with what its session said and learnt since the last commit."""
+
+    new: NewMessage
+    transcript: Sequence[RawLine] = ()
+    facts: SessionFacts | None = None
+
+
 SESSION_FACTS = frozenset({"helo", "tls_version", "tls_cipher", "auth_user", "inbox"})
 
 
@@ -244,18 +255,31 @@ class Store:
 
         Raises StorageError when the database cannot take it; nothing is half-stored then.
         """
-        sid = new.session_id
+        return self.add_messages([Delivery(new, transcript, facts)])[0]
+
+    def add_messages(self, batch: Sequence[Delivery]) -> list[int]:
+        """Commit messages in one transaction (a group commit); return their ids in order.
+
+        One commit writes each touched page once, however many messages share it. Raises
+        StorageError when the database cannot take them; then none is stored.
+        """
         with self._transaction() as conn:
-            message_id = self._insert_message(conn, new)
-            if sid is not None:
-                self._flush_session(conn, sid, transcript, facts)
-                if sid not in self._mailed:
-                    conn.execute("UPDATE sessions SET kept_mail = 1 WHERE id = ?", (sid,))
-            pruned = self._prune_messages(conn, self._count + 1)
-        self._count += 1 - len(pruned)  # only once committed: a rollback changes nothing
+            ids = [self._insert_delivery(conn, delivery) for delivery in batch]
+            pruned = self._prune_messages(conn, self._count + len(batch))
+        self._count += len(batch) - len(pruned)  # only once committed: a rollback changes nothing
         self.last_message_at = time.monotonic()
-        self._note_mailed(sid, pruned)
-        self.feed.publish("message", (message_id,), new.inbox)
+        for delivery, message_id in zip(batch, ids, strict=True):
+            self._note_mailed(delivery.new.session_id, pruned)
+            self.feed.publish("message", (message_id,), delivery.new.inbox)
+        return ids
+
+    def _insert_delivery(self, conn: sqlite3.Connection, delivery: Delivery) -> int:
+        message_id = self._insert_message(conn, delivery.new)
+        sid = delivery.new.session_id
+        if sid is not None:
+            self._flush_session(conn, sid, delivery.transcript, delivery.facts)
+            if sid not in self._mailed:
+                conn.execute("UPDATE sessions SET kept_mail = 1 WHERE id = ?", (sid,))
         return message_id
 
     def _insert_message(self, conn: sqlite3.Connection, new: NewMessage) -> int:
