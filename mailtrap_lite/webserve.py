@@ -15,6 +15,7 @@ from mailtrap_lite.server import BindError
 from mailtrap_lite.store import Store
 
 THREADS = 64
+LOOP_TIMEOUT = 0.5  # seconds between the socket loop's looks at the stop flag, at most
 # app.extensions key: callables the web app wants run when serving stops (ending open waits
 # and event streams, which would otherwise hold their threads until they time out).
 STOP_HOOKS = "mailtrap_lite.stop_hooks"
@@ -44,6 +45,7 @@ class WebServer:
             )
         except OSError as error:
             raise BindError(error.errno, f"cannot listen on {listen}: {error.strerror}") from None
+        self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mailtrap-lite-web", daemon=True)
 
     @property
@@ -57,25 +59,40 @@ class WebServer:
         self._thread.start()
 
     def _run(self) -> None:
-        self._server.run()
+        """Run waitress's socket loop until stop(), then close every socket on this thread.
+
+        waitress's own run() loops until its socket map is empty, and the only way to end it
+        from another thread is its trigger pipe. That pipe's descriptor was seen closed under
+        it during shutdown (EBADF on the write), which left the loop running; a flag checked
+        at every turn (at most LOOP_TIMEOUT apart) ends the loop whatever becomes of the pipe.
+        Closing the sockets here, not from stop()'s thread, avoids racing select() (EBADF).
+        """
+        from waitress import wasyncore
+
+        server = self._server
+        poll = wasyncore.poll2 if server.adj.asyncore_use_poll else wasyncore.poll
+        try:
+            while server._map and not self._stopping.is_set():
+                poll(LOOP_TIMEOUT, server._map)
+        finally:
+            wasyncore.close_all(server._map)
 
     def stop(self) -> None:
         """End waits and streams, let running requests finish, close the sockets."""
         for hook in self._stop_hooks:
             hook()
         self._server.task_dispatcher.shutdown(timeout=5)
-        if self._thread.is_alive():
-            # Close every socket on the loop's own thread: closing them from here races
-            # with its select() (EBADF); with its map empty the loop then returns.
-            self._server.trigger.pull_trigger(self._close_all)
-            self._thread.join(timeout=5)
-        else:
-            self._close_all()
+        self._stopping.set()
+        if not self._thread.is_alive():  # never started, or already ended: nothing races
+            from waitress import wasyncore
 
-    def _close_all(self) -> None:
-        from waitress import wasyncore
-
-        wasyncore.close_all(self._server._map)
+            wasyncore.close_all(self._server._map)
+            return
+        try:
+            self._server.trigger.pull_trigger()  # wakes the loop now rather than at its timeout
+        except OSError:
+            pass  # the loop sees the flag within LOOP_TIMEOUT all the same
+        self._thread.join(timeout=LOOP_TIMEOUT + 5)
 
 
 def _listen(address: Address) -> str:
