@@ -15,8 +15,13 @@ from importlib import resources
 from pathlib import Path
 
 BUSY_TIMEOUT_MS = 5000
-# SQLite's automatic checkpoint (every 1000 pages) stays on: a checkpoint thread beside it
-# measured no faster on 2 cores, and alone it let the WAL grow to 5 GB under steady load.
+# SQLite's automatic checkpoint stays on: a checkpoint thread beside it measured no faster
+# on 2 cores, and alone it let the WAL grow to 5 GB under steady load. It runs every 10,000
+# pages (40 MB) instead of SQLite's 1,000: a message at the --max-messages cap dirties about
+# ten pages, and each checkpoint syncs the WAL and the database file (synchronous=NORMAL), so
+# at 1,000 the syncs and copies came every ~100 messages. Measured on 1 KB messages at the
+# cap: 229 us a message at 1,000 pages, 197 at 4,000, 168 at 10,000, 164 at 20,000.
+CHECKPOINT_PAGES = 10_000
 WAL_SIZE_LIMIT = 64 * 1024 * 1024  # the WAL file is truncated to this after it restarts
 
 
@@ -48,6 +53,7 @@ def open_writer(path: Path) -> sqlite3.Connection:
         conn = connect(path)
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
+        conn.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
         migrate(conn)
     except (OSError, sqlite3.Error) as error:
         raise StorageError(f"cannot use database {path}: {error}") from error
