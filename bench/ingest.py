@@ -5,6 +5,7 @@ Run it by hand from the repository root; it prints numbers and asserts nothing:
     python bench/ingest.py                         # both targets, 4000 messages per size
     python bench/ingest.py --only baseline         # bare aiosmtpd only
     python bench/ingest.py --uvloop                # the baseline on uvloop (like with like)
+    python bench/ingest.py --rounds 5              # five alternating rounds, median ratio
     python bench/ingest.py --rss 100000            # then memory and disk after 100k messages
     python bench/ingest.py --mtl-arg=--max-messages=0   # extra flags for mailtrap-lite
 
@@ -12,8 +13,10 @@ What it measures: a fixed number of messages sent over 8 persistent SMTP connect
 (``--connections``; EHLO
 once, then MAIL FROM / RCPT TO / DATA / message per transaction, each reply read and checked),
 once with ~1 KB plain-text messages and once with ~20 KB multipart messages (text, html and a
-base64 attachment). Two targets, each started here as its own subprocess and measured one
-after the other so they do not compete for the CPU:
+base64 attachment). Two targets, each started here as its own subprocess and loaded one
+after the other so they do not compete for the CPU; with ``--rounds N`` they take turns N
+times (who goes first alternates) and the ratio is the median of the rounds', which is
+steadier on a shared machine:
 
 - baseline: aiosmtpd's SMTP with a handler that only appends the data to a list; the floor
   cost of SMTP in Python (``python bench/ingest.py --serve-baseline`` runs it).
@@ -41,6 +44,7 @@ import os
 import random
 import re
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -579,19 +583,31 @@ def warm_up(server: Server, payloads: list[Payload], args: argparse.Namespace) -
             raise BenchError(f"{server.name} accepted no warm-up message: {top_errors(result)}")
 
 
-def measure_target(
-    name: str,
-    command_of: CommandBuilder,
-    payloads: list[Payload],
-    args: argparse.Namespace,
+def start_target(
+    stack: contextlib.ExitStack, name: str, command_of: CommandBuilder, args: argparse.Namespace
+) -> Server:
+    """Start one target in its own temporary directory, kept until ``stack`` closes."""
+    workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ingest-bench-")))
+    server = stack.enter_context(running(name, command_of(args, workdir), workdir,
+                                         args.start_timeout))  # fmt: skip
+    print(f"{name}: pid {server.pid}, smtp {server.host}:{server.port}", flush=True)
+    return server
+
+
+def measure(
+    servers: list[Server], payloads: list[Payload], args: argparse.Namespace
 ) -> list[RunResult]:
-    """Start one target, warm it up and measure each message size."""
-    with tempfile.TemporaryDirectory(prefix="ingest-bench-") as tmp:
-        workdir = Path(tmp)
-        with running(name, command_of(args, workdir), workdir, args.start_timeout) as server:
-            print(f"{name}: pid {server.pid}, smtp {server.host}:{server.port}", flush=True)
-            warm_up(server, payloads, args)
-            return [load(server, payload, args.messages, args) for payload in payloads]
+    """Run ``--rounds`` rounds; in each, every target takes each size in turn.
+
+    Targets alternate who goes first from round to round, so that a slow spell of a shared
+    machine does not always land on the same one; an idle target costs no CPU.
+    """
+    results: list[RunResult] = []
+    for number in range(args.rounds):
+        order = servers if number % 2 == 0 else servers[::-1]
+        for payload in payloads:
+            results += [load(server, payload, args.messages, args) for server in order]
+    return results
 
 
 def measure_memory(payload: Payload, args: argparse.Namespace) -> None:
@@ -632,12 +648,20 @@ def print_table(results: list[RunResult]) -> None:
 
 
 def print_ratios(results: list[RunResult]) -> None:
-    """Print mailtrap-lite's rate as a fraction of the baseline's, per size."""
-    baselines = {r.size: r for r in results if r.target.startswith("baseline")}
+    """Print mailtrap-lite's rate as a fraction of the baseline's per size (median of rounds)."""
+    rates: dict[tuple[str, str], list[float]] = {}
     for r in results:
-        base = baselines.get(r.size)
-        if r.target == "mailtrap-lite" and base and base.rate:
-            print(f"mailtrap-lite / {base.target} at {r.size}: {r.rate / base.rate:.2f}")
+        rates.setdefault((r.target.split("+")[0], r.size), []).append(r.rate)
+    base_name = next((r.target for r in results if r.target.startswith("baseline")), "baseline")
+    for (target, size), ours in rates.items():
+        theirs = rates.get(("baseline", size))
+        if target != "mailtrap-lite" or not theirs:
+            continue
+        ratios = sorted(a / b for a, b in zip(ours, theirs, strict=True) if b)
+        if not ratios:
+            continue
+        spread = f" (rounds: {', '.join(f'{x:.2f}' for x in ratios)})" if len(ratios) > 1 else ""
+        print(f"mailtrap-lite / {base_name} at {size}: {statistics.median(ratios):.2f}{spread}")
 
 
 def megabytes(nbytes: float) -> str:
@@ -681,9 +705,13 @@ def benchmark(args: argparse.Namespace) -> None:
     sizes = ", ".join(f"{p.label} = {p.size()} bytes" for p in payloads)
     loop = "uvloop" if client_loop_factory() else "asyncio"
     print(f"messages: {sizes}; {args.connections} connections; client loop: {loop}")
-    results: list[RunResult] = []
-    for name, command_of in targets(args):
-        results += measure_target(name, command_of, payloads, args)
+    with contextlib.ExitStack() as stack:
+        servers = [
+            start_target(stack, name, command_of, args) for name, command_of in targets(args)
+        ]
+        for server in servers:
+            warm_up(server, payloads, args)
+        results = measure(servers, payloads, args)
     print_table(results)
     print_ratios(results)
     if args.rss and args.only == "baseline":
@@ -696,6 +724,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Parse the command line."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--messages", type=int, default=4000, help="measured messages per size")
+    p.add_argument("--rounds", type=int, default=1, help="measured rounds, targets alternating")
     p.add_argument("--connections", type=int, default=8, help="persistent SMTP connections")
     p.add_argument("--warmup", type=int, default=200, help="unmeasured messages per target")
     p.add_argument("--time-cap", type=float, default=120.0, help="seconds per measured run")
