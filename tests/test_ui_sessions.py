@@ -110,3 +110,15 @@ def test_sessions_page_follows_sessions_as_they_start_and_end(ui_server, page) -
     newest.locator("td").nth(2).click()
     expect(page).to_have_url(re.compile(r"/sessions/\d+$"))
     assert page.evaluate("window.sameDocument") is None
+
+
+def test_open_session_page_shows_the_rest_once_the_session_ends(ui_server, page) -> None:
+    with smtplib.SMTP(ui_server.sink.host, ui_server.sink.port, timeout=10) as client:
+        client.ehlo("still-talking")
+        [open_session] = ui_server.sink.store.list_sessions()
+        page.goto(f"{ui_server.url}/sessions/{open_session.id}")
+        expect(page.locator("body")).to_have_attribute("data-live", "open")
+        expect(page.locator(".open-note")).to_be_visible()
+    client_lines = page.locator("table.transcript tr.client")
+    expect(client_lines.filter(has_text="QUIT")).to_have_count(1)
+    expect(page.locator(".open-note")).to_have_count(0)

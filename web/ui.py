@@ -176,7 +176,8 @@ def _session_row(session_id: int) -> dict[str, Any] | None:
 
 @ui.get("/sessions/<int:session_id>")
 def session(session_id: int) -> str:
-    """Show one SMTP session and its transcript."""
+    """Show one SMTP session and its transcript; an open one reloads when it ends."""
+    since = store().feed.seq  # read first: the live stream replays whatever follows it
     found = store().get_session(session_id)
     if found is None:
         abort(404)
@@ -187,4 +188,5 @@ def session(session_id: int) -> str:
         duration=duration(found),
         transcript=transcript_lines(found),
         inboxes=_inboxes(),
+        since=since if found.ended_at is None else None,
     )

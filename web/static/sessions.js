@@ -1,7 +1,7 @@
 // The sessions list: a whole row opens its transcript; on the newest page, sessions that start
 // or end while it is open replace the list (the server renders rows, problems included).
 import { localizeTimes } from "./times.js";
-import { debounced, openEvents } from "./live.js";
+import { dataOf, debounced, openEvents } from "./live.js";
 
 const body = () => document.querySelector("table.sessions tbody");
 
@@ -33,4 +33,17 @@ export function startSessions() {
   const later = debounced(() => { refresh().catch(() => {}); });
   source.addEventListener("session", later);
   source.addEventListener("reset", later);
+}
+
+// One session's page: while the session is open, show it afresh once it ends.
+export function startSession() {
+  const note = document.querySelector("[data-open-session]");
+  if (!note) return;
+  const source = openEvents("");
+  if (!source) return;
+  source.addEventListener("session", (event) => {
+    const session = dataOf(event);
+    if (String(session.id) === note.dataset.openSession && session.ended_at) location.reload();
+  });
+  source.addEventListener("reset", () => location.reload());
 }

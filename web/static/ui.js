@@ -3,7 +3,7 @@ import { localizeTimes } from "./times.js";
 import { startInbox } from "./inbox.js";
 import { startMessage } from "./message.js";
 import { startGlobalKeys } from "./keys.js";
-import { startSessions } from "./sessions.js";
+import { startSession, startSessions } from "./sessions.js";
 
 const page = document.body.dataset.page;
 localizeTimes(document);
@@ -11,3 +11,4 @@ startGlobalKeys();
 if (page === "inbox") startInbox();
 if (page === "message") startMessage();
 if (page === "sessions") startSessions();
+if (page === "session") startSession();
