@@ -3,38 +3,30 @@
 One writer connection behind a lock (the SMTP loop and the indexer write; the commit costs less
 than handing work to a writer thread, DESIGN.md), a read connection per thread, and a change
 feed that the web layer and fixtures follow. Retention prunes in the insert's own transaction.
+Connections and transactions live in storecore.py, sessions in sessionstore.py; messages, their
+retention and their search index here.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from mailtrap_lite.database import (
-    Readers,
-    StorageError,
-    open_writer,
-    temporary_path,
-)
-from mailtrap_lite.feed import ChangeFeed
+from mailtrap_lite.database import StorageError
 from mailtrap_lite.query import Query
 from mailtrap_lite.records import (
     MessageRecord,
     NewMessage,
     RawLine,
-    SessionRecord,
-    TranscriptEntry,
     mailbox_json,
     mailboxes_json,
 )
-from mailtrap_lite.rows import MESSAGE_COLUMNS, SESSION_COLUMNS, message_from_row, session_from_row
+from mailtrap_lite.rows import MESSAGE_COLUMNS, message_from_row
 from mailtrap_lite.search import (
     count_sql,
     index_parts,
@@ -43,10 +35,10 @@ from mailtrap_lite.search import (
     purge_search_rows,
     write_search_rows,
 )
+from mailtrap_lite.sessionstore import SessionFacts, SessionStore
+from mailtrap_lite.storecore import filters
 
 __all__ = ["Delivery", "IndexUpdate", "Page", "SessionFacts", "StorageError", "Store"]
-
-SessionFacts = dict[str, str | None]
 
 
 class Delivery(NamedTuple):
@@ -55,9 +47,6 @@ class Delivery(NamedTuple):
     new: NewMessage
     transcript: Sequence[RawLine] = ()
     facts: SessionFacts | None = None
-
-
-SESSION_FACTS = frozenset({"helo", "tls_version", "tls_cipher", "auth_user", "inbox"})
 
 
 @dataclass
@@ -79,169 +68,16 @@ class IndexUpdate:
     headers: list[tuple[str, str]] = field(default_factory=list)  # decoded (RFC 2047)
 
 
-class Store:
+class Store(SessionStore):
     """SQLite storage for messages, sessions and transcripts, with retention and a feed."""
 
     def __init__(
         self, path: Path | None = None, *, max_messages: int = 0, max_sessions: int = 0
     ) -> None:
-        self.temporary = path is None or str(path) == ":memory:"
-        self.path = temporary_path() if self.temporary else Path(str(path))
-        self.max_messages = max_messages
-        self.max_sessions = max_sessions
-        self.feed = ChangeFeed()
-        self._lock = threading.RLock()
-        self._writer = open_writer(self.path)
-        self._readers = Readers(self.path)
+        super().__init__(path, max_messages=max_messages, max_sessions=max_sessions)
         self._count = self._writer.execute("SELECT count(*) FROM messages").fetchone()[0]
-        self._chunks: dict[int, int] = {}
         self._mailed: set[int] = set()  # sessions already marked kept_mail = 1
         self.last_message_at = 0.0  # time.monotonic() of the newest commit of a message
-
-    def close(self) -> None:
-        """Close every connection; a temporary database is removed."""
-        with self._lock:
-            self._readers.close()
-            self._writer.close()
-        self.feed.wake_all()
-        if self.temporary:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """Run a write transaction; any SQLite failure becomes a StorageError, rolled back."""
-        with self._lock:
-            conn = self._writer
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                yield conn
-                conn.execute("COMMIT")
-            except sqlite3.Error as error:
-                _rollback(conn)
-                raise StorageError(str(error)) from error
-            except BaseException:
-                _rollback(conn)
-                raise
-
-    def _read(self) -> sqlite3.Connection:
-        return self._readers.get()
-
-    # -- sessions ---------------------------------------------------------------------------
-
-    def open_session(self, peer: str, started_at: str) -> int:
-        """Record a new SMTP session and return its id."""
-        with self._transaction() as conn:
-            cur = conn.execute(
-                "INSERT INTO sessions (peer, started_at) VALUES (?, ?)", (peer, started_at)
-            )
-            session_id = int(cur.lastrowid or 0)
-            self._prune_sessions(conn)
-        self.feed.publish("session", (session_id,))
-        return session_id
-
-    def end_orphaned_sessions(self) -> int:
-        """Mark sessions left open by a server that died as ended by disconnect; count them.
-
-        Only a server starting on this database calls this: no session of its own is open yet.
-        """
-        with self._transaction() as conn:
-            cur = conn.execute(
-                "UPDATE sessions SET end_reason = 'disconnect' WHERE end_reason IS NULL"
-            )
-        return cur.rowcount
-
-    def end_session(
-        self,
-        session_id: int,
-        reason: str,
-        ended_at: str,
-        tail: Sequence[RawLine] = (),
-        facts: SessionFacts | None = None,
-    ) -> None:
-        """Close a session, storing the rest of its transcript and what was learnt."""
-        with self._transaction() as conn:
-            self._flush_session(conn, session_id, tail, facts)
-            conn.execute(
-                "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id = ?",
-                (ended_at, reason, session_id),
-            )
-        self._chunks.pop(session_id, None)
-        self.feed.publish("session", (session_id,))
-
-    def _flush_session(
-        self,
-        conn: sqlite3.Connection,
-        session_id: int,
-        entries: Sequence[RawLine],
-        facts: SessionFacts | None,
-    ) -> None:
-        """Write session facts (helo, tls_*, auth_user, inbox) and transcript lines."""
-        if facts:
-            if not facts.keys() <= SESSION_FACTS:
-                raise ValueError(f"unknown session facts: {sorted(facts.keys() - SESSION_FACTS)}")
-            assignments = ", ".join(f"{name} = ?" for name in facts)
-            conn.execute(
-                f"UPDATE sessions SET {assignments} WHERE id = ?", (*facts.values(), session_id)
-            )
-        if not entries:
-            return
-        seq = self._chunks.get(session_id, 0)
-        rows = json.dumps(entries)
-        conn.execute(
-            "INSERT INTO transcript_chunks (session_id, seq, entries) VALUES (?, ?, ?)",
-            (session_id, seq, rows),
-        )
-        self._chunks[session_id] = seq + 1
-
-    def _prune_sessions(self, conn: sqlite3.Connection) -> None:
-        """Keep the newest N sessions that delivered no kept message (--max-sessions)."""
-        if not self.max_sessions:
-            return
-        cur = conn.execute(
-            "DELETE FROM sessions WHERE kept_mail = 0 AND id <= (SELECT id FROM sessions"
-            " WHERE kept_mail = 0 ORDER BY id DESC LIMIT 1 OFFSET ?)",
-            (self.max_sessions,),
-        )
-        if cur.rowcount > 0:
-            self._bump(conn, "pruned_sessions", cur.rowcount)
-
-    def get_session(self, session_id: int) -> SessionRecord | None:
-        """Return one session with its transcript, or None."""
-        conn = self._read()
-        row = conn.execute(
-            f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,)
-        ).fetchone()
-        if row is None:
-            return None
-        record = session_from_row(row, self._message_ids(conn, session_id))
-        record.transcript = self._transcript(conn, session_id)
-        return record
-
-    def list_sessions(
-        self, inbox: str | None = None, limit: int = 50, before: int | None = None
-    ) -> list[SessionRecord]:
-        """Return sessions newest first, without transcripts."""
-        conn = self._read()
-        where, params = _filters(inbox, before)
-        rows = conn.execute(
-            f"SELECT {SESSION_COLUMNS} FROM sessions {where} ORDER BY id DESC LIMIT ?",
-            (*params, limit),
-        ).fetchall()
-        return [session_from_row(row, self._message_ids(conn, row[0])) for row in rows]
-
-    def _message_ids(self, conn: sqlite3.Connection, session_id: int) -> list[int]:
-        rows = conn.execute(
-            "SELECT id FROM messages WHERE session_id = ? ORDER BY id", (session_id,)
-        ).fetchall()
-        return [row[0] for row in rows]
-
-    def _transcript(self, conn: sqlite3.Connection, session_id: int) -> list[TranscriptEntry]:
-        rows = conn.execute(
-            "SELECT entries FROM transcript_chunks WHERE session_id = ? ORDER BY seq",
-            (session_id,),
-        ).fetchall()
-        return [TranscriptEntry.from_raw(entry) for (chunk,) in rows for entry in json.loads(chunk)]
 
     # -- messages ---------------------------------------------------------------------------
 
@@ -335,9 +171,6 @@ class Store:
         if added is not None and added not in emptied:
             self._mailed.add(added)
 
-    def _bump(self, conn: sqlite3.Connection, counter: str, by: int) -> None:
-        conn.execute("UPDATE counters SET value = value + ? WHERE name = ?", (by, counter))
-
     def get_message(self, message_id: int) -> MessageRecord | None:
         """Return one message's stored fields, or None."""
         row = (
@@ -415,7 +248,7 @@ class Store:
 
     def clear(self, inbox: str | None = None) -> int:
         """Delete every message (of one inbox); return how many."""
-        where, params = _filters(inbox)
+        where, params = filters(inbox)
         with self._transaction() as conn:
             ids = [r[0] for r in conn.execute(f"SELECT id FROM messages {where}", params)]
             sessions = self._delete_where(conn, where.removeprefix("WHERE ") or "1", params)
@@ -521,20 +354,3 @@ class Store:
             .fetchone()
         )
         return str(row[0]) if row else None
-
-
-def _filters(
-    inbox: str | None, before: int | None = None, after: int | None = None
-) -> tuple[str, tuple[object, ...]]:
-    clauses: list[str] = []
-    params: list[object] = []
-    for clause, value in (("inbox = ?", inbox), ("id < ?", before), ("id > ?", after)):
-        if value is not None:
-            clauses.append(clause)
-            params.append(value)
-    return ("WHERE " + " AND ".join(clauses) if clauses else "", tuple(params))
-
-
-def _rollback(conn: sqlite3.Connection) -> None:
-    if conn.in_transaction:
-        conn.execute("ROLLBACK")
