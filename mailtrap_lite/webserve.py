@@ -75,7 +75,7 @@ class WebServer:
             while server._map and not self._stopping.is_set():
                 poll(LOOP_TIMEOUT, server._map)
         finally:
-            wasyncore.close_all(server._map)
+            self._close_all()
 
     def stop(self) -> None:
         """End waits and streams, let running requests finish, close the sockets."""
@@ -84,15 +84,18 @@ class WebServer:
         self._server.task_dispatcher.shutdown(timeout=5)
         self._stopping.set()
         if not self._thread.is_alive():  # never started, or already ended: nothing races
-            from waitress import wasyncore
-
-            wasyncore.close_all(self._server._map)
+            self._close_all()
             return
         try:
             self._server.trigger.pull_trigger()  # wakes the loop now rather than at its timeout
         except OSError:
             pass  # the loop sees the flag within LOOP_TIMEOUT all the same
         self._thread.join(timeout=LOOP_TIMEOUT + 5)
+
+    def _close_all(self) -> None:
+        from waitress import wasyncore
+
+        wasyncore.close_all(self._server._map)
 
 
 def _listen(address: Address) -> str:

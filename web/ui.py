@@ -70,6 +70,14 @@ def _inboxes() -> list[tuple[str, int, int]]:
     return _counts()[0]
 
 
+def _feed_position() -> int:
+    """Return the change a live page is built at; its event stream replays all that follow.
+
+    Read it before the page's data: a change between the two is then shown twice, never lost.
+    """
+    return store().feed.seq
+
+
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "")
     if not value:
@@ -89,7 +97,7 @@ def inbox() -> tuple[str, int]:
         query = parse_query(text) if text else None
     except QueryError as error:
         return _inbox_page(name, text, before, Page(0, []), f"Cannot search for that: {error}"), 400
-    since = store().feed.seq  # read first: the live stream replays whatever follows it
+    since = _feed_position()
     page = store().list_messages(inbox=name, limit=PAGE_SIZE, before=before, query=query)
     return _inbox_page(name, text, before, page, since=since), 200
 
@@ -153,7 +161,7 @@ def message(message_id: int) -> str:
 def sessions() -> str:
     """List SMTP sessions newest first, failures highlighted."""
     name = request.args.get("inbox") or None
-    since = store().feed.seq  # read first: the live stream replays whatever follows it
+    since = _feed_position()
     listed = store().list_sessions(inbox=name, limit=PAGE_SIZE, before=_int_arg("before"))
     rows = [row for row in (_session_row(s.id) for s in listed) if row is not None]
     older = listed[-1].id if len(listed) == PAGE_SIZE else None
@@ -177,7 +185,7 @@ def _session_row(session_id: int) -> dict[str, Any] | None:
 @ui.get("/sessions/<int:session_id>")
 def session(session_id: int) -> str:
     """Show one SMTP session and its transcript; an open one reloads when it ends."""
-    since = store().feed.seq  # read first: the live stream replays whatever follows it
+    since = _feed_position()
     found = store().get_session(session_id)
     if found is None:
         abort(404)
