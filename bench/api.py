@@ -42,10 +42,11 @@ from email.utils import formatdate
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from mailtrap_lite.indexer import index_one
-from mailtrap_lite.parsing import parse_summary
-from mailtrap_lite.records import NewMessage
-from mailtrap_lite.store import IndexUpdate, Store
+from mailtrap_lite.mime.headers import parse_summary
+from mailtrap_lite.store import IndexUpdate
+from mailtrap_lite.store.indexer import index_one
+from mailtrap_lite.store.records import NewMessage
+from mailtrap_lite.store.sqlite import SQLiteStore
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIRST = ["anna", "ben", "carla", "dev", "emma", "felix", "grace", "hugo", "ines", "jonas",
@@ -99,7 +100,7 @@ def build_message(rng: random.Random, n: int) -> tuple[bytes, str, list[str]]:
 
 def fill(path: Path, count: int) -> None:
     """Store and index `count` messages through the Store API."""
-    store = Store(path)
+    store = SQLiteStore(path)
     rng = random.Random(1042)
     started = time.perf_counter()
     for n in range(count):

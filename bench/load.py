@@ -55,7 +55,7 @@ from ingest import (  # noqa: E402
     stdout_value,
 )
 
-from mailtrap_lite.store import Store  # noqa: E402
+from mailtrap_lite.store.sqlite import SQLiteStore
 
 QUEUED = re.compile(rb"queued as (\d+)")
 
@@ -146,7 +146,7 @@ async def smtp_load(host: str, port: int, args: argparse.Namespace, results: Res
 
 def verify(db: Path, acked: dict[int, bytes]) -> tuple[int, int]:
     """Open the database with the Store; return (missing, different) acknowledged messages."""
-    store = Store(db)
+    store = SQLiteStore(db)
     try:
         stored = {message_id: store.raw(message_id) for message_id in acked}
     finally:

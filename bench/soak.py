@@ -52,7 +52,7 @@ from ingest import (  # noqa: E402
 )
 from load import Results, message, percentile, session  # noqa: E402
 
-from mailtrap_lite.store import Store  # noqa: E402
+from mailtrap_lite.store.sqlite import SQLiteStore
 
 DEFAULT_RATE = 400
 
@@ -163,7 +163,7 @@ def verify(db: Path, acked: dict[int, bytes], keep: int) -> tuple[int, int, int]
     """Return (kept and intact, lost, pruned as counted by the Store)."""
     ordered = sorted(acked)
     kept = ordered[-keep:] if keep else ordered
-    store = Store(db)
+    store = SQLiteStore(db)
     try:
         intact = sum(1 for mid in kept if store.raw(mid) == acked[mid])
         pruned = store.stats()["pruned"]

@@ -13,9 +13,10 @@ import sys
 import time
 
 from mailtrap_lite.config import Config
-from mailtrap_lite.parsing import parse_summary
-from mailtrap_lite.records import NewMessage
+from mailtrap_lite.mime.headers import parse_summary
 from mailtrap_lite.store import IndexUpdate, Store
+from mailtrap_lite.store.records import NewMessage
+from mailtrap_lite.store.sqlite import SQLiteStore
 from mailtrap_lite.web import create_app  # type: ignore[import-not-found]
 
 BATCH = 1000
@@ -51,7 +52,7 @@ def median_ms(client: object, path: str, runs: int = 7) -> float:
 
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    store = Store(max_messages=0)
+    store = SQLiteStore(max_messages=0)
     started = time.perf_counter()
     fill(store, count)
     print(f"filled {count} messages in {time.perf_counter() - started:.1f} s")

@@ -1,4 +1,4 @@
-"""The command line and the composition root: the one place that wires every part together."""
+"""The command line: options and their environment variables, then an App serving until a signal."""
 
 from __future__ import annotations
 
@@ -12,15 +12,17 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from mailtrap_lite import __version__
-from mailtrap_lite.config import Config, ConfigError, parse_address, parse_credentials
-from mailtrap_lite.database import StorageError
-from mailtrap_lite.faults import FaultError, FaultRule, parse_rule
-from mailtrap_lite.indexer import Indexer
-from mailtrap_lite.server import BindError, SMTPServer
-from mailtrap_lite.smtp import quiet_aiosmtpd_notices
-from mailtrap_lite.store import Store
-from mailtrap_lite.webserve import WebServer
+from mailtrap_lite.app import App
+from mailtrap_lite.config import (
+    BindError,
+    Config,
+    ConfigError,
+    parse_address,
+    parse_credentials,
+)
+from mailtrap_lite.smtp.faults import FaultError, parse_rule
+from mailtrap_lite.store import StorageError
+from mailtrap_lite.version import __version__
 
 ENV_PREFIX = "MAILTRAP_LITE_"
 EXIT_USAGE = 2
@@ -141,13 +143,16 @@ def _command_length(value: int) -> int:
     return value
 
 
-def _fault_rules(flags: list[str] | None) -> tuple[FaultRule, ...]:
-    """Parse --fault rules, or MAILTRAP_LITE_FAULT (one rule per line) when none is given."""
+def _fault_rules(flags: list[str] | None) -> tuple[str, ...]:
+    """Check --fault rules, or MAILTRAP_LITE_FAULT (one rule per line) when none is given."""
     texts = flags if flags is not None else (_env("fault") or "").splitlines()
+    rules = tuple(text.strip() for text in texts if text.strip())
     try:
-        return tuple(parse_rule(text) for text in texts if text.strip())
+        for rule in rules:
+            parse_rule(rule)
     except FaultError as error:
         raise ConfigError(str(error)) from None
+    return rules
 
 
 def _read_auth_file(path: Path) -> dict[str, str]:
@@ -177,7 +182,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    quiet_aiosmtpd_notices()
     try:
         config = config_from_args(args)
         with asyncio.Runner(loop_factory=_loop_factory(args.loop)) as runner:
@@ -189,36 +193,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def serve(config: Config) -> int:
     """Serve until SIGINT or SIGTERM; every acknowledged message is committed by then."""
-    store = Store(config.db, max_messages=config.max_messages, max_sessions=config.max_sessions)
-    server = SMTPServer(store, config)
-    indexer = Indexer(store, config.index_max_text, worker=True)
-    web: WebServer | None = None
+    app = App(config, index_worker=True)
     try:
-        store.end_orphaned_sessions()
-        await server.start()
-        if config.http is not None:
-            web = WebServer(store, config, server.address, server.faults)
-            web.start()
-        indexer.start()
+        await app.start()
         stop = _stop_on_signals()  # before announcing: a signal right after must stop cleanly
-        _announce(server, web, store)
+        _announce(app)
         await stop.wait()
     finally:
-        if web is not None:
-            web.stop()
-        await server.stop()
-        indexer.stop()
-        store.close()
+        await app.stop()
     return 0
 
 
-def _announce(server: SMTPServer, web: WebServer | None, store: Store) -> None:
-    print(f"smtp: {server.address}")
-    if server.smtps_address is not None:
-        print(f"smtps: {server.smtps_address}")
-    if server.tls is not None:
-        print(f"tls-cert: {server.tls.cert}")
-    print(f"http: {web.url if web else 'off'}")
+def _announce(app: App) -> None:
+    smtp, store = app.smtp, app.store
+    print(f"smtp: {smtp.address}")
+    if smtp.smtps_address is not None:
+        print(f"smtps: {smtp.smtps_address}")
+    if smtp.tls is not None:
+        print(f"tls-cert: {smtp.tls.cert}")
+    print(f"http: {app.web_url or 'off'}")
     print(f"db: {':memory:' if store.temporary else store.path}", flush=True)
 
 

@@ -6,14 +6,16 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mailtrap_lite.faults import FaultRule
-
 DEFAULT_SMTP_PORT = 1025
 DEFAULT_HTTP_PORT = 8025
 
 
 class ConfigError(ValueError):
     """A setting that cannot be used; the message is shown to the user as is."""
+
+
+class BindError(OSError):
+    """A listening address cannot be used (in use, not local, not permitted)."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ class Config:
     tls_self_signed: bool = False
     require_tls: bool = False  # 530 to MAIL and AUTH before STARTTLS (RFC 3207 §4)
     auth_require_tls: bool = False  # AUTH only over TLS (RFC 4954 §4); off for development
-    faults: tuple[FaultRule, ...] = ()
+    faults: tuple[str, ...] = ()  # rules in the --fault grammar (mailtrap_lite.smtp.faults)
     index_max_text: int = 1_048_576  # body characters indexed for search per message
     # web: basic auth (USER, PASS) for UI and API; CORS origin(s) for the API (none by default)
     ui_auth: tuple[str, str] | None = None

@@ -1,7 +1,8 @@
 """The pytest plugin of mailtrap-lite (entry point `mailtrap_lite`): fixtures and hooks only.
 
 Everything that captures, waits and asserts lives in the pytest-free core
-(`mailtrap_lite.testing`, `mailtrap_lite.sinkview`); importing this module starts nothing.
+(`mailtrap_lite.testing`); importing this module starts nothing and loads no SMTP, TLS,
+database or web library: those load when a fixture first starts a sink.
 """
 
 from .fixtures import (

@@ -3,28 +3,30 @@
 from __future__ import annotations
 
 import dataclasses
-import ssl
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from mailtrap_lite.config import Address, Config
-from mailtrap_lite.remote import RemoteSink
-from mailtrap_lite.sinkview import SinkView
-from mailtrap_lite.testing import Sink
 
-from .worker import LOCAL, WorkerSink
+from .worker import LOCAL, Worker
 
-WORKER = pytest.StashKey[WorkerSink]()
-VIEWS = pytest.StashKey[list[SinkView]]()
+if TYPE_CHECKING:  # loaded when a fixture runs: importing the plugin must stay cheap
+    import ssl
+
+    from mailtrap_lite.testing import Sink, SinkView
+    from mailtrap_lite.testing.remote import RemoteInbox
+
+WORKER = pytest.StashKey[Worker]()
+VIEWS = pytest.StashKey[list["SinkView"]]()
 SETTINGS = frozenset(f.name for f in dataclasses.fields(Config))
 
-SinkFactory = Callable[..., SinkView]
+SinkFactory = Callable[..., "SinkView"]
 
 
-def worker_sink(config: pytest.Config) -> WorkerSink:
+def worker_sink(config: pytest.Config) -> Worker:
     """Return this worker's sink holder (made in pytest_configure)."""
     return config.stash[WORKER]
 
@@ -36,7 +38,7 @@ def _remember(request: pytest.FixtureRequest, view: SinkView) -> SinkView:
 
 
 @pytest.fixture(scope="session")
-def smtp_sink_server(pytestconfig: pytest.Config) -> Sink | RemoteSink:
+def smtp_sink_server(pytestconfig: pytest.Config) -> Sink | RemoteInbox:
     """Return this worker's sink (127.0.0.1, a free port; or external), started on first use."""
     return worker_sink(pytestconfig).sink()
 
@@ -50,6 +52,8 @@ def smtp_sink_factory(request: pytest.FixtureRequest) -> Iterator[SinkFactory]:
 
     def make(**settings: Any) -> SinkView:
         __tracebackhide__ = True
+        from mailtrap_lite.testing import Sink, SinkView
+
         wait = settings.pop("timeout", timeout)
         unknown = sorted(settings.keys() - SETTINGS)
         if unknown:
@@ -75,6 +79,8 @@ def smtp_sink(request: pytest.FixtureRequest) -> Iterator[SinkView]:
         factory: SinkFactory = request.getfixturevalue("smtp_sink_factory")
         yield factory(**settings)
         return
+    from mailtrap_lite.testing import SinkView
+
     holder = worker_sink(request.config)
     sink = holder.sink()
     view = SinkView(
@@ -102,6 +108,8 @@ class SinkTLS:
 @pytest.fixture
 def smtp_sink_tls(smtp_sink_factory: SinkFactory) -> SinkTLS:
     """Return a sink offering STARTTLS and implicit TLS with a self-signed certificate."""
+    from mailtrap_lite.testing import Sink
+
     view = smtp_sink_factory(tls_self_signed=True, smtps=Address(LOCAL, 0))
     sink = view.sink
     assert isinstance(sink, Sink)

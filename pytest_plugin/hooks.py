@@ -9,7 +9,7 @@ import pytest
 
 from .fixtures import VIEWS, WORKER, worker_sink
 from .options import MARKER, add_options, resolve
-from .worker import WorkerSink, worker_id
+from .worker import Worker, worker_id
 
 REMOTE = pytest.StashKey[list[str]]()
 OUTPUT_KEY = "mailtrap_lite_smtp_sink"
@@ -25,7 +25,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER)
     settings = resolve(config)
     keep_dir = _keep_dir(config) if settings.keep and settings.url is None else None
-    config.stash[WORKER] = WorkerSink(settings, worker_id(config), keep_dir)
+    config.stash[WORKER] = Worker(settings, worker_id(config), keep_dir)
     config.stash[REMOTE] = []
 
 

@@ -19,13 +19,12 @@ from urllib.parse import urlencode, urlsplit
 from flask import Flask
 
 from mailtrap_lite.config import Address, Config
-from mailtrap_lite.indexer import Indexer
-from mailtrap_lite.parsing import parse_summary
-from mailtrap_lite.records import NewMessage
+from mailtrap_lite.mime.headers import parse_summary
 from mailtrap_lite.store import Store
+from mailtrap_lite.store.indexer import Indexer
+from mailtrap_lite.store.records import NewMessage
 from mailtrap_lite.testing import Sink
 from mailtrap_lite.web import create_app
-from mailtrap_lite.webserve import WebServer
 
 
 @dataclass
@@ -45,16 +44,11 @@ class Served:
 
     def __init__(self, **settings: Any) -> None:
         config = Config(smtp=Address("127.0.0.1", 0)).replace(**settings)
-        self.sink = Sink(config).start()
-        assert self.sink.store is not None
+        self.sink = Sink(config, http=Address("127.0.0.1", 0)).start()
         self.store: Store = self.sink.store
-        self.config = config.replace(http=Address("127.0.0.1", 0))
-        web = WebServer(
-            self.store, self.config, f"{self.sink.host}:{self.sink.port}", self.sink.faults
-        )
-        web.start()
-        self.web: WebServer | None = web
-        parts = urlsplit(web.url)
+        self.config = self.sink.config
+        self.url = self.sink.web_url
+        parts = urlsplit(self.url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
 
     def connect(self, timeout: float = 10.0) -> http.client.HTTPConnection:
@@ -94,9 +88,6 @@ class Served:
 
     def stop(self) -> None:
         """Stop the web server and the sink (safe to repeat)."""
-        if self.web is not None:
-            self.web.stop()
-            self.web = None
         self.sink.stop()
 
 

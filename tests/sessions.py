@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mailtrap_lite.records import SessionRecord
+from mailtrap_lite.store.records import SessionRecord
 from mailtrap_lite.testing import Sink
 from tests.sessionwait import ended_sessions, transcript_of
 

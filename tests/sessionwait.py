@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from mailtrap_lite.records import SessionRecord
+from mailtrap_lite.store.records import SessionRecord
 from mailtrap_lite.testing import Sink
 
 

@@ -6,7 +6,7 @@ import smtplib
 
 import pytest
 
-from mailtrap_lite.store import Store
+from mailtrap_lite.store.sqlite import SQLiteStore
 from tests.apiserver import Served, stored_app
 
 
@@ -62,7 +62,7 @@ def test_bad_rules_are_400_and_change_nothing(served: Served, body: object, mess
 
 
 def test_an_app_without_an_smtp_server_has_no_faults() -> None:
-    store = Store()
+    store = SQLiteStore()
     try:
         reply = stored_app(store).test_client().get("/api/v1/faults")
         assert reply.status_code == 404 and "no SMTP listener" in reply.json["error"]

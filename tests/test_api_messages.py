@@ -8,6 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from mailtrap_lite.store import Store
+from mailtrap_lite.store.sqlite import SQLiteStore
 from tests.apiserver import Served, index_all, make_message, store_message, stored_app, until
 
 SUMMARY_FIELDS = set(
@@ -21,7 +22,7 @@ FULL_FIELDS = SUMMARY_FIELDS | set(
 
 @pytest.fixture
 def store() -> Iterator[Store]:
-    opened = Store()
+    opened = SQLiteStore()
     yield opened
     opened.close()
 

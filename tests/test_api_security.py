@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from mailtrap_lite.cli import build_parser, config_from_args
 from mailtrap_lite.config import ConfigError
 from mailtrap_lite.store import Store
+from mailtrap_lite.store.sqlite import SQLiteStore
 from tests.apiserver import Served, stored_app
 
 PATHS = ["/api/v1/health", "/api/v1/messages", "/api/v1/inboxes", "/"]
@@ -24,7 +25,7 @@ def basic(user: str, password: str) -> dict[str, str]:
 
 @pytest.fixture
 def store() -> Iterator[Store]:
-    opened = Store()
+    opened = SQLiteStore()
     yield opened
     opened.close()
 

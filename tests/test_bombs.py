@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from mailtrap_lite.parsing import MAX_PARTS
+from mailtrap_lite.mime.body import MAX_PARTS
 from tests import bombs, statuscodes
 from tests.process import ServerProcess
 from tests.wire import greet

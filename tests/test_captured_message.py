@@ -8,8 +8,8 @@ from email.message import EmailMessage
 
 import pytest
 
-from mailtrap_lite.extract import ExtractionError
-from mailtrap_lite.sinkview import SinkView
+from mailtrap_lite.testing.captured import ExtractionError
+from mailtrap_lite.testing.view import SinkView
 
 RESET = "https://app.example.com/reset?token=abc123&user=42&lang=de-DE&next=%2Fhome%2Fsettings"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mailtrap_lite.store import Store
+from mailtrap_lite.store.sqlite import SQLiteStore
 from tests.process import ServerProcess, run_cli
 
 Launch = Callable[..., ServerProcess]
@@ -30,7 +30,7 @@ def test_signal_stops_cleanly_with_mail_committed(tmp_path: Path, sig: int, laun
     code, err = server.stop(sig)
     assert code == 0
     assert "Traceback" not in err
-    store = Store(db)
+    store = SQLiteStore(db)
     assert [m.subject for m in store.list_messages().messages] == ["kept"]
     store.close()
 
@@ -47,7 +47,7 @@ def test_open_session_is_closed_with_421_on_shutdown(tmp_path: Path, launch: Lau
         assert reply_code == 421 and reply.startswith(b"4.3.2")
     finally:
         client.close()
-    store = Store(db)
+    store = SQLiteStore(db)
     [session] = store.list_sessions()
     assert session.end_reason == "shutdown"
     store.close()

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from mailtrap_lite.store import Store
+from mailtrap_lite.store.sqlite import SQLiteStore
 from tests.process import ServerProcess
 
 Launch = Callable[..., ServerProcess]
@@ -59,7 +59,7 @@ def test_acknowledged_messages_survive_kill_9(tmp_path: Path, launch: Launch) ->
     check = sqlite3.connect(db)
     assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     check.close()
-    store = Store(db)
+    store = SQLiteStore(db)
     missing = [mid for mid, data in acked.items() if store.raw(mid) != data]
     assert store.end_orphaned_sessions() >= 1  # the killed server's sessions never ended
     assert all(s.end_reason == "disconnect" for s in store.list_sessions(limit=100))
@@ -103,7 +103,7 @@ def test_full_disk_answers_451_and_never_a_false_250(tmp_path: Path, launch: Lau
     code, err = server.stop()
     assert code == 0, err
     assert refused > 0 and acked
-    store = Store(db)
+    store = SQLiteStore(db)
     assert all(store.raw(mid) == data for mid, data in acked.items())
     assert store.stats()["messages"] == len(acked)
     store.close()

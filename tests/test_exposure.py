@@ -92,7 +92,7 @@ def test_server_never_fetches_what_a_message_points_to(sink: Sink) -> None:
     ).encode()
     with smtplib.SMTP(sink.host, sink.port, timeout=10) as client:
         client.sendmail("a@example.com", ["b@example.com"], raw)
-    [message] = sink.wait_for(where=lambda m: m.indexed, timeout=10)
+    [message] = sink.wait_for(where=lambda m: m.record.indexed, timeout=10)
     time.sleep(0.5)  # anything fetched in the background would have connected by now
     bait.stop()
-    assert message.indexed and bait.connections == 0
+    assert message.record.indexed and bait.connections == 0

@@ -14,8 +14,8 @@ from pathlib import Path
 import aiosmtplib
 import pytest
 
-from mailtrap_lite.faults import FaultError, FaultRule, FaultRules, MatchFacts, parse_rule
-from mailtrap_lite.records import SessionRecord
+from mailtrap_lite.smtp.faults import FaultError, FaultRule, FaultRules, MatchFacts, parse_rule
+from mailtrap_lite.store.records import SessionRecord
 from mailtrap_lite.testing import Sink
 from tests import statuscodes
 from tests.sessionwait import last_session
@@ -151,7 +151,7 @@ def _send(sink: Sink, user: str | None = None, to: str = "user@example.com") -> 
 def test_reply_fault_reaches_the_client_and_the_transcript(
     make_sink: MakeSink, rule: str, error: type[Exception], code: int
 ) -> None:
-    sink = make_sink(faults=(parse_rule(rule),))
+    sink = make_sink(faults=(rule,))
     with pytest.raises(error) as raised:
         _send(sink)
     assert str(code) in str(raised.value)
@@ -173,7 +173,7 @@ def test_auth_fault_matches_the_user_name(make_sink: MakeSink) -> None:
 
 
 def test_filter_on_recipient_refuses_only_matching_recipients(make_sink: MakeSink) -> None:
-    sink = make_sink(faults=(parse_rule("rcpt:to=*@bounce.test:550 5.1.1 No such user"),))
+    sink = make_sink(faults=("rcpt:to=*@bounce.test:550 5.1.1 No such user",))
     with smtplib.SMTP(sink.host, sink.port) as client:
         refused = client.sendmail("app@example.com", ["x@bounce.test", "y@ok.test"], MESSAGE)
     assert refused == {"x@bounce.test": (550, b"5.1.1 No such user")}
@@ -183,7 +183,7 @@ def test_filter_on_recipient_refuses_only_matching_recipients(make_sink: MakeSin
 def test_eom_fault_leaves_the_message_unstored_and_the_session_usable(
     make_sink: MakeSink,
 ) -> None:
-    sink = make_sink(faults=(parse_rule("eom:times=1:451 4.3.0 Try again"),))
+    sink = make_sink(faults=("eom:times=1:451 4.3.0 Try again",))
     with smtplib.SMTP(sink.host, sink.port) as client:
         with pytest.raises(smtplib.SMTPDataError):
             client.sendmail("app@example.com", ["user@example.com"], MESSAGE)
@@ -192,7 +192,7 @@ def test_eom_fault_leaves_the_message_unstored_and_the_session_usable(
 
 
 def test_injected_421_closes_the_connection(make_sink: MakeSink) -> None:
-    sink = make_sink(faults=(parse_rule("rcpt:421 4.3.2 Shutting down"),))
+    sink = make_sink(faults=("rcpt:421 4.3.2 Shutting down",))
     with smtplib.SMTP(sink.host, sink.port) as client:
         client.ehlo()
         client.mail("app@example.com")
@@ -203,7 +203,7 @@ def test_injected_421_closes_the_connection(make_sink: MakeSink) -> None:
 
 @pytest.mark.parametrize("stage", ["connect", "ehlo", "mail", "rcpt", "data", "eom"])
 def test_drop_fault_closes_without_a_reply(make_sink: MakeSink, stage: str) -> None:
-    sink = make_sink(faults=(parse_rule(f"{stage}:drop"),))
+    sink = make_sink(faults=(f"{stage}:drop",))
     with pytest.raises((smtplib.SMTPServerDisconnected, ConnectionError)):
         _send(sink)
     session = last_session(sink)
@@ -213,7 +213,7 @@ def test_drop_fault_closes_without_a_reply(make_sink: MakeSink, stage: str) -> N
 
 
 def test_drop_fault_at_auth_closes_without_a_reply(make_sink: MakeSink) -> None:
-    sink = make_sink(faults=(parse_rule("auth:user=bob:drop"),))
+    sink = make_sink(faults=("auth:user=bob:drop",))
     with pytest.raises(smtplib.SMTPServerDisconnected):
         _send(sink, user="bob")
     assert len(injected_lines(last_session(sink))) == 1
@@ -221,7 +221,7 @@ def test_drop_fault_at_auth_closes_without_a_reply(make_sink: MakeSink) -> None:
 
 @pytest.mark.parametrize("stage", ["connect", "ehlo", "auth", "mail", "rcpt", "data", "eom"])
 def test_delay_fault_slows_the_reply_then_goes_on(make_sink: MakeSink, stage: str) -> None:
-    sink = make_sink(faults=(parse_rule(f"{stage}:delay=300"),))
+    sink = make_sink(faults=(f"{stage}:delay=300",))
     started = time.monotonic()
     _send(sink, user="carol")
     assert time.monotonic() - started >= 0.3
@@ -231,7 +231,7 @@ def test_delay_fault_slows_the_reply_then_goes_on(make_sink: MakeSink, stage: st
 
 
 def test_times_limits_how_often_a_rule_fires(make_sink: MakeSink) -> None:
-    sink = make_sink(faults=(parse_rule("mail:times=2:451 4.3.0 Busy"),))
+    sink = make_sink(faults=("mail:times=2:451 4.3.0 Busy",))
     outcomes = []
     for _ in range(4):
         try:
@@ -244,7 +244,7 @@ def test_times_limits_how_often_a_rule_fires(make_sink: MakeSink) -> None:
 
 
 def _outcomes(make_sink: MakeSink, rule: str, count: int) -> list[bool]:
-    sink = make_sink(faults=(parse_rule(rule),))
+    sink = make_sink(faults=(rule,))
     results = []
     with smtplib.SMTP(sink.host, sink.port) as client:
         client.ehlo()
@@ -275,7 +275,7 @@ def test_rules_change_while_the_server_runs(sink: Sink) -> None:
 
 
 def test_pipelining_client_sees_the_injected_recipient_failure(make_sink: MakeSink) -> None:
-    sink = make_sink(faults=(parse_rule("rcpt:to=*@bounce.test:550 5.1.1 No such user"),))
+    sink = make_sink(faults=("rcpt:to=*@bounce.test:550 5.1.1 No such user",))
 
     async def send() -> None:
         async with aiosmtplib.SMTP(hostname=sink.host, port=sink.port) as client:

@@ -19,17 +19,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mailtrap_lite.conformance import check_message
-from mailtrap_lite.indexer import index_one
-from mailtrap_lite.parsing import (
-    SNIPPET_LENGTH,
-    decoded_headers,
-    html_to_text,
-    parse_body,
-    parse_summary,
-)
-from mailtrap_lite.records import NewMessage
+from mailtrap_lite.mime.body import SNIPPET_LENGTH, parse_body
+from mailtrap_lite.mime.headers import decoded_headers, parse_summary
+from mailtrap_lite.mime.htmltext import html_to_text
+from mailtrap_lite.smtp.conformance import check_message
 from mailtrap_lite.store import Store
+from mailtrap_lite.store.indexer import index_one
+from mailtrap_lite.store.records import NewMessage
+from mailtrap_lite.store.sqlite import SQLiteStore
 
 CHARSETS = ["utf-8", "us-ascii", "iso-8859-1", "utf-16", "iso-2022-jp", "x-no-such-charset",
             "", "utf-8\"; x=\"", "windows-1252"]  # fmt: skip
@@ -173,7 +170,7 @@ class Failures(logging.Handler):
 def no_swallowed_failures() -> Iterator[None]:
     """Fail if parse_summary had to fall back because a parser raised."""
     failures = Failures()
-    logger = logging.getLogger("mailtrap_lite.parsing")
+    logger = logging.getLogger("mailtrap_lite.mime.headers")
     logger.addHandler(failures)
     try:
         yield
@@ -222,7 +219,7 @@ def test_html_to_text_drops_script_content_whatever_surrounds_it(before: str, af
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     """A Store on a file of its own."""
-    opened = Store(tmp_path / "fuzz.db")
+    opened = SQLiteStore(tmp_path / "fuzz.db")
     yield opened
     opened.close()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mailtrap_lite.parsing import parse_body
+from mailtrap_lite.mime.body import parse_body
 from mailtrap_lite.testing import Sink
 from tests import statuscodes
 from tests.sessions import ended_session

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from mailtrap_lite.database import StorageError
-from mailtrap_lite.groupcommit import GroupCommit
-from mailtrap_lite.store import Delivery, Store
+from mailtrap_lite.smtp.groupcommit import GroupCommit
+from mailtrap_lite.store import Delivery, StorageError
+from mailtrap_lite.store.sqlite import SQLiteStore
 from tests.test_store import new_message
 
 
-class CountingStore(Store):
+class CountingStore(SQLiteStore):
     """A real Store that remembers how many messages each transaction tried to commit."""
 
     def __init__(self, path: Path) -> None:

@@ -10,17 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from mailtrap_lite.parsing import (
-    BODY_HEADER_BYTES,
-    MAX_DEPTH,
-    MAX_PARTS,
-    SUMMARY_HEADER_BYTES,
-    html_to_text,
-    parse_body,
-    parse_summary,
-)
-from mailtrap_lite.records import NewMessage
+from mailtrap_lite.mime.body import BODY_HEADER_BYTES, MAX_DEPTH, MAX_PARTS, parse_body
+from mailtrap_lite.mime.headers import SUMMARY_HEADER_BYTES, parse_summary
+from mailtrap_lite.mime.htmltext import html_to_text
 from mailtrap_lite.store import Store
+from mailtrap_lite.store.records import NewMessage
+from mailtrap_lite.store.sqlite import SQLiteStore
 from tests import bombs
 
 LINEAR_TIME = 2.0  # seconds for a megabyte or two of hostile markup (quadratic took minutes)
@@ -82,7 +77,7 @@ def test_body_parser_gets_only_body_header_bytes_of_headers_and_still_reads_the_
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store(tmp_path / "limits.db")
+    opened = SQLiteStore(tmp_path / "limits.db")
     yield opened
     opened.close()
 
@@ -104,7 +99,7 @@ def test_unindexed_stops_at_the_byte_budget_but_always_returns_one(store: Store)
 def test_indexing_worker_cannot_allocate_past_its_memory_bound() -> None:
     script = (
         "import os\n"
-        "from mailtrap_lite.indexer import WORKER_MEMORY, start_worker\n"
+        "from mailtrap_lite.store.indexer import WORKER_MEMORY, start_worker\n"
         "start_worker(os.getppid())\n"
         "try:\n"
         "    bytearray(WORKER_MEMORY)\n"

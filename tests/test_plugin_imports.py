@@ -12,11 +12,11 @@ import mailtrap_lite.pytest_plugin as plugin
 
 CORE_TEST_MODULES = [
     "mailtrap_lite.testing",
-    "mailtrap_lite.sinkview",
-    "mailtrap_lite.captured",
-    "mailtrap_lite.matching",
-    "mailtrap_lite.extract",
-    "mailtrap_lite.failures",
+    "mailtrap_lite.testing.view",
+    "mailtrap_lite.testing.captured",
+    "mailtrap_lite.testing.matching",
+    "mailtrap_lite.mime.links",
+    "mailtrap_lite.testing.failures",
 ]
 
 

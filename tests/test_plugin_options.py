@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mailtrap_lite.store import Store
+from mailtrap_lite.store.sqlite import SQLiteStore
 
 WAIT_FOR_NOTHING = """
 def test_waits(smtp_sink):
@@ -104,7 +104,7 @@ def test_keep_option_keeps_the_database_of_the_run(pytester: pytest.Pytester) ->
         result.assert_outcomes(passed=1)
     db = pytester.path / ".pytest_cache" / "d" / "smtp-sink" / "main.db"
     result.stdout.fnmatch_lines([f"main: smtp 127.0.0.1:*, db {db} (view it with: *)"])
-    store = Store(db)
+    store = SQLiteStore(db)
     try:
         assert [m.subject for m in store.list_messages().messages] == ["kept"]
     finally:

@@ -7,8 +7,8 @@ import smtplib
 import pytest
 
 from mailtrap_lite.pytest_plugin import SinkFactory
-from mailtrap_lite.sinkview import SinkView
 from mailtrap_lite.testing import Sink
+from mailtrap_lite.testing.view import SinkView
 from tests.statuscodes import AUTH_REQUIRED, EXCEEDED_STORAGE
 
 MESSAGE = b"Subject: hi\r\n\r\nbody\r\n"

@@ -63,7 +63,7 @@ def test_tls_fixture_and_faults_work_in_a_suite(
 
 
 def test_fault_helper_builds_an_enhanced_reply() -> None:
-    from mailtrap_lite.faults import make_rule
+    from mailtrap_lite.smtp.faults import make_rule
 
     rule = make_rule("rcpt", 550, "No such user", to="*@x.test")
     assert rule.reply == "550 5.1.1 No such user" and rule.to == "*@x.test"

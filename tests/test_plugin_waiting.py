@@ -13,7 +13,7 @@ import time
 import aiosmtplib
 import pytest
 
-from mailtrap_lite.sinkview import SinkView
+from mailtrap_lite.testing.view import SinkView
 
 SENDER_SCRIPT = """
 import os, smtplib

@@ -42,5 +42,5 @@ def test_every_corpus_message_gets_indexed(sink: Sink) -> None:
     with smtplib.SMTP(sink.host, sink.port) as client:
         for path in FILES:
             client.sendmail("corpus@example.com", ["r@example.com"], as_crlf(path.read_bytes()))
-    sink.wait_for(count=len(FILES), timeout=30, where=lambda m: m.indexed)
-    assert all(m.snippet is not None for m in sink.messages())
+    sink.wait_for(count=len(FILES), timeout=30, where=lambda m: m.record.indexed)
+    assert all(m.record.snippet is not None for m in sink.messages())

@@ -5,9 +5,9 @@ from __future__ import annotations
 import smtplib
 from typing import Any
 
-from mailtrap_lite.records import MessageRecord
-from mailtrap_lite.remote import message_record, session_record
+from mailtrap_lite.store.records import MessageRecord
 from mailtrap_lite.testing import Sink
+from mailtrap_lite.testing.remote import message_record, session_record
 
 RAW = (
     b"From: App <app@example.com>\r\nTo: Ada <ada@example.com>\r\nCc: cc@example.com\r\n"
@@ -31,8 +31,8 @@ def deliver(sink: Sink) -> MessageRecord:
     with smtplib.SMTP(sink.host, sink.port) as client:
         client.login("ada", "pw")
         client.sendmail("bounce@example.com", ["ada@example.com", "bcc@example.com"], RAW)
-    [record] = sink.wait_for()
-    return record
+    [message] = sink.wait_for()
+    return message.record
 
 
 def test_message_record_survives_the_json_round_trip(sink: Sink) -> None:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from mailtrap_lite.replies import with_enhanced_code
+from mailtrap_lite.smtp.replies import with_enhanced_code
 from mailtrap_lite.testing import Sink
 from tests import statuscodes
 from tests.wire import Reply, Wire, greet

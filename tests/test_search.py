@@ -9,9 +9,10 @@ from email.message import EmailMessage
 import pytest
 from flask.testing import FlaskClient
 
-from mailtrap_lite.indexer import Indexer
-from mailtrap_lite.query import parse_query
 from mailtrap_lite.store import Store
+from mailtrap_lite.store.indexer import Indexer
+from mailtrap_lite.store.query import parse_query
+from mailtrap_lite.store.sqlite import SQLiteStore
 from tests.apiserver import Served, index_all, make_message, store_message, stored_app, until
 
 ALL = {"order", "news", "koeln", "invoice", "short", "team"}
@@ -64,7 +65,7 @@ CORPUS = {
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[FlaskClient]:
-    store = Store()
+    store = SQLiteStore()
     ids = {}
     for key, (raw, sender, rcpt, when, inbox) in CORPUS.items():
         ids[key] = store_message(store, raw, sender, rcpt, when, inbox)
@@ -189,7 +190,7 @@ def test_bad_query_is_400_naming_the_offending_part(client: FlaskClient, query: 
 
 
 def test_message_is_found_by_address_once_indexed_and_not_before() -> None:
-    store = Store()
+    store = SQLiteStore()
     try:
         store_message(store, CORPUS["order"][0], rcpt_to=["late@example.com"])
         client = stored_app(store).test_client()
@@ -216,7 +217,7 @@ def search_rows(store: Store) -> list[int]:
 
 @pytest.fixture
 def store() -> Iterator[Store]:
-    opened = Store()
+    opened = SQLiteStore()
     yield opened
     opened.close()
 

@@ -7,8 +7,9 @@ import sqlite3
 from importlib import resources
 from pathlib import Path
 
-from mailtrap_lite.query import parse_query
 from mailtrap_lite.store import Store
+from mailtrap_lite.store.query import parse_query
+from mailtrap_lite.store.sqlite import SQLiteStore
 from tests.apiserver import index_all
 
 RAW = (
@@ -19,7 +20,8 @@ RAW = (
 
 def schema_1_database(path: Path) -> None:
     """Write a database as version 1 of the schema left it, holding one indexed message."""
-    script = resources.files("mailtrap_lite.schema").joinpath("001_initial.sql").read_text()
+    schema = resources.files("mailtrap_lite.store.sqlite.schema")
+    script = schema.joinpath("001_initial.sql").read_text()
     with sqlite3.connect(path) as db:
         db.executescript(script + "\nPRAGMA user_version = 1;")
         db.execute(
@@ -43,7 +45,7 @@ def total(store: Store, query: str) -> int:
 def test_old_messages_become_searchable_once_indexed_again(tmp_path: Path):
     path = tmp_path / "old.db"
     schema_1_database(path)
-    store = Store(path)
+    store = SQLiteStore(path)
     try:
         assert store.stats()["unindexed"] == 1  # queued for the indexer again
         index_all(store)

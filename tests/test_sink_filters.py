@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mailtrap_lite.sinkview import SinkView
+from mailtrap_lite.testing.view import SinkView
 
 # (envelope sender, envelope recipients, header block, body); subjects name the messages.
 MAILBAG = [

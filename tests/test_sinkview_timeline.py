@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mailtrap_lite.sinkview import Timeline
-from mailtrap_lite.testing import Cursor
+from mailtrap_lite.testing.backends import Cursor
+from mailtrap_lite.testing.view import Timeline
 
 # test name -> the newest session id when it began
 STARTS = [("test_a", 0), ("test_b", 3), ("test_c", 3), ("test_d", 7)]

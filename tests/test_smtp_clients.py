@@ -30,9 +30,9 @@ def test_smtplib_message_keeps_envelope_and_headers(sink: Sink) -> None:
     [stored] = sink.wait_for()
     assert stored.mail_from == "bounce@example.com"
     assert stored.rcpt_to == ["to@example.com"]
-    assert stored.from_ is not None and stored.from_.name == "Sender Name"
-    assert stored.from_.address == "sender@example.com"
-    assert [m.address for m in stored.to] == ["to@example.com"]
+    assert stored.record.from_ is not None and stored.record.from_.name == "Sender Name"
+    assert stored.from_ == "sender@example.com"
+    assert stored.to == ["to@example.com"]
     assert stored.subject == "Hello"
 
 
@@ -89,7 +89,7 @@ def test_smtputf8_address_and_subject_are_stored(sink: Sink) -> None:
     assert stored.mail_from == "jörg@bücher.example"
     assert stored.rcpt_to == ["zoë@例え.jp"]
     assert stored.subject == "Grüße 👋"
-    assert stored.from_ is not None and stored.from_.name == "Jörg"
+    assert stored.record.from_ is not None and stored.record.from_.name == "Jörg"
 
 
 def test_rfc2047_subject_is_decoded(sink: Sink) -> None:

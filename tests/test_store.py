@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from mailtrap_lite.feed import Change
-from mailtrap_lite.indexer import Indexer
-from mailtrap_lite.parsing import parse_summary
-from mailtrap_lite.records import NewMessage, TranscriptEntry
+from mailtrap_lite.mime.headers import parse_summary
 from mailtrap_lite.store import Store
+from mailtrap_lite.store.feed import Change
+from mailtrap_lite.store.indexer import Indexer
+from mailtrap_lite.store.records import NewMessage, TranscriptEntry
+from mailtrap_lite.store.sqlite import SQLiteStore
 
 
 def new_message(n: int = 0, inbox: str = "default", session_id: int | None = None) -> NewMessage:
@@ -26,7 +27,7 @@ def new_message(n: int = 0, inbox: str = "default", session_id: int | None = Non
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store(tmp_path / "mail.db")
+    opened = SQLiteStore(tmp_path / "mail.db")
     yield opened
     opened.close()
 
@@ -84,7 +85,7 @@ def test_delete_one_and_clear_one_inbox(store: Store) -> None:
 
 
 def test_retention_keeps_the_newest_and_counts_the_pruned(tmp_path: Path) -> None:
-    store = Store(tmp_path / "r.db", max_messages=5)
+    store = SQLiteStore(tmp_path / "r.db", max_messages=5)
     ids = [store.add_message(new_message(n)) for n in range(12)]
     page = store.list_messages(limit=100)
     assert [m.id for m in page.messages] == ids[::-1][:5]
@@ -94,7 +95,7 @@ def test_retention_keeps_the_newest_and_counts_the_pruned(tmp_path: Path) -> Non
 
 
 def test_session_retention_keeps_sessions_that_delivered_kept_mail(tmp_path: Path) -> None:
-    store = Store(tmp_path / "s.db", max_sessions=2)
+    store = SQLiteStore(tmp_path / "s.db", max_sessions=2)
     busy = store.open_session("127.0.0.1:1", "2026-11-26T10:00:00.000Z")
     store.add_message(new_message(1, session_id=busy))
     idle = [store.open_session(f"127.0.0.1:{n}", "2026-11-26T10:00:01.000Z") for n in range(5)]
@@ -121,7 +122,7 @@ def test_transcript_chunks_come_back_in_order(store: Store) -> None:
 
 
 def test_temporary_store_removes_its_file(tmp_path: Path) -> None:
-    store = Store(None)
+    store = SQLiteStore(None)
     path = store.path
     store.add_message(new_message(1))
     assert path.exists()

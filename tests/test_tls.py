@@ -15,8 +15,8 @@ import aiosmtplib
 import pytest
 
 from mailtrap_lite.config import Address, Config, ConfigError
+from mailtrap_lite.smtp.tls import client_context, write_self_signed
 from mailtrap_lite.testing import Sink
-from mailtrap_lite.tls import client_context, write_self_signed
 from tests import statuscodes
 from tests.sessionwait import last_session
 
@@ -254,7 +254,8 @@ def test_sink_refuses_require_tls_without_a_certificate() -> None:
     sink = Sink(Config(smtp=Address("127.0.0.1", 0), require_tls=True))
     with pytest.raises(ConfigError, match="--require-tls needs a certificate"):
         sink.start()
-    assert sink.server is None
+    with pytest.raises(RuntimeError, match="not running"):
+        sink.server  # noqa: B018
 
 
 def _start_cli(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], dict]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import smtplib
 
-from mailtrap_lite.records import SessionRecord
+from mailtrap_lite.store.records import SessionRecord
 from mailtrap_lite.testing import Sink
 from tests.sessions import ended_session
 from tests.wire import Wire, greet, send_data

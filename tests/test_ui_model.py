@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from mailtrap_lite.parsing import Body
-from mailtrap_lite.web.ui_content import (
+from mailtrap_lite.mime.body import Body
+from mailtrap_lite.web.ui.content import (
     content_disposition,
     prepare_html,
     remote_references,
     safe_filename,
 )
-from mailtrap_lite.web.ui_model import html_links, message_links, text_links
+from mailtrap_lite.web.ui.model import html_links, message_links, text_links
 
 LINK_CASES = [
     ('<a href="https://x.example/r?t=1">Reset <b>now</b></a>',

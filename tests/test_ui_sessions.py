@@ -9,9 +9,8 @@ import socket
 import pytest
 from playwright.sync_api import expect
 
-from mailtrap_lite.faults import parse_rule
-from mailtrap_lite.records import SessionRecord, TranscriptEntry
-from mailtrap_lite.web.ui_sessions import problems, transcript_lines
+from mailtrap_lite.store.records import SessionRecord, TranscriptEntry
+from mailtrap_lite.web.ui.sessions import problems, transcript_lines
 from tests.uikit import ARTIFACTS, text_message
 
 T0 = "2026-01-01T10:00:00.000Z"
@@ -76,7 +75,7 @@ def test_dropped_connection_is_highlighted_on_the_sessions_page(ui_server, page)
 
 
 def test_injected_fault_is_marked_in_the_transcript(make_ui_server, page) -> None:
-    server = make_ui_server(faults=(parse_rule("mail:451 4.3.0 Try again later"),))
+    server = make_ui_server(faults=("mail:451 4.3.0 Try again later",))
     with smtplib.SMTP(server.sink.host, server.sink.port, timeout=10) as client:
         with pytest.raises(smtplib.SMTPSenderRefused):
             client.sendmail("a@example.com", ["b@example.com"], b"Subject: x\r\n\r\nx\r\n")

@@ -15,7 +15,6 @@ from types import TracebackType
 
 from mailtrap_lite.config import Address, Config
 from mailtrap_lite.testing import Sink
-from mailtrap_lite.webserve import WebServer
 from tests.apiserver import make_message
 
 CHROMIUM = "/usr/bin/chromium"
@@ -34,26 +33,17 @@ class UIServer:
     """A running sink plus the web app on its Store; `url` is the UI's base URL."""
 
     def __init__(self, config: Config | None = None) -> None:
-        self.sink = Sink(config)
-        self.web: WebServer | None = None
+        self.sink = Sink(config, http=Address("127.0.0.1", 0))
 
     def start(self) -> UIServer:
         self.sink.start()
-        assert self.sink.store is not None
-        config = self.sink.config.replace(http=Address("127.0.0.1", 0))
-        address = f"{self.sink.host}:{self.sink.port}"
-        self.web = WebServer(self.sink.store, config, address, self.sink.faults)
-        self.web.start()
         return self
 
     @property
     def url(self) -> str:
-        assert self.web is not None
-        return self.web.url
+        return self.sink.web_url
 
     def stop(self) -> None:
-        if self.web is not None:
-            self.web.stop()
         self.sink.stop()
 
     def __enter__(self) -> UIServer:

@@ -1,0 +1,199 @@
+"""Body indexing after the commit: snippet, attachment count, searchable text.
+
+Full MIME parsing is the real cost of ingest (DESIGN.md), so it never runs before the 250:
+a background thread follows the change feed and fills these fields in batches. Parsing in
+that thread took ~45 % of the GIL from the SMTP loop under load (measured with bench/ingest.py:
+563 msg/s against 2,500 for bare aiosmtpd), so the server parses in a worker process instead;
+the thread only moves bytes and writes results, and SQLite releases the GIL while it works.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from mailtrap_lite.mime.body import parse_body
+from mailtrap_lite.mime.headers import SUMMARY_HEADER_BYTES, decoded_headers
+from mailtrap_lite.store.interface import IndexUpdate, Store
+
+log = logging.getLogger(__name__)
+
+BATCH = 64
+# While SMTP is committing mail, the indexer holds the writer lock at most 1/(1+9) of the
+# time: full-text rows of a 20 KB message take ~3 ms to write, more than the SMTP side needs
+# per message, and without a pause the indexer starved the 250 replies (measured with
+# bench/ingest.py: server CPU fell to ~65 %, waiting on the lock). It catches up when idle.
+YIELD_FACTOR = 9.0
+BUSY_WINDOW = 1.0  # seconds since the last message commit that count as "SMTP is busy"
+
+# Raw bytes per batch: each batch is copied to the worker and parsed there in one go, so 64
+# messages of 30 MB would take gigabytes; a single larger message still makes its own batch.
+BATCH_BYTES = 8 * 1024 * 1024
+
+# Address space of the indexing worker: a message that would need more is indexed as empty
+# (MemoryError is caught like any parse failure) instead of taking the machine's memory.
+WORKER_MEMORY = 2 * 1024 * 1024 * 1024
+
+
+def start_worker(parent: int) -> None:
+    """Set up the worker process: low CPU priority, bounded memory; exit when the server dies.
+
+    Indexing may lag behind a burst of mail, the 250 replies may not: at nice 10 the kernel
+    gives the SMTP server (and its clients) the CPU first, and the worker the rest
+    (measured with bench/ingest.py: the worker at normal priority halved 1 KB throughput on
+    two cores).
+    """
+    with contextlib.suppress(OSError, AttributeError):  # not permitted, or not POSIX
+        os.nice(10)
+    bound_memory()
+    watch_parent(parent)
+
+
+def bound_memory() -> None:
+    """Cap the worker's address space at WORKER_MEMORY where the platform allows it."""
+    try:
+        import resource  # POSIX only
+
+        resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY, WORKER_MEMORY))
+    except (ImportError, ValueError, OSError):
+        log.info("cannot bound the indexing worker's memory on this platform")
+
+
+def watch_parent(parent: int) -> None:
+    """Exit the worker soon after its server dies, even by kill -9 (no orphan left behind)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def index_batch(pending: list[tuple[int, bytes]], max_text: int) -> list[IndexUpdate]:
+    """Index a batch of (id, raw) messages (runs in the worker process when there is one)."""
+    return [index_one(message_id, raw, max_text) for message_id, raw in pending]
+
+
+def index_one(message_id: int, raw: bytes, max_text: int) -> IndexUpdate:
+    """Parse one message body; a body that cannot be parsed is indexed as empty."""
+    try:
+        body = parse_body(raw)
+    except Exception:  # hostile MIME must never stop the indexer
+        log.warning("cannot parse the body of message %s", message_id, exc_info=True)
+        return IndexUpdate(message_id, "", 0, "")
+    return IndexUpdate(
+        message_id,
+        body.snippet(),
+        sum(1 for a in body.attachments if not a.inline),
+        body.searchable_text(max_text),
+        # header:Name=value searches the headers of the first SUMMARY_HEADER_BYTES: 2 million
+        # headers took 500 MB in the server as search rows (tests/test_bombs.py).
+        decoded_headers(raw, SUMMARY_HEADER_BYTES),
+    )
+
+
+def _new_pool() -> ProcessPoolExecutor:
+    """Start a one-process pool for parsing."""
+    # spawn, not fork: forking a process that runs threads can copy held locks.
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(
+        max_workers=1, mp_context=context, initializer=start_worker, initargs=(os.getpid(),)
+    )
+
+
+class Indexer:
+    """A thread that indexes new messages as the change feed announces them."""
+
+    def __init__(self, store: Store, max_text: int = 1_048_576, worker: bool = False) -> None:
+        self.store = store
+        self.max_text = max_text
+        self._pool = _new_pool() if worker else None
+        self._after = 0  # the last id indexed: everything older is done
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="mailtrap-lite-indexer", daemon=True)
+
+    def start(self) -> None:
+        """Start following the feed."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Finish the current batch and stop."""
+        self._stopping.set()
+        self.store.feed.wake_all()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def run_once(self) -> int:
+        """Index one batch of pending messages; return how many were indexed."""
+        pending = self.store.unindexed(self._after, BATCH, BATCH_BYTES)
+        if not pending:
+            return 0
+        if self._pool is None:
+            updates = index_batch(pending, self.max_text)
+        else:
+            updates = self._in_worker(pending)
+        self.store.save_index(updates, self._yield)
+        self._after = pending[-1][0]
+        return len(updates)
+
+    def _in_worker(self, pending: list[tuple[int, bytes]]) -> list[IndexUpdate]:
+        """Index in the worker; if it dies (killed, out of memory), start another.
+
+        The batch is then retried one message at a time in fresh workers, and a message
+        that kills a worker on its own is indexed as empty, so indexing never stalls.
+        """
+        assert self._pool is not None
+        try:
+            return self._pool.submit(index_batch, pending, self.max_text).result()
+        except BrokenProcessPool:
+            log.warning("the indexing worker died; starting another")
+        self._restart_worker()
+        updates = []
+        for message_id, raw in pending:
+            try:
+                updates += self._pool.submit(
+                    index_batch, [(message_id, raw)], self.max_text
+                ).result()
+            except BrokenProcessPool:
+                log.warning("message %s kills the indexing worker; indexed as empty", message_id)
+                updates.append(IndexUpdate(message_id, "", 0, ""))
+                self._restart_worker()
+        return updates
+
+    def _restart_worker(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = _new_pool()
+
+    def _yield(self, spent: float) -> None:
+        """Leave the writer lock to the SMTP loop for a while when it is busy."""
+        if time.monotonic() - self.store.last_message_at < BUSY_WINDOW:
+            self._stopping.wait(spent * YIELD_FACTOR)
+
+    def _purge(self) -> int:
+        """Remove search rows of deleted messages, yielding to SMTP like indexing does."""
+        started = time.monotonic()
+        purged = self.store.purge_search()
+        if purged:
+            self._yield(time.monotonic() - started)
+        return purged
+
+    def _run(self) -> None:
+        feed = self.store.feed
+        while not self._stopping.is_set():
+            seen = feed.seq  # read before looking, so a commit in between still wakes us
+            try:
+                if self.run_once() or self._purge():
+                    continue
+            except Exception:  # storage trouble (disk full): retry at the next change
+                log.warning("indexing failed; will retry", exc_info=True)
+            feed.wait(seen, 5.0, self._stopping.is_set)

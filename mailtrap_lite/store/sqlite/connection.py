@@ -1,0 +1,108 @@
+"""SQLite connections for the Store: one writer, a reader per thread, versioned schema.
+
+WAL with synchronous=NORMAL: a commit survives a crash of the process (a 250 reply means the
+message is on disk as far as the process is concerned); readers never block the writer.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import tempfile
+import threading
+from importlib import resources
+from pathlib import Path
+
+from mailtrap_lite.store.interface import StorageError
+
+BUSY_TIMEOUT_MS = 5000
+# SQLite's automatic checkpoint stays on: a checkpoint thread beside it measured no faster
+# on 2 cores, and alone it let the WAL grow to 5 GB under steady load. It runs every 10,000
+# pages (40 MB) instead of SQLite's 1,000: a message at the --max-messages cap dirties about
+# ten pages, and each checkpoint syncs the WAL and the database file (synchronous=NORMAL), so
+# at 1,000 the syncs and copies came every ~100 messages. Measured on 1 KB messages at the
+# cap: 229 us a message at 1,000 pages, 197 at 4,000, 168 at 10,000, 164 at 20,000.
+CHECKPOINT_PAGES = 10_000
+WAL_SIZE_LIMIT = 64 * 1024 * 1024  # the WAL file is truncated to this after it restarts
+
+
+def temporary_path() -> Path:
+    """Return a fresh temporary database path (SQLite's own :memory: is per connection)."""
+    fd, name = tempfile.mkstemp(prefix="mailtrap-lite-", suffix=".db")
+    os.close(fd)
+    os.unlink(name)
+    return Path(name)
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open one connection with the settings every connection needs."""
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = OFF")
+    return conn
+
+
+def open_writer(path: Path) -> sqlite3.Connection:
+    """Open the writing connection, switch to WAL and bring the schema up to date."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = connect(path)
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
+        conn.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
+        migrate(conn)
+    except (OSError, sqlite3.Error) as error:
+        raise StorageError(f"cannot use database {path}: {error}") from error
+    if mode != "wal":
+        raise StorageError(f"cannot use database {path}: WAL mode unavailable ({mode})")
+    return conn
+
+
+def _migrations() -> list[tuple[int, str]]:
+    folder = resources.files("mailtrap_lite.store.sqlite.schema")
+    found = []
+    for entry in folder.iterdir():
+        match = re.fullmatch(r"(\d+)_.*\.sql", entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Apply the schema files newer than the database's user_version, each atomically."""
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    for version, script in _migrations():
+        if version <= current:
+            continue
+        conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;")
+
+
+class Readers:
+    """A read connection per thread, so that web threads read while the SMTP loop writes."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> sqlite3.Connection:
+        """Return this thread's read connection, opening it on first use."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self._path)
+            conn.execute("PRAGMA query_only = ON")
+            conn.execute("PRAGMA cache_size = -256")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def close(self) -> None:
+        """Close every reader (from any thread)."""
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()

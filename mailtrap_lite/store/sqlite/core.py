@@ -1,0 +1,83 @@
+"""The Store's core: one writer connection behind a lock, a reader per thread, the feed.
+
+The SMTP loop and the indexer write; web threads read on connections of their own, so reads
+never wait for a commit. Any SQLite failure in a write becomes a StorageError, rolled back.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from mailtrap_lite.store.feed import ChangeFeed
+from mailtrap_lite.store.interface import StorageError, Store
+from mailtrap_lite.store.sqlite.connection import Readers, open_writer, temporary_path
+
+
+class StoreCore(Store):
+    """Connections, write transactions, counters and the change feed of one database."""
+
+    def __init__(
+        self, path: Path | None = None, *, max_messages: int = 0, max_sessions: int = 0
+    ) -> None:
+        self.temporary = path is None or str(path) == ":memory:"
+        self.path = temporary_path() if self.temporary else Path(str(path))
+        self.max_messages = max_messages
+        self.max_sessions = max_sessions
+        self.feed = ChangeFeed()
+        self._lock = threading.RLock()
+        self._writer = open_writer(self.path)
+        self._readers = Readers(self.path)
+
+    def close(self) -> None:
+        """Close every connection; a temporary database is removed."""
+        with self._lock:
+            self._readers.close()
+            self._writer.close()
+        self.feed.wake_all()
+        if self.temporary:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """Run a write transaction; any SQLite failure becomes a StorageError, rolled back."""
+        with self._lock:
+            conn = self._writer
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                yield conn
+                conn.execute("COMMIT")
+            except sqlite3.Error as error:
+                _rollback(conn)
+                raise StorageError(str(error)) from error
+            except BaseException:
+                _rollback(conn)
+                raise
+
+    def _read(self) -> sqlite3.Connection:
+        return self._readers.get()
+
+    def _bump(self, conn: sqlite3.Connection, counter: str, by: int) -> None:
+        conn.execute("UPDATE counters SET value = value + ? WHERE name = ?", (by, counter))
+
+
+def filters(
+    inbox: str | None, before: int | None = None, after: int | None = None
+) -> tuple[str, tuple[object, ...]]:
+    """Return the WHERE clause and parameters for one inbox and an id range (exclusive)."""
+    clauses: list[str] = []
+    params: list[object] = []
+    for clause, value in (("inbox = ?", inbox), ("id < ?", before), ("id > ?", after)):
+        if value is not None:
+            clauses.append(clause)
+            params.append(value)
+    return ("WHERE " + " AND ".join(clauses) if clauses else "", tuple(params))
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")

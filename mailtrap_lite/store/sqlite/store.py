@@ -1,0 +1,327 @@
+"""The Store: the only way messages and sessions are written or read.
+
+One writer connection behind a lock (the SMTP loop and the indexer write; the commit costs less
+than handing work to a writer thread, DESIGN.md), a read connection per thread, and a change
+feed that the web layer and fixtures follow. Retention prunes in the insert's own transaction.
+Connections and transactions live in storecore.py, sessions in sessionstore.py; messages, their
+retention and their search index here.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from mailtrap_lite.store.interface import Delivery, IndexUpdate, Page, SessionFacts
+from mailtrap_lite.store.query import Query
+from mailtrap_lite.store.records import (
+    MessageRecord,
+    NewMessage,
+    RawLine,
+    mailbox_json,
+    mailboxes_json,
+)
+from mailtrap_lite.store.sqlite.core import filters
+from mailtrap_lite.store.sqlite.rows import MESSAGE_COLUMNS, message_from_row
+from mailtrap_lite.store.sqlite.search import (
+    count_sql,
+    index_parts,
+    message_filters,
+    page_sql,
+    purge_search_rows,
+    write_search_rows,
+)
+from mailtrap_lite.store.sqlite.sessions import SessionStore
+
+__all__ = ["SQLiteStore"]
+
+
+class SQLiteStore(SessionStore):
+    """SQLite storage for messages, sessions and transcripts, with retention and a feed."""
+
+    def __init__(
+        self, path: Path | None = None, *, max_messages: int = 0, max_sessions: int = 0
+    ) -> None:
+        super().__init__(path, max_messages=max_messages, max_sessions=max_sessions)
+        self._count = self._writer.execute("SELECT count(*) FROM messages").fetchone()[0]
+        self._mailed: set[int] = set()  # sessions already marked kept_mail = 1
+        self.last_message_at = 0.0  # time.monotonic() of the newest commit of a message
+
+    # -- messages ---------------------------------------------------------------------------
+
+    def add_message(
+        self,
+        new: NewMessage,
+        transcript: Sequence[RawLine] = (),
+        facts: SessionFacts | None = None,
+    ) -> int:
+        """Commit a message (and its session's transcript and facts so far); return its id.
+
+        Raises StorageError when the database cannot take it; nothing is half-stored then.
+        """
+        return self.add_messages([Delivery(new, transcript, facts)])[0]
+
+    def add_messages(self, batch: Sequence[Delivery]) -> list[int]:
+        """Commit messages in one transaction (a group commit); return their ids in order.
+
+        One commit writes each touched page once, however many messages share it. Raises
+        StorageError when the database cannot take them; then none is stored.
+        """
+        with self._transaction() as conn:
+            ids = [self._insert_delivery(conn, delivery) for delivery in batch]
+            pruned = self._prune_messages(conn, self._count + len(batch))
+        self._count += len(batch) - len(pruned)  # only once committed: a rollback changes nothing
+        self.last_message_at = time.monotonic()
+        for delivery, message_id in zip(batch, ids, strict=True):
+            self._note_mailed(delivery.new.session_id, pruned)
+            self.feed.publish("message", (message_id,), delivery.new.inbox)
+        return ids
+
+    def _insert_delivery(self, conn: sqlite3.Connection, delivery: Delivery) -> int:
+        message_id = self._insert_message(conn, delivery.new)
+        sid = delivery.new.session_id
+        if sid is not None:
+            self._flush_session(conn, sid, delivery.transcript, delivery.facts)
+            if sid not in self._mailed:
+                conn.execute("UPDATE sessions SET kept_mail = 1 WHERE id = ?", (sid,))
+        return message_id
+
+    def _insert_message(self, conn: sqlite3.Connection, new: NewMessage) -> int:
+        s = new.summary
+        cur = conn.execute(
+            "INSERT INTO messages (inbox, session_id, received_at, mail_from, mail_options,"
+            " rcpt_to, subject, from_json, to_json, cc_json, reply_to_json, message_id, date,"
+            " size, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                new.inbox, new.session_id, new.received_at, new.mail_from,
+                json.dumps(new.mail_options), json.dumps(new.rcpt_to), s.subject,
+                mailbox_json(s.from_), mailboxes_json(s.to), mailboxes_json(s.cc),
+                mailboxes_json(s.reply_to), s.message_id, s.date, len(new.raw),
+                json.dumps([w.to_json() for w in new.warnings]),
+            ),
+        )  # fmt: skip
+        message_id = int(cur.lastrowid or 0)
+        conn.execute("INSERT INTO message_raw (id, data) VALUES (?, ?)", (message_id, new.raw))
+        return message_id
+
+    def _prune_messages(self, conn: sqlite3.Connection, count: int) -> list[int | None]:
+        """Delete the oldest messages past --max-messages, counting them (never silently).
+
+        Returns the sessions of the pruned messages.
+        """
+        excess = count - self.max_messages if self.max_messages else 0
+        if excess <= 0:
+            return []
+        sessions = self._delete_where(conn, "id IN (SELECT id FROM messages ORDER BY id LIMIT ?)",
+                                      (excess,))  # fmt: skip
+        self._bump(conn, "pruned_messages", len(sessions))
+        return sessions
+
+    def _delete_where(
+        self, conn: sqlite3.Connection, where: str, params: tuple[object, ...]
+    ) -> list[int | None]:
+        """Delete messages; sessions left without kept mail become prunable. Return sessions."""
+        rows = conn.execute(f"DELETE FROM messages WHERE {where} RETURNING session_id", params)
+        sessions: list[int | None] = [row[0] for row in rows.fetchall()]
+        for sid in {s for s in sessions if s is not None}:
+            conn.execute(
+                "UPDATE sessions SET kept_mail = 0 WHERE id = ?"
+                " AND NOT EXISTS (SELECT 1 FROM messages WHERE session_id = ?)",
+                (sid, sid),
+            )
+        return sessions
+
+    def _note_mailed(self, added: int | None, emptied: list[int | None]) -> None:
+        """Remember which sessions are marked as having kept mail (saves an UPDATE a message)."""
+        if len(self._mailed) > 100_000:
+            self._mailed.clear()  # bounded memory; forgetting only costs a redundant UPDATE
+        self._mailed.difference_update(emptied)
+        if added is not None and added not in emptied:
+            self._mailed.add(added)
+
+    def get_message(self, message_id: int) -> MessageRecord | None:
+        """Return one message's stored fields, or None."""
+        row = (
+            self._read()
+            .execute(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,))
+            .fetchone()
+        )
+        return message_from_row(row) if row else None
+
+    def raw(self, message_id: int) -> bytes | None:
+        """Return the exact bytes received, or None."""
+        row = (
+            self._read()
+            .execute("SELECT data FROM message_raw WHERE id = ?", (message_id,))
+            .fetchone()
+        )
+        return bytes(row[0]) if row else None
+
+    def list_messages(
+        self,
+        inbox: str | None = None,
+        limit: int = 50,
+        before: int | None = None,
+        after: int | None = None,
+        query: Query | None = None,
+    ) -> Page:
+        """Return messages newest first with the total count of matches (before aside)."""
+        conn = self._read()
+        total = conn.execute(*count_sql(query, inbox, after)).fetchone()[0]
+        rows = conn.execute(*page_sql(MESSAGE_COLUMNS, query, inbox, before, after, limit))
+        return Page(total, [message_from_row(row) for row in rows.fetchall()])
+
+    def count_messages(
+        self, query: Query | None = None, inbox: str | None = None, after: int | None = None
+    ) -> int:
+        """Return how many messages match (newer than `after`)."""
+        return int(self._read().execute(*count_sql(query, inbox, after)).fetchone()[0])
+
+    def delete_matching(self, query: Query | None = None, inbox: str | None = None) -> int:
+        """Delete the messages that match a query (in an inbox); return how many."""
+        if not query:
+            return self.clear(inbox)
+        where, params = message_filters(query, inbox)
+        with self._transaction() as conn:
+            ids = [r[0] for r in conn.execute(f"SELECT id FROM messages m {where}", params)]
+            conn.executemany("DELETE FROM messages WHERE id = ?", ((i,) for i in ids))
+        self._count -= len(ids)
+        if ids:
+            self.feed.publish("deleted", tuple(ids), inbox)
+        return len(ids)
+
+    def set_read(self, message_id: int, read: bool) -> bool:
+        """Mark a message read or unread; return False if it does not exist."""
+        with self._transaction() as conn:
+            cur = conn.execute("UPDATE messages SET read = ? WHERE id = ?", (read, message_id))
+        if cur.rowcount:
+            self.feed.publish("updated", (message_id,))
+        return cur.rowcount > 0
+
+    def delete_messages(self, ids: list[int]) -> int:
+        """Delete these messages; return how many existed."""
+        deleted: list[int] = []
+        sessions: list[int | None] = []
+        with self._transaction() as conn:
+            for message_id in ids:
+                found = self._delete_where(conn, "id = ?", (message_id,))
+                if found:
+                    deleted.append(message_id)
+                    sessions += found
+        self._count -= len(deleted)
+        self._note_mailed(None, sessions)
+        if deleted:
+            self.feed.publish("deleted", tuple(deleted))
+        return len(deleted)
+
+    def clear(self, inbox: str | None = None) -> int:
+        """Delete every message (of one inbox); return how many."""
+        where, params = filters(inbox)
+        with self._transaction() as conn:
+            ids = [r[0] for r in conn.execute(f"SELECT id FROM messages {where}", params)]
+            sessions = self._delete_where(conn, where.removeprefix("WHERE ") or "1", params)
+        self._count -= len(ids)
+        self._note_mailed(None, sessions)
+        if ids:
+            self.feed.publish("deleted", tuple(ids), inbox)
+        return len(ids)
+
+    def inboxes(self) -> list[tuple[str, int, int]]:
+        """Return (name, total, unread) for each inbox that holds messages or sessions."""
+        rows = (
+            self._read()
+            .execute(
+                "SELECT inbox, count(*), sum(read = 0) FROM messages GROUP BY inbox"
+                " UNION SELECT inbox, 0, 0 FROM sessions"
+                " WHERE inbox NOT IN (SELECT DISTINCT inbox FROM messages) GROUP BY inbox"
+            )
+            .fetchall()
+        )
+        return sorted((name, total, unread) for name, total, unread in rows)
+
+    def stats(self) -> dict[str, int]:
+        """Return counts for health reports: messages, pruned, sessions, index lag."""
+        conn = self._read()
+        counters = dict(conn.execute("SELECT name, value FROM counters").fetchall())
+        return {
+            "messages": conn.execute("SELECT count(*) FROM messages").fetchone()[0],
+            "pruned": counters.get("pruned_messages", 0),
+            "pruned_sessions": counters.get("pruned_sessions", 0),
+            "unindexed": conn.execute("SELECT count(*) FROM messages WHERE indexed = 0").fetchone()[
+                0
+            ],
+        }
+
+    # -- indexing (after the commit) --------------------------------------------------------
+
+    def unindexed(
+        self, after: int = 0, limit: int = 50, max_bytes: int | None = None
+    ) -> list[tuple[int, bytes]]:
+        """Return (id, raw) of the oldest messages past id `after` not yet indexed.
+
+        Ids grow in commit order, so an indexer that passes the last id it indexed finds
+        new work by a primary-key range instead of a per-insert index. With `max_bytes`,
+        stop before their sizes add up past it (the first always comes).
+        """
+        conn = self._read()
+        sizes = conn.execute(
+            "SELECT id, size FROM messages WHERE id > ? AND indexed = 0 ORDER BY id LIMIT ?",
+            (after, limit),
+        ).fetchall()
+        pending: list[tuple[int, bytes]] = []
+        total = 0
+        for message_id, size in sizes:
+            total += size
+            if pending and max_bytes is not None and total > max_bytes:
+                break
+            raw = self.raw(message_id)
+            if raw is not None:  # deleted meanwhile
+                pending.append((message_id, raw))
+        return pending
+
+    def save_index(
+        self, updates: list[IndexUpdate], pause: Callable[[float], None] | None = None
+    ) -> None:
+        """Store what the indexer learned and announce that these messages are searchable.
+
+        Full-text rows cost about 3 ms per 20 KB of text, so large batches are committed in
+        parts: the SMTP loop waits for the writer lock at most one part, not the whole batch.
+        `pause(seconds_the_part_took)` runs between parts (the indexer yields there).
+        """
+        for part in index_parts([u.text for u in updates]):
+            started = time.monotonic()
+            with self._transaction() as conn:
+                for u in (updates[i] for i in part):
+                    if write_search_rows(conn, u.id, u.headers, u.text):
+                        conn.execute(
+                            "UPDATE messages SET snippet = ?, attachment_count = ?, indexed = 1"
+                            " WHERE id = ?",
+                            (u.snippet, u.attachment_count, u.id),
+                        )
+            self.feed.publish("indexed", tuple(updates[i].id for i in part))
+            if pause is not None:
+                pause(time.monotonic() - started)
+
+    def purge_search(self, batch: int = 20) -> int:
+        """Remove search rows of deleted messages, a small batch per transaction; return count.
+
+        Run off the SMTP path (the indexer's thread). About 0.5 ms a message on 100,000
+        messages, so a batch holds the writer lock ~10 ms; when no message is left the
+        tables are emptied at once (under a second for 100,000).
+        """
+        if not self._read().execute("SELECT EXISTS (SELECT 1 FROM search_gone)").fetchone()[0]:
+            return 0  # nothing to do: no write transaction
+        with self._transaction() as conn:
+            return purge_search_rows(conn, batch)
+
+    def oldest_unindexed(self) -> str | None:
+        """Return when the oldest message still waiting for the indexer arrived, or None."""
+        row = (
+            self._read()
+            .execute("SELECT received_at FROM messages WHERE indexed = 0 ORDER BY id LIMIT 1")
+            .fetchone()
+        )
+        return str(row[0]) if row else None

@@ -1,0 +1,113 @@
+"""Message routes of the JSON API: list, search, view, raw, attachments, mark read, delete."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, send_file
+
+from ..context import store
+from .fullview import MessageView, load_view
+from .params import fail, id_arg, inbox_arg, int_arg, path_id, query_arg
+
+routes = Blueprint("messages", __name__)
+
+_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\"]+')
+PATCH_FIELDS = {"read": bool}
+
+
+@routes.get("/messages")
+def list_messages() -> Any:
+    """GET /messages?query=&inbox=&limit=50&before=ID&after=ID: {"total", "messages"}.
+
+    Newest first; `total` counts every match (before= aside). 400 on a bad query or parameter.
+    """
+    page = store().list_messages(
+        inbox=inbox_arg(),
+        limit=int_arg("limit", 50),
+        before=id_arg("before"),
+        after=id_arg("after"),
+        query=query_arg(),
+    )
+    return jsonify(total=page.total, messages=[m.summary_json() for m in page.messages])
+
+
+@routes.delete("/messages")
+def delete_messages() -> Any:
+    """DELETE /messages?query=&inbox=: delete the matches (all without both); {"deleted": n}."""
+    deleted = store().delete_matching(query_arg(), inbox_arg())
+    return jsonify(deleted=deleted)
+
+
+def _view(message_id: str) -> MessageView:
+    view = load_view(store(), path_id(message_id))
+    if view is None:
+        fail(404, f"no message with id {message_id!r}")
+    return view
+
+
+@routes.get("/messages/<message_id>")
+def get_message(message_id: str) -> Any:
+    """GET /messages/ID: the full message; it is not marked read. 404 for an unknown id."""
+    return jsonify(_view(message_id).to_json())
+
+
+@routes.get("/messages/<message_id>/raw")
+def get_raw(message_id: str) -> Response:
+    """GET /messages/ID/raw: the exact bytes received, as message/rfc822. 404 if unknown."""
+    raw = store().raw(path_id(message_id))
+    if raw is None:
+        fail(404, f"no message with id {message_id!r}")
+    response = Response(raw, mimetype="message/rfc822")
+    response.headers["Content-Disposition"] = f'inline; filename="message-{message_id}.eml"'
+    return response
+
+
+@routes.get("/messages/<message_id>/attachments/<index>")
+def get_attachment(message_id: str, index: str) -> Response:
+    """GET /messages/ID/attachments/N: attachment N's decoded bytes, as a download. 404."""
+    view = _view(message_id)
+    attachment = view.attachment(int(index)) if index.isdigit() else None
+    if attachment is None:
+        fail(404, f"message {message_id} has no attachment {index!r}")
+    name = _UNSAFE_NAME.sub("_", attachment.filename or "").strip(" .") or f"attachment-{index}"
+    response = send_file(
+        io.BytesIO(attachment.data),
+        mimetype=attachment.content_type,
+        as_attachment=True,
+        download_name=name,
+    )
+    # Attachments are hostile input: never let a browser sniff or run them in our origin.
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "sandbox"
+    return response
+
+
+@routes.patch("/messages/<message_id>")
+def patch_message(message_id: str) -> Any:
+    """PATCH /messages/ID with {"read": bool}: update it; the summary. 400 bad body, 404."""
+    mid = path_id(message_id)
+    changes = request.get_json(silent=True)
+    if not isinstance(changes, dict) or not changes:
+        fail(400, 'expected a JSON object such as {"read": true}')
+    for name, value in changes.items():
+        if name not in PATCH_FIELDS:
+            fail(400, f"cannot change {name!r}; fields: {', '.join(PATCH_FIELDS)}")
+        if not isinstance(value, PATCH_FIELDS[name]):
+            fail(400, f"{name} must be true or false, got {value!r}")
+    if not store().set_read(mid, changes["read"]):
+        fail(404, f"no message with id {message_id!r}")
+    record = store().get_message(mid)
+    if record is None:  # deleted meanwhile
+        fail(404, f"no message with id {message_id!r}")
+    return jsonify(record.summary_json())
+
+
+@routes.delete("/messages/<message_id>")
+def delete_message(message_id: str) -> Any:
+    """DELETE /messages/ID: delete one; {"deleted": 1}. 404 for an unknown id."""
+    if not store().delete_messages([path_id(message_id)]):
+        fail(404, f"no message with id {message_id!r}")
+    return jsonify(deleted=1)

@@ -1,0 +1,97 @@
+"""Serving the web app with waitress in threads, beside the SMTP loop, in one process.
+
+Under WSGI each open wait or event stream holds a thread (DESIGN.md), so the pool is sized
+for them and the web layer caps how many may be open at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from waitress import wasyncore
+from waitress.server import create_server
+
+from mailtrap_lite.config import Address, BindError, Config, format_hostport
+from mailtrap_lite.smtp.faults import FaultRules
+from mailtrap_lite.store import Store
+
+from .app import create_app
+from .context import STOP_HOOKS
+
+THREADS = 64
+LOOP_TIMEOUT = 0.5  # seconds between the socket loop's looks at the stop flag, at most
+
+
+class WebServer:
+    """The web app on its own thread; `url` is known once bound."""
+
+    def __init__(
+        self,
+        store: Store,
+        config: Config,
+        smtp_address: str,
+        faults: FaultRules | None = None,
+    ) -> None:
+        assert config.http is not None
+        app = create_app(store, config, smtp_address, faults)
+        self._stop_hooks: list[Any] = app.extensions.get(STOP_HOOKS, [])
+        listen = _listen(config.http)
+        try:
+            self._server: Any = create_server(
+                app, listen=listen, threads=THREADS, ident="mailtrap-lite", channel_timeout=360
+            )
+        except OSError as error:
+            raise BindError(error.errno, f"cannot listen on {listen}: {error.strerror}") from None
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="mailtrap-lite-web", daemon=True)
+
+    @property
+    def url(self) -> str:
+        """Return the base URL of the bound address."""
+        host, port = str(self._server.effective_host), int(self._server.effective_port)
+        return f"http://{format_hostport(host, port)}"
+
+    def start(self) -> None:
+        """Serve in a background thread."""
+        self._thread.start()
+
+    def _run(self) -> None:
+        """Run waitress's socket loop until stop(), then close every socket on this thread.
+
+        waitress's own run() loops until its socket map is empty, and the only way to end it
+        from another thread is its trigger pipe. That pipe's descriptor was seen closed under
+        it during shutdown (EBADF on the write), which left the loop running; a flag checked
+        at every turn (at most LOOP_TIMEOUT apart) ends the loop whatever becomes of the pipe.
+        Closing the sockets here, not from stop()'s thread, avoids racing select() (EBADF).
+        """
+        server = self._server
+        poll = wasyncore.poll2 if server.adj.asyncore_use_poll else wasyncore.poll
+        try:
+            while server._map and not self._stopping.is_set():
+                poll(LOOP_TIMEOUT, server._map)
+        finally:
+            self._close_all()
+
+    def stop(self) -> None:
+        """End waits and streams, let running requests finish, close the sockets."""
+        for hook in self._stop_hooks:
+            hook()
+        self._server.task_dispatcher.shutdown(timeout=5)
+        self._stopping.set()
+        if not self._thread.is_alive():  # never started, or already ended: nothing races
+            self._close_all()
+            return
+        try:
+            self._server.trigger.pull_trigger()  # wakes the loop now rather than at its timeout
+        except OSError:
+            pass  # the loop sees the flag within LOOP_TIMEOUT all the same
+        self._thread.join(timeout=LOOP_TIMEOUT + 5)
+
+    def _close_all(self) -> None:
+        wasyncore.close_all(self._server._map)
+
+
+def _listen(address: Address) -> str:
+    """Return waitress's listen string: "localhost" serves on 127.0.0.1."""
+    return format_hostport(address.hosts()[0], address.port)

@@ -1,0 +1,142 @@
+"""Serving what a message contains: its HTML (sandboxed), inline parts, attachments, raw bytes.
+
+Email HTML is hostile input (DESIGN.md). It is never put into a UI page: it is served as a
+document of its own, under a Content-Security-Policy that forbids every script and, until the
+user asks, every fetch that leaves this app; the UI frames it in a sandboxed iframe, and the
+policy's own `sandbox` directive applies even when the document is opened directly.
+The server never fetches anything a message points to.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import quote
+
+from flask import Response, abort, request, url_for
+
+from mailtrap_lite.mime.body import Attachment, Body, parse_body
+
+from ..context import store
+
+# Everything denied unless listed; no script-src at all, so no script runs, remote or inline.
+_HTML_POLICY = (
+    "default-src 'none'; img-src data: {cid}{remote}; style-src 'unsafe-inline'{remote};"
+    " font-src data:{remote}; media-src data:{remote}; base-uri 'none'; form-action 'none';"
+    " frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox"
+)
+# Served parts and downloads may not run anything even when opened as a top-level page.
+_PART_POLICY = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
+_CID = re.compile(r"""\bcid:([^\s"'()<>]+)""", re.IGNORECASE)
+# <meta http-equiv> pragmas (refresh above all) act without a click; renaming the attribute
+# disarms every value, however its characters are encoded (names are never entity-decoded).
+_HTTP_EQUIV = re.compile(r"""(<meta\b(?:[^>"']|"[^"]*"|'[^']*')*?\s)http-equiv\b""", re.IGNORECASE)
+_DOCTYPE = re.compile(r"^\s*<!doctype[^>]*>", re.IGNORECASE)
+_HEAD_EXTRA = (
+    '<meta charset="utf-8"><meta name="referrer" content="no-referrer"><base target="_blank">'
+)
+# Absolute (http, https) and protocol-relative URLs in attributes that load, and in CSS.
+_REMOTE = re.compile(
+    r"""(?:\b(?:src|srcset|background|poster|data)\s*=\s*["']?|url\(\s*["']?|<link\b[^>]*"""
+    r"""\bhref\s*=\s*["']?)\s*(?:https?:)?//""",
+    re.IGNORECASE,
+)
+_UNSAFE_NAME = re.compile(r"[\\/:*?\"<>|]+")
+MAX_FILENAME = 150
+INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"})
+
+
+def _body(message_id: int) -> tuple[bytes, Body]:
+    raw = store().raw(message_id)
+    if raw is None:
+        abort(404)
+    return raw, parse_body(raw)
+
+
+def html_document(message_id: int) -> Response:
+    """Serve a message's HTML body under a strict policy; ?remote=1 allows remote media."""
+    _, body = _body(message_id)
+    if body.html is None:
+        abort(404)
+    cid_base = url_for("ui.inline_part", message_id=message_id, content_id="x")[:-1]
+    markup = prepare_html(body.html, cid_base)
+    remote = " https: http:" if request.args.get("remote") == "1" else ""
+    cid_source = request.host_url.rstrip("/") + cid_base
+    response = Response(markup, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = _HTML_POLICY.format(cid=cid_source, remote=remote)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-DNS-Prefetch-Control"] = "off"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def prepare_html(markup: str, cid_base: str) -> str:
+    """Point cid: URLs at this app, disarm meta pragmas, open links outside the frame."""
+    markup = _HTTP_EQUIV.sub(r"\1data-disarmed-http-equiv", markup)
+    markup = _CID.sub(lambda m: cid_base + quote(m.group(1), safe="@.-_~"), markup)
+    doctype = _DOCTYPE.match(markup)
+    at = doctype.end() if doctype else 0
+    return markup[:at] + _HEAD_EXTRA + markup[at:]
+
+
+def remote_references(markup: str) -> int:
+    """Count what the HTML would load from elsewhere: src, srcset, poster, url(), <link>."""
+    return len(_REMOTE.findall(markup))
+
+
+def inline_part(message_id: int, content_id: str) -> Response:
+    """Serve the part with this Content-ID (RFC 2392), for the HTML view's cid: images."""
+    _, body = _body(message_id)
+    wanted = content_id.strip("<>")
+    for part in body.attachments:
+        if part.content_id == wanted:
+            return _part_response(part, inline=part.content_type in INLINE_TYPES)
+    abort(404)
+
+
+def attachment(message_id: int, index: int) -> Response:
+    """Serve attachment N for download, always as an attachment with a safe file name."""
+    _, body = _body(message_id)
+    if not 0 <= index < len(body.attachments):
+        abort(404)
+    return _part_response(body.attachments[index], inline=False)
+
+
+def _part_response(part: Attachment, inline: bool) -> Response:
+    mimetype = part.content_type if inline else "application/octet-stream"
+    response = Response(part.data, mimetype=mimetype)
+    name = safe_filename(part.filename, f"part-{part.index}")
+    response.headers["Content-Disposition"] = content_disposition(
+        "inline" if inline else "attachment", name
+    )
+    response.headers["Content-Security-Policy"] = _PART_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def raw_download(message_id: int) -> Response:
+    """Serve the exact bytes received as a .eml download."""
+    raw = store().raw(message_id)
+    if raw is None:
+        abort(404)
+    response = Response(raw, mimetype="message/rfc822")
+    response.headers["Content-Disposition"] = content_disposition(
+        "attachment", f"message-{message_id}.eml"
+    )
+    response.headers["Content-Security-Policy"] = _PART_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def safe_filename(name: str | None, fallback: str) -> str:
+    """Return a file name without path separators, control characters or leading dots."""
+    cleaned = "".join(c for c in name or "" if unicodedata.category(c)[0] != "C")
+    cleaned = _UNSAFE_NAME.sub("_", cleaned).strip(" ._")
+    return cleaned[:MAX_FILENAME] or fallback
+
+
+def content_disposition(kind: str, filename: str) -> str:
+    """Build a Content-Disposition with an ASCII name and the UTF-8 one (RFC 6266 §4.3)."""
+    ascii_name = filename.encode("ascii", "replace").decode("ascii").replace("?", "_")
+    ascii_name = ascii_name.replace('"', "_")
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"

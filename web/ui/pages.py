@@ -1,0 +1,197 @@
+"""The browser UI: server-rendered pages with small plain JavaScript modules.
+
+Stable URLs (INTERFACE.md): `/` (`?inbox=`, `?query=`, `?before=ID`), `/messages/ID`,
+`/sessions`, `/sessions/ID`. Actions (delete, read/unread) and live updates go through the
+JSON API from the browser; the pages themselves only read the Store.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+
+from mailtrap_lite.mime.body import parse_body
+from mailtrap_lite.mime.headers import decoded_headers
+from mailtrap_lite.store import Page
+from mailtrap_lite.store.query import QueryError, parse_query
+
+from ..context import context, store
+from . import content
+from .model import envelope_rows, message_links, mime_tree
+from .sessions import duration, problems, transcript_lines
+
+ui = Blueprint(
+    "ui", __name__, template_folder="templates", static_folder="static", static_url_path="/assets"
+)
+
+PAGE_SIZE = 50
+MAX_SOURCE_SHOWN = 512 * 1024  # bigger messages are shown cut; the .eml download is whole
+# Pages may load only this app's own scripts, styles and images, and frame only this app.
+_PAGE_POLICY = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none';"
+    " form-action 'self'; frame-ancestors 'none'"
+)
+
+ui.add_url_rule("/messages/<int:message_id>/body.html", view_func=content.html_document)
+ui.add_url_rule("/messages/<int:message_id>/cid/<path:content_id>", view_func=content.inline_part)
+ui.add_url_rule("/messages/<int:message_id>/attachments/<int:index>", view_func=content.attachment)
+ui.add_url_rule("/messages/<int:message_id>/download.eml", view_func=content.raw_download)
+
+
+@ui.after_request
+def _security_headers(response: Response) -> Response:
+    """Give every UI page a strict policy; content routes set their own."""
+    response.headers.setdefault("Content-Security-Policy", _PAGE_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def _counts() -> tuple[list[tuple[str, int, int]], int]:
+    """Return (name, total, unread) per inbox and the pruned count, recounted after changes.
+
+    Counting is a GROUP BY over every message (~60 ms at 100,000), and every page shows it.
+    """
+    cache: dict[str, Any] = current_app.extensions.setdefault("mailtrap_lite.ui", {})
+    seq = store().feed.seq
+    cached = cache.get("counts")
+    if cached is None or cached[0] != seq:
+        cached = (seq, store().inboxes(), store().stats()["pruned"])
+        cache["counts"] = cached
+    return cached[1], cached[2]
+
+
+def _inboxes() -> list[tuple[str, int, int]]:
+    """Return (name, total, unread) per inbox for the switcher."""
+    return _counts()[0]
+
+
+def _feed_position() -> int:
+    """Return the change a live page is built at; its event stream replays all that follow.
+
+    Read it before the page's data: a change between the two is then shown twice, never lost.
+    """
+    return store().feed.seq
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    if not value:
+        return None
+    if not value.isdigit():
+        abort(400, f"{name} must be a message id")
+    return int(value)
+
+
+@ui.get("/")
+def inbox() -> tuple[str, int]:
+    """Show one page of messages, newest first, with the inbox switcher and search box."""
+    name = request.args.get("inbox") or None
+    text = request.args.get("query", "").strip()
+    before = _int_arg("before")
+    try:
+        query = parse_query(text) if text else None
+    except QueryError as error:
+        return _inbox_page(name, text, before, Page(0, []), f"Cannot search for that: {error}"), 400
+    since = _feed_position()
+    page = store().list_messages(inbox=name, limit=PAGE_SIZE, before=before, query=query)
+    return _inbox_page(name, text, before, page, since=since), 200
+
+
+def _inbox_page(
+    name: str | None,
+    query: str,
+    before: int | None,
+    page: Page,
+    error: str | None = None,
+    since: int | None = None,
+) -> str:
+    older = page.messages[-1].id if len(page.messages) == PAGE_SIZE else None
+    return render_template(
+        "ui/inbox.html",
+        page=page,
+        inbox=name,
+        query=query,
+        before=before,
+        older=older,
+        error=error,
+        inboxes=_inboxes(),
+        pruned=_counts()[1],
+        smtp_address=context().smtp_address,
+        since=since,
+    )
+
+
+@ui.get("/messages/<int:message_id>")
+def message(message_id: int) -> str:
+    """Show one message with its tabs; opening it marks it read."""
+    record = store().get_message(message_id)
+    raw = store().raw(message_id)
+    if record is None or raw is None:
+        abort(404)
+    if not record.read:
+        store().set_read(message_id, True)
+    body = parse_body(raw)
+    session = store().get_session(record.session_id) if record.session_id else None
+    return render_template(
+        "ui/message.html",
+        message=record,
+        body=body,
+        headers=decoded_headers(raw),
+        tree=mime_tree(raw),
+        links=message_links(body),
+        envelope=envelope_rows(record),
+        source=raw[:MAX_SOURCE_SHOWN].decode("utf-8", "replace"),
+        source_cut=len(raw) > MAX_SOURCE_SHOWN,
+        remote=request.args.get("remote") == "1",
+        remote_count=content.remote_references(body.html or ""),
+        session=session,
+        transcript=transcript_lines(session) if session else [],
+        session_problems=problems(session) if session else [],
+        session_duration=duration(session) if session else "",
+        inboxes=_inboxes(),
+    )
+
+
+@ui.get("/sessions")
+def sessions() -> str:
+    """List SMTP sessions newest first, failures highlighted."""
+    name = request.args.get("inbox") or None
+    since = _feed_position()
+    listed = store().list_sessions(inbox=name, limit=PAGE_SIZE, before=_int_arg("before"))
+    rows = [row for row in (_session_row(s.id) for s in listed) if row is not None]
+    older = listed[-1].id if len(listed) == PAGE_SIZE else None
+    return render_template(
+        "ui/sessions.html",
+        rows=rows,
+        inbox=name,
+        older=older,
+        inboxes=_inboxes(),
+        since=since,
+    )
+
+
+def _session_row(session_id: int) -> dict[str, Any] | None:
+    full = store().get_session(session_id)
+    if full is None:  # pruned or deleted since it was listed
+        return None
+    return {"session": full, "problems": problems(full), "duration": duration(full)}
+
+
+@ui.get("/sessions/<int:session_id>")
+def session(session_id: int) -> str:
+    """Show one SMTP session and its transcript; an open one reloads when it ends."""
+    since = _feed_position()
+    found = store().get_session(session_id)
+    if found is None:
+        abort(404)
+    return render_template(
+        "ui/session.html",
+        session=found,
+        problems=problems(found),
+        duration=duration(found),
+        transcript=transcript_lines(found),
+        inboxes=_inboxes(),
+        since=since if found.ended_at is None else None,
+    )
