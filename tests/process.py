@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 STARTUP_KEYS = ("smtp", "http", "db")
 
@@ -44,12 +45,14 @@ def start_server(
     env: dict[str, str] | None = None,
     timeout: float = 15.0,
     preexec_fn: Callable[[], None] | None = None,
+    command: list[str] | None = None,
+    cwd: Path | None = None,
 ) -> ServerProcess:
-    """Start `python -m mailtrap_lite ARGS` and wait for its start-up lines."""
+    """Start `python -m mailtrap_lite ARGS` (or `command ARGS`) and wait for its start-up lines."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mailtrap_lite", *args],
+        [*(command or [sys.executable, "-m", "mailtrap_lite"]), *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, **(env or {})}, preexec_fn=preexec_fn,
+        env={**os.environ, **(env or {})}, preexec_fn=preexec_fn, cwd=cwd,
     )  # fmt: skip
     server = ServerProcess(proc)
     lines: queue.Queue[str] = queue.Queue()

@@ -13,7 +13,7 @@ with smtplib.SMTP(os.environ["SMTP_HOST"], int(os.environ["SMTP_PORT"])) as clie
 
 
 def test_nightly_job_mails_a_report(smtp_sink, smtp_sink_env):
-    env = {**os.environ, **smtp_sink_env}
+    env = {**os.environ, **smtp_sink_env}          # SMTP_HOST and SMTP_PORT
     subprocess.run([sys.executable, "-c", WORKER], env=env, check=True, timeout=60)
 
     report = smtp_sink.wait_for(subject="Nightly report", timeout=10)

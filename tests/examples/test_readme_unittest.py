@@ -18,7 +18,7 @@ class SignUpMailTest(unittest.TestCase):
     def test_welcome_mail(self):
         with smtplib.SMTP(self.sink.host, self.sink.port) as client:
             client.sendmail("app@example.com", ["ada@example.com"],
-                            b"Subject: Welcome\r\n\r\nYour code is 482913.\r\n")  # fmt: skip
+                            b"Subject: Welcome\r\n\r\nYour code is 482913.\r\n")
         message = self.mail.wait_for(to="ada@example.com")
         self.assertEqual(message.code(), "482913")
 
