@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mailtrap_lite.mime.body import SNIPPET_LENGTH, parse_body
+from mailtrap_lite.message import SNIPPET_LENGTH, read_message
 from mailtrap_lite.mime.headers import decoded_headers, parse_summary
 from mailtrap_lite.mime.htmltext import html_to_text
 from mailtrap_lite.smtp.conformance import check_message
@@ -27,6 +27,7 @@ from mailtrap_lite.store import Store
 from mailtrap_lite.store.indexer import index_one
 from mailtrap_lite.store.records import NewMessage
 from mailtrap_lite.store.sqlite import SQLiteStore
+from mailtrap_lite.web import shapes
 
 CHARSETS = ["utf-8", "us-ascii", "iso-8859-1", "utf-16", "iso-2022-jp", "x-no-such-charset",
             "", "utf-8\"; x=\"", "windows-1252"]  # fmt: skip
@@ -185,15 +186,17 @@ def read_everything(raw: bytes) -> None:
         summary = parse_summary(raw)
     headers = decoded_headers(raw)
     check_message(raw, [], summary)
-    body = parse_body(raw)
-    assert len(body.snippet()) <= SNIPPET_LENGTH
-    body.searchable_text(1000)
+    message = read_message(raw)
+    assert len(message.snippet) <= SNIPPET_LENGTH
+    message.searchable_text(1000)
     shown = {
         "summary": [summary.subject, summary.message_id, summary.date],
-        "addresses": [m.to_json() for m in (*summary.to, *summary.cc, *summary.reply_to)],
+        "addresses": [shapes.mailbox(m) for m in (*summary.to, *summary.cc, *summary.reply_to)],
         "headers": headers,
-        "body": [body.text, body.html, body.snippet()],
-        "attachments": [a.to_json() for a in body.attachments],
+        "body": [message.text, message.html, message.snippet, message.headers],
+        "attachments": [shapes.attachment(a) for a in message.attachments],
+        "parts": shapes.part(message.tree) if message.tree else None,
+        "links": [shapes.link(link) for link in message.links],
     }
     # What a page or the API shows must encode as UTF-8 (a lone surrogate would not).
     json.dumps(shown, ensure_ascii=False).encode("utf-8")
@@ -237,6 +240,6 @@ def test_the_store_gives_back_exactly_the_bytes_it_took(store: Store) -> None:
         record = store.get_message(message_id)
         assert store.raw(message_id) == raw
         assert record is not None and record.size == len(raw)
-        json.dumps(record.summary_json(), ensure_ascii=False).encode("utf-8")
+        json.dumps(shapes.summary(record), ensure_ascii=False).encode("utf-8")
 
     run()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mailtrap_lite.mime.body import parse_body
+from mailtrap_lite.message import read_message
 from mailtrap_lite.testing import Sink
 from tests import statuscodes
 from tests.sessions import ended_session
@@ -67,7 +67,7 @@ def test_overlong_auth_answer_gets_one_500_and_the_session_stays_in_step(sink: S
 
 def test_charset_name_with_a_nul_falls_back_to_utf8() -> None:
     raw = b'Content-Type: text/plain; charset="utf\x008"\r\n\r\nh\xc3\xa9\r\n'
-    assert parse_body(raw).text == "h\u00e9\r\n"
+    assert read_message(raw).text == "h\u00e9\r\n"
 
 
 def test_encoded_word_with_a_non_ascii_charset_is_stored_not_refused(sink: Sink) -> None:

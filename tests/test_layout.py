@@ -31,6 +31,7 @@ WEB, PLUGIN = "mailtrap_lite.web", "mailtrap_lite.pytest_plugin"
 CORE_LAYERS = [
     ("mailtrap_lite.version", "mailtrap_lite.config"),
     ("mailtrap_lite.mime",),
+    ("mailtrap_lite.message",),
     ("mailtrap_lite.store",),
     ("mailtrap_lite.smtp",),
     ("mailtrap_lite.app",),
@@ -39,7 +40,7 @@ CORE_LAYERS = [
 ]
 # What the two outer parts may use of the core (DESIGN.md: web -> core, plugin -> testing).
 WEB_MAY_USE = ("mailtrap_lite.version", "mailtrap_lite.config", "mailtrap_lite.mime",
-               "mailtrap_lite.store", "mailtrap_lite.smtp")  # fmt: skip
+               "mailtrap_lite.message", "mailtrap_lite.store", "mailtrap_lite.smtp")  # fmt: skip
 PLUGIN_MAY_USE = ("mailtrap_lite.version", "mailtrap_lite.config", "mailtrap_lite.testing")
 WEB_LIBRARIES = ("flask", "werkzeug", "jinja2", "waitress")
 TEST_LIBRARIES = ("pytest", "_pytest")

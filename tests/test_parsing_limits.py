@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from mailtrap_lite.mime.body import BODY_HEADER_BYTES, MAX_DEPTH, MAX_PARTS, parse_body
+from mailtrap_lite.message import read_message
+from mailtrap_lite.mime.body import BODY_HEADER_BYTES, MAX_DEPTH, MAX_PARTS
 from mailtrap_lite.mime.headers import SUMMARY_HEADER_BYTES, parse_summary
 from mailtrap_lite.mime.htmltext import html_to_text
 from mailtrap_lite.store import Store
@@ -22,22 +23,22 @@ LINEAR_TIME = 2.0  # seconds for a megabyte or two of hostile markup (quadratic 
 
 
 def test_parts_nested_past_max_depth_become_one_attachment() -> None:
-    body = parse_body(bombs.nested_multiparts(MAX_DEPTH + 20))
+    body = read_message(bombs.nested_multiparts(MAX_DEPTH + 20))
     assert body.text is None
     [kept] = body.attachments
     assert kept.content_type == "application/octet-stream" and b"deep inside" in kept.data
 
 
 def test_parts_nested_within_max_depth_are_read() -> None:
-    assert parse_body(bombs.nested_multiparts(MAX_DEPTH - 1)).text == "deep inside\r\n"
+    assert read_message(bombs.nested_multiparts(MAX_DEPTH - 1)).text == "deep inside\r\n"
 
 
 def test_two_thousand_nested_multiparts_parse_without_recursion_error() -> None:
-    assert len(parse_body(bombs.nested_multiparts(2000)).attachments) == 1
+    assert len(read_message(bombs.nested_multiparts(2000)).attachments) == 1
 
 
 def test_only_max_parts_leaves_are_taken_and_the_rest_counted() -> None:
-    body = parse_body(bombs.many_parts(MAX_PARTS + 7))
+    body = read_message(bombs.many_parts(MAX_PARTS + 7))
     assert body.text == "part 0"  # the CRLF before a boundary belongs to the boundary
     assert len(body.attachments) == MAX_PARTS - 1
     assert body.omitted_parts == 7
@@ -71,7 +72,7 @@ def test_summary_reads_only_the_first_summary_header_bytes() -> None:
 
 def test_body_parser_gets_only_body_header_bytes_of_headers_and_still_reads_the_body() -> None:
     filler = b"".join(b"X-H%d: v\r\n" % n for n in range(BODY_HEADER_BYTES // 8))
-    body = parse_body(b"Subject: s\r\n" + filler + b"\r\nthe body\r\n")
+    body = read_message(b"Subject: s\r\n" + filler + b"\r\nthe body\r\n")
     assert body.text == "the body\r\n"
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import smtplib
 from typing import Any
 
+from mailtrap_lite.message import read_message
 from mailtrap_lite.store.records import MessageRecord
 from mailtrap_lite.testing import Sink
 from mailtrap_lite.testing.remote import message_record, session_record
+from mailtrap_lite.web import shapes
 
 RAW = (
     b"From: App <app@example.com>\r\nTo: Ada <ada@example.com>\r\nCc: cc@example.com\r\n"
@@ -17,14 +19,8 @@ RAW = (
 
 
 def full_json(record: MessageRecord) -> dict[str, Any]:
-    """The full-message shape of INTERFACE.md, as far as a record holds it."""
-    return {
-        **record.summary_json(),
-        "message_id": record.message_id,
-        "date": record.date,
-        "reply_to": [m.to_json() for m in record.reply_to],
-        "warnings": [w.to_json() for w in record.warnings],
-    }
+    """The full-message shape of INTERFACE.md, as the API builds it."""
+    return shapes.full_message(record, read_message(RAW))
 
 
 def deliver(sink: Sink) -> MessageRecord:
@@ -64,4 +60,4 @@ def test_session_record_survives_the_json_round_trip(sink: Sink) -> None:
     assert sink.store is not None and record.session_id is not None
     session = sink.store.get_session(record.session_id)
     assert session is not None
-    assert session_record(session.to_json()) == session
+    assert session_record(shapes.session(session)) == session

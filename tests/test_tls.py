@@ -17,6 +17,7 @@ import pytest
 from mailtrap_lite.config import Address, Config, ConfigError
 from mailtrap_lite.smtp.tls import client_context, write_self_signed
 from mailtrap_lite.testing import Sink
+from mailtrap_lite.web import shapes
 from tests import statuscodes
 from tests.sessionwait import last_session
 
@@ -68,14 +69,14 @@ def test_session_records_tls_version_and_cipher(tls_sink: Sink) -> None:
         client.noop()
         version = client.sock.version()  # type: ignore[union-attr]
         cipher = client.sock.cipher()[0]  # type: ignore[union-attr]
-    session = last_session(tls_sink).to_json()
+    session = shapes.session(last_session(tls_sink))
     assert session["tls"] == {"version": version, "cipher": cipher}
 
 
 def test_session_without_tls_has_no_tls_field(tls_sink: Sink) -> None:
     with smtplib.SMTP("localhost", tls_sink.port) as client:
         client.noop()
-    assert last_session(tls_sink).to_json()["tls"] is None
+    assert shapes.session(last_session(tls_sink))["tls"] is None
 
 
 def test_auth_over_starttls_names_the_inbox(tls_sink: Sink) -> None:

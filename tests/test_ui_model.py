@@ -1,54 +1,11 @@
-"""What the message page derives from a message: links, file names, prepared HTML."""
+"""What the message page derives from a message: file names, prepared HTML."""
 
 from __future__ import annotations
 
 import pytest
 
-from mailtrap_lite.mime.body import Body
-from mailtrap_lite.web.ui.content import (
-    content_disposition,
-    prepare_html,
-    remote_references,
-    safe_filename,
-)
-from mailtrap_lite.web.ui.model import html_links, message_links, text_links
-
-LINK_CASES = [
-    ('<a href="https://x.example/r?t=1">Reset <b>now</b></a>',
-     [("https://x.example/r?t=1", "Reset now")]),
-    ('<a href="mailto:h@example.com"><img alt="Help"></a>',
-     [("mailto:h@example.com", "[image: Help]")]),
-    ("<a name=anchor>no href</a><a href=' https://a.example '>A</a>", [("https://a.example", "A")]),
-    ('<a href="javascript:alert(1)">evil</a>', [("javascript:alert(1)", "evil")]),
-]  # fmt: skip
-
-
-@pytest.mark.parametrize(("markup", "expected"), LINK_CASES)
-def test_html_links_pair_each_href_with_its_text(markup, expected) -> None:
-    assert [(link.url, link.text) for link in html_links(markup)] == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("Go to https://x.example/a?b=c.", ["https://x.example/a?b=c"]),
-        ("(see http://x.example/p) and mailto:a@x.example,",
-         ["http://x.example/p", "mailto:a@x.example"]),
-        ("no links here", []),
-    ],
-)  # fmt: skip
-def test_text_links_trim_trailing_punctuation(text, expected) -> None:
-    assert [link.url for link in text_links(text)] == expected
-
-
-def test_message_links_lists_each_url_once_html_first() -> None:
-    body = Body(
-        text="https://x.example/a https://x.example/b", html='<a href="https://x.example/a">A</a>'
-    )
-    assert [(link.url, link.source) for link in message_links(body)] == [
-        ("https://x.example/a", "html"),
-        ("https://x.example/b", "text"),
-    ]
+from mailtrap_lite.web.downloads import content_disposition, safe_filename
+from mailtrap_lite.web.ui.content import prepare_html, remote_references
 
 
 @pytest.mark.parametrize(

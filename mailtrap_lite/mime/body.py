@@ -1,84 +1,79 @@
-"""The MIME body of a message: text, HTML and attachments, walked within bounds.
+"""The MIME structure of a message: its part tree and decoded leaf parts, walked within bounds.
 
-`parse_body` walks the MIME tree and runs after the commit (indexing) or when a message is
-viewed, never before the 250 (DESIGN.md). Every message is hostile input, so the walk is
+Parsing is the real cost of ingest (DESIGN.md), so this runs after the commit (indexing) or
+when a message is read, never before the 250. Every message is hostile input, so the walk is
 bounded (SECURITY.md, tests/test_bombs.py): the parser gets at most BODY_HEADER_BYTES of the
-header block, descends at most MAX_DEPTH levels and takes at most MAX_PARTS leaf parts; the
-message size limit (--max-message-size) bounds the rest.
+header block, descends at most MAX_DEPTH levels and decodes at most MAX_PARTS leaf parts;
+the message size limit (--max-message-size) bounds the rest.
+
+Parts are addressed as IMAP numbers them (RFC 3501 §6.4.5): the children of a multipart are
+1, 2, …, a part nested in part 2 is 2.1, and the body of a message that is not multipart is
+part 1. The root multipart itself has the empty address.
 """
 
 from __future__ import annotations
 
 import email.errors
-import re
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
-from typing import Any, Self
+from typing import Self
 
 from mailtrap_lite.mime.headers import HEADER_END, decode_words
-from mailtrap_lite.mime.htmltext import html_to_text
 
-SNIPPET_LENGTH = 200
-# Characters of the text looked at for a snippet: enough for 200 after collapsing spaces.
-SNIPPET_SOURCE = 65_536
 # Nesting levels of multipart and message/rfc822 parts that the parser descends into; the
 # email package recurses once per level and hits Python's recursion limit near 1,000.
 # A deeper part is kept whole as one application/octet-stream attachment.
 MAX_DEPTH = 50
-# Leaf parts taken from one message (text, HTML, attachments); the rest are counted only.
+# Leaf parts decoded from one message (text, HTML, attachments); the rest are counted only.
 MAX_PARTS = 1000
-# Header bytes of the message itself handed to the MIME parser by parse_body: 2 million
-# small headers took 600 MB in the email package; the body needs only the first ones.
+# Header bytes of the message itself handed to the MIME parser: 2 million small headers
+# took 600 MB in the email package; the body needs only the first ones.
 BODY_HEADER_BYTES = 1_048_576
 
-_SPACES = re.compile(r"\s+")
 
+@dataclass(frozen=True)
+class Part:
+    """One node of the MIME tree (RFC 2045, 2046), with its decoded size if it is a leaf."""
 
-@dataclass
-class Attachment:
-    """A part that is an attachment or an inline resource (a `cid:` image)."""
-
-    index: int
-    filename: str | None
+    address: str
     content_type: str
-    data: bytes
-    inline: bool
+    disposition: str | None
+    filename: str | None
+    charset: str | None
+    encoding: str | None
     content_id: str | None
+    size: int
+    children: tuple[Part, ...] = ()
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "filename": self.filename,
-            "content_type": self.content_type,
-            "size": len(self.data),
-            "inline": self.inline,
-            "content_id": self.content_id,
-        }
+
+@dataclass(frozen=True)
+class Leaf:
+    """A part that is not multipart, decoded."""
+
+    part: Part
+    data: bytes
+
+    @property
+    def address(self) -> str:
+        return self.part.address
+
+    def text(self) -> str:
+        """Return the data decoded with the part's charset (UTF-8 when unknown)."""
+        try:
+            return self.data.decode(self.part.charset or "utf-8", "replace")
+        except (LookupError, ValueError):  # an unknown charset name, or one with a NUL in it
+            return self.data.decode("utf-8", "replace")
 
 
 @dataclass
-class Body:
-    """The decoded content of a message: its text, HTML and attachments."""
+class Structure:
+    """The part tree of a message and its decoded leaves, in document order."""
 
-    text: str | None = None
-    html: str | None = None
-    attachments: list[Attachment] = field(default_factory=list)
-    omitted_parts: int = 0  # leaf parts past MAX_PARTS, not taken
-
-    def snippet(self) -> str:
-        """Return the first words of the text (or of the HTML with tags removed)."""
-        if self.text is not None:
-            source = self.text[:SNIPPET_SOURCE]
-        else:
-            source = html_to_text((self.html or "")[:SNIPPET_SOURCE])
-        return _SPACES.sub(" ", source).strip()[:SNIPPET_LENGTH]
-
-    def searchable_text(self, limit: int | None = None) -> str:
-        """Return the text that body searches look at, at most `limit` characters."""
-        parts = [(self.text or "")[:limit], html_to_text((self.html or "")[:limit])]
-        return "\n".join(p for p in parts if p)[:limit]
+    tree: Part
+    leaves: list[Leaf] = field(default_factory=list)
+    omitted_parts: int = 0  # leaf parts past MAX_PARTS, counted but not decoded
 
 
 class BoundedMessage(EmailMessage):
@@ -105,18 +100,7 @@ def parse_message(raw: bytes) -> EmailMessage:
     return msg
 
 
-def parse_body(raw: bytes) -> Body:
-    """Extract text, HTML and attachments; broken MIME yields what can be read."""
-    msg = parse_message(_bounded_headers(raw))
-    body = Body()
-    leaves = _leaf_parts(msg)
-    for part in leaves[:MAX_PARTS]:
-        _take_part(body, part)
-    body.omitted_parts = max(0, len(leaves) - MAX_PARTS)
-    return body
-
-
-def _bounded_headers(raw: bytes) -> bytes:
+def bounded_headers(raw: bytes) -> bytes:
     """Return the message with its header block cut to BODY_HEADER_BYTES at a line end."""
     end = HEADER_END.search(raw)
     if end is None or end.start() <= BODY_HEADER_BYTES:
@@ -125,40 +109,85 @@ def _bounded_headers(raw: bytes) -> bytes:
     return raw[:cut] + b"\r\n" + raw[end.end() :]
 
 
-def _leaf_parts(msg: Message) -> list[Message]:
+def read_structure(raw: bytes) -> Structure:
+    """Parse a message once and return its part tree and decoded leaves."""
+    msg = parse_message(bounded_headers(raw))
+    walk = _Walk()
+    address = "" if _children(msg) else "1"
+    return Structure(walk.node(msg, address), walk.leaves, walk.omitted)
+
+
+class _Walk:
+    """One walk over a parsed message, counting leaves against MAX_PARTS."""
+
+    def __init__(self) -> None:
+        self.leaves: list[Leaf] = []
+        self.omitted = 0
+
+    def node(self, part: Message, address: str) -> Part:
+        children = _children(part)
+        if not children:
+            return self._leaf(part, address)
+        prefix = f"{address}." if address else ""
+        if part.get_content_maintype() == "message" and len(children) == 1:
+            # message/rfc822: the enclosed message's parts are numbered below this one,
+            # its body alone being part N.1 when it is not multipart (RFC 3501 §6.4.5).
+            inner = children[0]
+            nested = _children(inner) or [inner]
+            return _part(part, address, 0, self._nodes(nested, prefix))
+        return _part(part, address, 0, self._nodes(children, prefix))
+
+    def _nodes(self, parts: list[Message], prefix: str) -> tuple[Part, ...]:
+        nodes: list[Part] = []
+        for number, child in enumerate(parts, start=1):
+            if len(self.leaves) >= MAX_PARTS:
+                self.omitted += _count_leaves(child)
+                continue
+            nodes.append(self.node(child, f"{prefix}{number}"))
+        return tuple(nodes)
+
+    def _leaf(self, part: Message, address: str) -> Part:
+        data = decode_bytes(part)
+        node = _part(part, address, len(data))
+        self.leaves.append(Leaf(node, data))
+        return node
+
+
+def _children(part: Message) -> list[Message]:
+    if not part.is_multipart():
+        return []
+    payload = part.get_payload()
+    return [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
+
+
+def _count_leaves(part: Message) -> int:
     try:
-        return [part for part in msg.walk() if not part.is_multipart()]
+        return sum(1 for p in part.walk() if not p.is_multipart())
     except (TypeError, AttributeError):
-        return [msg]
+        return 1
 
 
-def _take_part(body: Body, part: Message) -> None:
-    ctype = part.get_content_type()
-    disposition = (part.get_content_disposition() or "").lower()
-    filename = _filename(part)
-    if disposition != "attachment" and not filename and ctype in ("text/plain", "text/html"):
-        text = _decode_text(part)
-        if ctype == "text/plain" and body.text is None:
-            body.text = text
-            return
-        if ctype == "text/html" and body.html is None:
-            body.html = text
-            return
-    if part.get_content_maintype() == "multipart":
-        return
-    body.attachments.append(_attachment(len(body.attachments), part, filename, disposition))
-
-
-def _attachment(index: int, part: Message, filename: str | None, disposition: str) -> Attachment:
+def _part(part: Message, address: str, size: int, children: tuple[Part, ...] = ()) -> Part:
     cid = part.get("Content-ID")
-    return Attachment(
-        index=index,
-        filename=filename,
+    return Part(
+        address=address,
         content_type=part.get_content_type(),
-        data=_decode_bytes(part),
-        inline=disposition == "inline" or (disposition != "attachment" and cid is not None),
+        disposition=(part.get_content_disposition() or "").lower() or None,
+        filename=_filename(part),
+        charset=part.get_content_charset() if part.get_content_maintype() == "text" else None,
+        encoding=_header(part, "Content-Transfer-Encoding"),
         content_id=str(cid).strip().strip("<>") if cid else None,
+        size=size,
+        children=children,
     )
+
+
+def _header(part: Message, name: str) -> str | None:
+    try:
+        value = part.get(name)
+    except (ValueError, LookupError, email.errors.MessageError):
+        return None
+    return str(value).strip() if value is not None else None
 
 
 def _filename(part: Message) -> str | None:
@@ -169,7 +198,8 @@ def _filename(part: Message) -> str | None:
     return decode_words(str(name)) if name else None
 
 
-def _decode_bytes(part: Message) -> bytes:
+def decode_bytes(part: Message) -> bytes:
+    """Return a leaf's content with its transfer encoding undone (as received if broken)."""
     try:
         payload = part.get_payload(decode=True)
     except (ValueError, LookupError, AssertionError):
@@ -177,12 +207,3 @@ def _decode_bytes(part: Message) -> bytes:
     if isinstance(payload, bytes):
         return payload
     return str(part.get_payload()).encode("utf-8", "surrogateescape")
-
-
-def _decode_text(part: Message) -> str:
-    data = _decode_bytes(part)
-    charset = part.get_content_charset() or "utf-8"
-    try:
-        return data.decode(charset, "replace")
-    except (LookupError, ValueError):  # an unknown charset name, or one with a NUL in it
-        return data.decode("utf-8", "replace")

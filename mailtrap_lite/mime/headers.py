@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 SUMMARY_HEADER_BYTES = 262_144
 
 HEADER_END = re.compile(rb"\r?\n\r?\n")
+UNIX_FROM = "From "  # an mbox separator line, not the From: header
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 
 
@@ -30,9 +31,6 @@ class Mailbox:
 
     name: str | None
     address: str
-
-    def to_json(self) -> dict[str, str | None]:
-        return {"name": self.name, "address": self.address}
 
 
 @dataclass
@@ -60,16 +58,30 @@ def headers_of(raw: bytes, limit: int | None = None) -> list[tuple[str, str]]:
 
     A direct split of the header block (RFC 5322 §2.2): four times cheaper than the email
     package's parser, and this runs for every message before its 250 reply. UTF-8 is read
-    as such (RFC 6532); other 8-bit bytes become U+FFFD. Lines without a colon are skipped.
-    With `limit`, only the first `limit` bytes of the header block are read.
+    as such (RFC 6532); other 8-bit bytes become U+FFFD. Lines without a colon are skipped,
+    and so is an mbox "From " line before the headers (see `unix_from_line`). With `limit`,
+    only the first `limit` bytes of the header block are read.
     """
     text = header_block(raw if limit is None else raw[:limit]).decode("utf-8", "replace")
+    if text.startswith(UNIX_FROM):
+        text = text.partition("\n")[2]
     fields: list[tuple[str, str]] = []
     for line in _FOLD.sub("", text).splitlines():
         name, colon, value = line.partition(":")
         if colon and name and not name[0].isspace():
             fields.append((name.rstrip(), value.strip()))
     return fields
+
+
+def unix_from_line(raw: bytes) -> str | None:
+    """Return the mbox "From " line a message starts with (RFC 4155), or None.
+
+    Messages taken from an mbox file may keep their separator line; it is not a header
+    (the email package reads it as the "Unix from" too).
+    """
+    if not raw.startswith(UNIX_FROM.encode()):
+        return None
+    return raw.partition(b"\n")[0].rstrip(b"\r").decode("utf-8", "replace")
 
 
 def decoded_headers(raw: bytes, limit: int | None = None) -> list[tuple[str, str]]:

@@ -18,7 +18,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from mailtrap_lite.mime.body import parse_body
+from mailtrap_lite.message import read_message
 from mailtrap_lite.mime.headers import SUMMARY_HEADER_BYTES, decoded_headers
 from mailtrap_lite.store.interface import IndexUpdate, Store
 
@@ -82,17 +82,15 @@ def index_batch(pending: list[tuple[int, bytes]], max_text: int) -> list[IndexUp
 
 
 def index_one(message_id: int, raw: bytes, max_text: int) -> IndexUpdate:
-    """Parse one message body; a body that cannot be parsed is indexed as empty."""
-    try:
-        body = parse_body(raw)
-    except Exception:  # hostile MIME must never stop the indexer
-        log.warning("cannot parse the body of message %s", message_id, exc_info=True)
-        return IndexUpdate(message_id, "", 0, "")
+    """Read one message as every surface does (the read model) and take what search needs."""
+    message = read_message(raw)
+    if message.parse_error is not None:
+        log.warning("cannot parse the body of message %s: %s", message_id, message.parse_error)
     return IndexUpdate(
         message_id,
-        body.snippet(),
-        sum(1 for a in body.attachments if not a.inline),
-        body.searchable_text(max_text),
+        message.snippet,
+        message.attachment_count,
+        message.searchable_text(max_text),
         # header:Name=value searches the headers of the first SUMMARY_HEADER_BYTES: 2 million
         # headers took 500 MB in the server as search rows (tests/test_bombs.py).
         decoded_headers(raw, SUMMARY_HEADER_BYTES),

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from mailtrap_lite.store.feed import ChangeFeed
+from mailtrap_lite.message import Message, MessageCache
+from mailtrap_lite.store.feed import Change, ChangeFeed
 from mailtrap_lite.store.query import Query
 from mailtrap_lite.store.records import MessageRecord, NewMessage, RawLine, SessionRecord
 
@@ -58,12 +59,20 @@ class Store(ABC):
     when the database cannot take them; then nothing is half-stored.
     """
 
-    feed: ChangeFeed
     path: Path
     temporary: bool  # a temporary database, removed by close()
     max_messages: int
     max_sessions: int
     last_message_at: float  # time.monotonic() of the newest commit of a message
+
+    def __init__(self) -> None:
+        self.feed = ChangeFeed()
+        self.message_cache = MessageCache()
+        self.feed.subscribe(self._forget_deleted)
+
+    def _forget_deleted(self, change: Change) -> None:
+        if change.kind == "deleted":
+            self.message_cache.forget(change.ids)
 
     @abstractmethod
     def close(self) -> None:
@@ -91,6 +100,10 @@ class Store(ABC):
     @abstractmethod
     def raw(self, message_id: int) -> bytes | None:
         """Return the exact bytes received, or None."""
+
+    def read_message(self, message_id: int) -> Message | None:
+        """Return the message read from its bytes (parsed once, then cached), or None."""
+        return self.message_cache.get(message_id, self.raw)
 
     @abstractmethod
     def list_messages(

@@ -1,13 +1,10 @@
-"""The records the Store takes and gives: plain data, with their JSON shapes (INTERFACE.md)."""
+"""The records the Store takes and gives: plain data (the API's JSON shapes are in web)."""
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from dataclasses import dataclass, field
-from typing import Any
 
-from mailtrap_lite.mime.headers import Mailbox, Summary, rfc3339
+from mailtrap_lite.mime.headers import Mailbox, Summary
 
 
 @dataclass(frozen=True)
@@ -16,9 +13,6 @@ class Warning_:
 
     code: str
     message: str
-
-    def to_json(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}
 
 
 # A transcript line as recorded on the hot path: (unix time, direction, line, injected).
@@ -34,21 +28,6 @@ class TranscriptEntry:
     direction: str  # "client" or "server"
     line: str
     injected: bool = False
-
-    @classmethod
-    def from_raw(cls, raw: list[Any]) -> TranscriptEntry:
-        """Build an entry from a stored (unix time, direction, line, injected) row."""
-        at, direction, line, injected = raw
-        when = dt.datetime.fromtimestamp(at, dt.UTC)
-        return cls(rfc3339(when), direction, line, bool(injected))
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "at": self.at,
-            "direction": self.direction,
-            "line": self.line,
-            "injected": self.injected,
-        }
 
 
 @dataclass
@@ -97,25 +76,6 @@ class MessageRecord:
         seen = {m.address.lower() for m in self.to + self.cc}
         return [r for r in self.rcpt_to if r.lower() not in seen]
 
-    def summary_json(self) -> dict[str, Any]:
-        """Return the summary shape of INTERFACE.md."""
-        return {
-            "id": str(self.id),
-            "inbox": self.inbox,
-            "received_at": self.received_at,
-            "mail_from": self.mail_from,
-            "rcpt_to": list(self.rcpt_to),
-            "from": self.from_.to_json() if self.from_ else None,
-            "to": [m.to_json() for m in self.to],
-            "cc": [m.to_json() for m in self.cc],
-            "subject": self.subject,
-            "size": self.size,
-            "attachment_count": self.attachment_count or 0,
-            "read": self.read,
-            "snippet": self.snippet or "",
-            "session_id": str(self.session_id) if self.session_id is not None else None,
-        }
-
 
 @dataclass
 class SessionRecord:
@@ -133,45 +93,3 @@ class SessionRecord:
     end_reason: str | None
     message_ids: list[int]
     transcript: list[TranscriptEntry] | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the session shape of INTERFACE.md (with transcript when loaded)."""
-        tls = {"version": self.tls_version, "cipher": self.tls_cipher} if self.tls_version else None
-        data: dict[str, Any] = {
-            "id": str(self.id),
-            "inbox": self.inbox,
-            "peer": self.peer,
-            "helo": self.helo,
-            "tls": tls,
-            "auth_user": self.auth_user,
-            "started_at": self.started_at,
-            "ended_at": self.ended_at,
-            "end_reason": self.end_reason,
-            "message_ids": [str(i) for i in self.message_ids],
-        }
-        if self.transcript is not None:
-            data["transcript"] = [e.to_json() for e in self.transcript]
-        return data
-
-
-def mailbox_json(box: Mailbox | None) -> str | None:
-    """Encode a mailbox for a JSON column."""
-    return json.dumps([box.name, box.address]) if box else None
-
-
-def mailboxes_json(boxes: list[Mailbox]) -> str:
-    """Encode mailboxes for a JSON column."""
-    return json.dumps([[b.name, b.address] for b in boxes])
-
-
-def mailbox_from_json(text: str | None) -> Mailbox | None:
-    """Decode a mailbox column."""
-    if not text:
-        return None
-    name, address = json.loads(text)
-    return Mailbox(name, address)
-
-
-def mailboxes_from_json(text: str) -> list[Mailbox]:
-    """Decode a mailboxes column."""
-    return [Mailbox(name, address) for name, address in json.loads(text)]

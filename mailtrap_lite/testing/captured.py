@@ -13,18 +13,18 @@ from email.message import EmailMessage
 from functools import cached_property
 from typing import Protocol
 
-from mailtrap_lite.mime.body import Body, parse_body, parse_message
-from mailtrap_lite.mime.codes import find_codes
-from mailtrap_lite.mime.headers import decoded_headers
+from mailtrap_lite.message import Message
+from mailtrap_lite.mime.body import parse_message
 from mailtrap_lite.mime.htmltext import html_to_text
-from mailtrap_lite.mime.links import find_links
 from mailtrap_lite.store.records import MessageRecord, SessionRecord, Warning_
 
 
 class MessageSource(Protocol):
-    """Where a captured message loads its bytes and session from (the Store fits)."""
+    """Where a captured message loads its bytes, read model and session (the Store fits)."""
 
     def raw(self, message_id: int) -> bytes | None: ...
+
+    def read_message(self, message_id: int) -> Message | None: ...
 
     def get_session(self, session_id: int) -> SessionRecord | None: ...
 
@@ -172,35 +172,39 @@ class CapturedMessage:
         return parse_message(self.raw)
 
     @cached_property
-    def _body(self) -> Body:
-        return parse_body(self.raw)
+    def parsed(self) -> Message:
+        """Return the read model every surface shares (text, HTML, parts, links)."""
+        found = self._source.read_message(self.id)
+        if found is None:
+            raise MessageGone(f"message #{self.id} is no longer stored (deleted or pruned)")
+        return found
 
     @property
     def text(self) -> str | None:
         """Return the decoded text/plain body."""
-        return self._body.text
+        return self.parsed.text
 
     @property
     def html(self) -> str | None:
         """Return the decoded text/html body."""
-        return self._body.html
+        return self.parsed.html
 
     @cached_property
     def attachments(self) -> list[CapturedAttachment]:
         """Return the attachments and inline parts, decoded."""
         return [
             CapturedAttachment(a.filename, a.content_type, a.data, a.inline, a.content_id)
-            for a in self._body.attachments
+            for a in self.parsed.attachments
         ]
 
-    @cached_property
+    @property
     def decoded_headers(self) -> list[tuple[str, str]]:
         """Return every header as (name, decoded value), in order."""
-        return decoded_headers(self.raw)
+        return self.parsed.headers
 
     def header_values(self, name: str) -> list[str]:
         """Return the decoded values of every header with this name."""
-        return [v for n, v in self.decoded_headers if n.lower() == name.lower()]
+        return self.parsed.header_values(name)
 
     @cached_property
     def session(self) -> SessionRecord:
@@ -215,9 +219,7 @@ class CapturedMessage:
     @property
     def readable_text(self) -> str:
         """Return the text body, or the HTML body's text when there is no text part."""
-        if self.text is not None:
-            return self.text
-        return html_to_text(self.html or "")
+        return self.parsed.readable_text
 
     def body_contains(self, needle: str) -> bool:
         """Say whether the text or the HTML body (markup or its text) contains `needle`."""
@@ -226,7 +228,7 @@ class CapturedMessage:
 
     def links(self) -> list[str]:
         """Return the http(s) links: HTML hrefs, then URLs in the text, de-duplicated."""
-        return find_links(self.text, self.html)
+        return self.parsed.web_links()
 
     def link(self, contains: str | None = None) -> str:
         """Return the one link (containing `contains`), or fail listing the candidates."""
@@ -237,7 +239,7 @@ class CapturedMessage:
 
     def codes(self, pattern: str | re.Pattern[str] | None = None) -> list[str]:
         """Return the distinct codes in the text (default: 4 to 8 digits, not dates)."""
-        return find_codes(self.readable_text, pattern)
+        return self.parsed.codes(pattern)
 
     def code(self, pattern: str | re.Pattern[str] | None = None) -> str:
         """Return the one code in the text, or fail listing the candidates."""

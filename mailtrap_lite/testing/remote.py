@@ -17,6 +17,7 @@ import urllib.request
 from typing import Any
 
 from mailtrap_lite.config import ConfigError, parse_address
+from mailtrap_lite.message import Message, read_message
 from mailtrap_lite.mime.headers import Mailbox
 from mailtrap_lite.smtp.faults import FaultRules
 from mailtrap_lite.store.records import MessageRecord, SessionRecord, TranscriptEntry, Warning_
@@ -154,6 +155,11 @@ class RemoteInbox:
         if status != 200:
             raise RemoteError(f"GET {API}/messages/{message_id}/raw answered {status}")
         return body
+
+    def read_message(self, message_id: int) -> Message | None:
+        """Return the message read from its raw bytes (fetched over the API), or None."""
+        raw = self.raw(message_id)
+        return read_message(raw) if raw is not None else None
 
     def get_session(self, session_id: int) -> SessionRecord | None:
         """Return one session with its transcript, or None."""

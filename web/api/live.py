@@ -19,6 +19,7 @@ from flask.blueprints import BlueprintSetupState
 from mailtrap_lite.store import Store
 from mailtrap_lite.store.feed import Change, ChangeFeed
 
+from .. import shapes
 from ..context import EXTENSION, STOP_HOOKS, context, store
 from .params import fail, id_arg, inbox_arg, int_arg, query_arg
 
@@ -105,7 +106,7 @@ def wait() -> Any:
         fail(408, f"timed out after {timeout:g} s: {found} of {count} matching message(s) arrived")
     size = min(found, limit) if limit else found
     page = store().list_messages(inbox=inbox, limit=size, after=after, query=query)
-    return jsonify(messages=[m.summary_json() for m in page.messages])
+    return jsonify(messages=[shapes.summary(m) for m in page.messages])
 
 
 def _timeout_arg() -> float:
@@ -227,14 +228,14 @@ class EventStream:
         record = self.store.get_message(message_id)
         if record is None or (self.inbox and record.inbox != self.inbox):
             return ""
-        return _event(seq, kind, record.summary_json())
+        return _event(seq, kind, shapes.summary(record))
 
     def _session(self, seq: int, session_id: int) -> str:
         session = self.store.get_session(session_id)
         if session is None or (self.inbox and session.inbox != self.inbox):
             return ""
         session.transcript = None
-        return _event(seq, "session", session.to_json())
+        return _event(seq, "session", shapes.session(session))
 
 
 def _event(seq: int, kind: str, data: dict[str, Any]) -> str:

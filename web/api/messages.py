@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import io
-import re
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, send_file
+from flask import Blueprint, Response, jsonify, request
 
+from mailtrap_lite.message import Message
+from mailtrap_lite.store.records import MessageRecord
+
+from .. import shapes
 from ..context import store
-from .fullview import MessageView, load_view
+from ..downloads import download
 from .params import fail, id_arg, inbox_arg, int_arg, path_id, query_arg
 
 routes = Blueprint("messages", __name__)
 
-_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\"]+')
 PATCH_FIELDS = {"read": bool}
 
 
@@ -31,7 +32,7 @@ def list_messages() -> Any:
         after=id_arg("after"),
         query=query_arg(),
     )
-    return jsonify(total=page.total, messages=[m.summary_json() for m in page.messages])
+    return jsonify(total=page.total, messages=[shapes.summary(m) for m in page.messages])
 
 
 @routes.delete("/messages")
@@ -41,48 +42,43 @@ def delete_messages() -> Any:
     return jsonify(deleted=deleted)
 
 
-def _view(message_id: str) -> MessageView:
-    view = load_view(store(), path_id(message_id))
-    if view is None:
+def read(message_id: str) -> tuple[MessageRecord, Message]:
+    """Return a message's record and read model, or fail with 404."""
+    mid = path_id(message_id)
+    record = store().get_message(mid)
+    message = store().read_message(mid) if record is not None else None
+    if record is None or message is None:
         fail(404, f"no message with id {message_id!r}")
-    return view
+    return record, message
 
 
 @routes.get("/messages/<message_id>")
 def get_message(message_id: str) -> Any:
     """GET /messages/ID: the full message; it is not marked read. 404 for an unknown id."""
-    return jsonify(_view(message_id).to_json())
+    return jsonify(shapes.full_message(*read(message_id)))
 
 
 @routes.get("/messages/<message_id>/raw")
 def get_raw(message_id: str) -> Response:
-    """GET /messages/ID/raw: the exact bytes received, as message/rfc822. 404 if unknown."""
+    """GET /messages/ID/raw: the exact bytes received, as a message/rfc822 download. 404."""
     raw = store().raw(path_id(message_id))
     if raw is None:
         fail(404, f"no message with id {message_id!r}")
-    response = Response(raw, mimetype="message/rfc822")
-    response.headers["Content-Disposition"] = f'inline; filename="message-{message_id}.eml"'
-    return response
+    return download(raw, f"message-{message_id}.eml", "message.eml", "message/rfc822")
 
 
 @routes.get("/messages/<message_id>/attachments/<index>")
 def get_attachment(message_id: str, index: str) -> Response:
-    """GET /messages/ID/attachments/N: attachment N's decoded bytes, as a download. 404."""
-    view = _view(message_id)
-    attachment = view.attachment(int(index)) if index.isdigit() else None
+    """GET /messages/ID/attachments/N: attachment N's decoded bytes (N from 0), a download.
+
+    404 for an unknown message or attachment.
+    """
+    _, message = read(message_id)
+    attachment = message.attachment(int(index)) if index.isascii() and index.isdigit() else None
     if attachment is None:
         fail(404, f"message {message_id} has no attachment {index!r}")
-    name = _UNSAFE_NAME.sub("_", attachment.filename or "").strip(" .") or f"attachment-{index}"
-    response = send_file(
-        io.BytesIO(attachment.data),
-        mimetype=attachment.content_type,
-        as_attachment=True,
-        download_name=name,
-    )
-    # Attachments are hostile input: never let a browser sniff or run them in our origin.
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "sandbox"
-    return response
+    fallback = f"attachment-{index}"
+    return download(attachment.data, attachment.filename, fallback, attachment.content_type)
 
 
 @routes.patch("/messages/<message_id>")
@@ -102,7 +98,7 @@ def patch_message(message_id: str) -> Any:
     record = store().get_message(mid)
     if record is None:  # deleted meanwhile
         fail(404, f"no message with id {message_id!r}")
-    return jsonify(record.summary_json())
+    return jsonify(shapes.summary(record))
 
 
 @routes.delete("/messages/<message_id>")

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
+from .. import shapes
 from ..context import store
 from .params import fail, id_arg, inbox_arg, int_arg, path_id
 
@@ -18,7 +19,7 @@ def list_sessions() -> Any:
     sessions = store().list_sessions(
         inbox=inbox_arg(), limit=int_arg("limit", 50), before=id_arg("before")
     )
-    return jsonify(sessions=[s.to_json() for s in sessions])
+    return jsonify(sessions=[shapes.session(s) for s in sessions])
 
 
 @routes.get("/sessions/<session_id>")
@@ -27,7 +28,7 @@ def get_session(session_id: str) -> Any:
     session = store().get_session(path_id(session_id, "session"))
     if session is None:
         fail(404, f"no session with id {session_id!r}")
-    return jsonify(session.to_json())
+    return jsonify(shapes.session(session))
 
 
 @routes.get("/inboxes")

@@ -10,14 +10,14 @@ The server never fetches anything a message points to.
 from __future__ import annotations
 
 import re
-import unicodedata
 from urllib.parse import quote
 
 from flask import Response, abort, request, url_for
 
-from mailtrap_lite.mime.body import Attachment, Body, parse_body
+from mailtrap_lite.message import Message
 
 from ..context import store
+from ..downloads import download, inline_image
 
 # Everything denied unless listed; no script-src at all, so no script runs, remote or inline.
 _HTML_POLICY = (
@@ -25,8 +25,6 @@ _HTML_POLICY = (
     " font-src data:{remote}; media-src data:{remote}; base-uri 'none'; form-action 'none';"
     " frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox"
 )
-# Served parts and downloads may not run anything even when opened as a top-level page.
-_PART_POLICY = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
 _CID = re.compile(r"""\bcid:([^\s"'()<>]+)""", re.IGNORECASE)
 # <meta http-equiv> pragmas (refresh above all) act without a click; renaming the attribute
 # disarms every value, however its characters are encoded (names are never entity-decoded).
@@ -41,25 +39,23 @@ _REMOTE = re.compile(
     r"""\bhref\s*=\s*["']?)\s*(?:https?:)?//""",
     re.IGNORECASE,
 )
-_UNSAFE_NAME = re.compile(r"[\\/:*?\"<>|]+")
-MAX_FILENAME = 150
-INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"})
 
 
-def _body(message_id: int) -> tuple[bytes, Body]:
-    raw = store().raw(message_id)
-    if raw is None:
+def read(message_id: int) -> Message:
+    """Return the stored message's read model (shared with the page and the API), or 404."""
+    message = store().read_message(message_id) if store().get_message(message_id) else None
+    if message is None:
         abort(404)
-    return raw, parse_body(raw)
+    return message
 
 
 def html_document(message_id: int) -> Response:
     """Serve a message's HTML body under a strict policy; ?remote=1 allows remote media."""
-    _, body = _body(message_id)
-    if body.html is None:
+    html = read(message_id).html
+    if html is None:
         abort(404)
     cid_base = url_for("ui.inline_part", message_id=message_id, content_id="x")[:-1]
-    markup = prepare_html(body.html, cid_base)
+    markup = prepare_html(html, cid_base)
     remote = " https: http:" if request.args.get("remote") == "1" else ""
     cid_source = request.host_url.rstrip("/") + cid_base
     response = Response(markup, mimetype="text/html")
@@ -86,32 +82,18 @@ def remote_references(markup: str) -> int:
 
 def inline_part(message_id: int, content_id: str) -> Response:
     """Serve the part with this Content-ID (RFC 2392), for the HTML view's cid: images."""
-    _, body = _body(message_id)
-    wanted = content_id.strip("<>")
-    for part in body.attachments:
-        if part.content_id == wanted:
-            return _part_response(part, inline=part.content_type in INLINE_TYPES)
-    abort(404)
+    part = read(message_id).inline_part(content_id)
+    if part is None:
+        abort(404)
+    return inline_image(part.data, part.filename, f"part-{part.index}", part.content_type)
 
 
 def attachment(message_id: int, index: int) -> Response:
     """Serve attachment N for download, always as an attachment with a safe file name."""
-    _, body = _body(message_id)
-    if not 0 <= index < len(body.attachments):
+    found = read(message_id).attachment(index)
+    if found is None:
         abort(404)
-    return _part_response(body.attachments[index], inline=False)
-
-
-def _part_response(part: Attachment, inline: bool) -> Response:
-    mimetype = part.content_type if inline else "application/octet-stream"
-    response = Response(part.data, mimetype=mimetype)
-    name = safe_filename(part.filename, f"part-{part.index}")
-    response.headers["Content-Disposition"] = content_disposition(
-        "inline" if inline else "attachment", name
-    )
-    response.headers["Content-Security-Policy"] = _PART_POLICY
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return download(found.data, found.filename, f"part-{found.index}", found.content_type)
 
 
 def raw_download(message_id: int) -> Response:
@@ -119,24 +101,4 @@ def raw_download(message_id: int) -> Response:
     raw = store().raw(message_id)
     if raw is None:
         abort(404)
-    response = Response(raw, mimetype="message/rfc822")
-    response.headers["Content-Disposition"] = content_disposition(
-        "attachment", f"message-{message_id}.eml"
-    )
-    response.headers["Content-Security-Policy"] = _PART_POLICY
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-def safe_filename(name: str | None, fallback: str) -> str:
-    """Return a file name without path separators, control characters or leading dots."""
-    cleaned = "".join(c for c in name or "" if unicodedata.category(c)[0] != "C")
-    cleaned = _UNSAFE_NAME.sub("_", cleaned).strip(" ._")
-    return cleaned[:MAX_FILENAME] or fallback
-
-
-def content_disposition(kind: str, filename: str) -> str:
-    """Build a Content-Disposition with an ASCII name and the UTF-8 one (RFC 6266 §4.3)."""
-    ascii_name = filename.encode("ascii", "replace").decode("ascii").replace("?", "_")
-    ascii_name = ascii_name.replace('"', "_")
-    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    return download(raw, f"message-{message_id}.eml", "message.eml", "message/rfc822")

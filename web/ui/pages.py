@@ -11,14 +11,13 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from mailtrap_lite.mime.body import parse_body
-from mailtrap_lite.mime.headers import decoded_headers
+from mailtrap_lite.mime.body import BODY_HEADER_BYTES, MAX_PARTS
 from mailtrap_lite.store import Page
 from mailtrap_lite.store.query import QueryError, parse_query
 
 from ..context import context, store
 from . import content
-from .model import envelope_rows, message_links, mime_tree
+from .model import envelope_rows
 from .sessions import duration, problems, transcript_lines
 
 ui = Blueprint(
@@ -26,6 +25,7 @@ ui = Blueprint(
 )
 
 PAGE_SIZE = 50
+LINK_SOURCES = {"html": "HTML link", "html-text": "HTML text", "text": "text body"}
 MAX_SOURCE_SHOWN = 512 * 1024  # bigger messages are shown cut; the .eml download is whole
 # Pages may load only this app's own scripts, styles and images, and frame only this app.
 _PAGE_POLICY = (
@@ -130,22 +130,22 @@ def message(message_id: int) -> str:
     raw = store().raw(message_id)
     if record is None or raw is None:
         abort(404)
+    parsed = content.read(message_id)
     if not record.read:
         store().set_read(message_id, True)
-    body = parse_body(raw)
     session = store().get_session(record.session_id) if record.session_id else None
     return render_template(
         "ui/message.html",
         message=record,
-        body=body,
-        headers=decoded_headers(raw),
-        tree=mime_tree(raw),
-        links=message_links(body),
+        parsed=parsed,
+        header_limit=BODY_HEADER_BYTES,
+        part_limit=MAX_PARTS,
+        link_sources=LINK_SOURCES,
         envelope=envelope_rows(record),
         source=raw[:MAX_SOURCE_SHOWN].decode("utf-8", "replace"),
         source_cut=len(raw) > MAX_SOURCE_SHOWN,
         remote=request.args.get("remote") == "1",
-        remote_count=content.remote_references(body.html or ""),
+        remote_count=content.remote_references(parsed.html or ""),
         session=session,
         transcript=transcript_lines(session) if session else [],
         session_problems=problems(session) if session else [],

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from mailtrap_lite.store.feed import ChangeFeed
 from mailtrap_lite.store.interface import StorageError, Store
 from mailtrap_lite.store.sqlite.connection import Readers, open_writer, temporary_path
 
@@ -23,11 +22,11 @@ class StoreCore(Store):
     def __init__(
         self, path: Path | None = None, *, max_messages: int = 0, max_sessions: int = 0
     ) -> None:
+        super().__init__()
         self.temporary = path is None or str(path) == ":memory:"
         self.path = temporary_path() if self.temporary else Path(str(path))
         self.max_messages = max_messages
         self.max_sessions = max_sessions
-        self.feed = ChangeFeed()
         self._lock = threading.RLock()
         self._writer = open_writer(self.path)
         self._readers = Readers(self.path)

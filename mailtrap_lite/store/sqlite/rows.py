@@ -1,17 +1,16 @@
-"""Column lists and row decoding shared by the Store's queries."""
+"""The SQLite store's column formats: column lists, row decoding and JSON column encoding.
+
+These are the database's own formats; the API's JSON shapes live in the web layer.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
-from mailtrap_lite.store.records import (
-    MessageRecord,
-    SessionRecord,
-    Warning_,
-    mailbox_from_json,
-    mailboxes_from_json,
-)
+from mailtrap_lite.mime.headers import Mailbox, rfc3339
+from mailtrap_lite.store.records import MessageRecord, SessionRecord, TranscriptEntry, Warning_
 
 MESSAGE_COLUMNS = (
     "id, inbox, session_id, received_at, mail_from, mail_options, rcpt_to, subject, from_json,"
@@ -46,7 +45,7 @@ def message_from_row(row: tuple[Any, ...]) -> MessageRecord:
         date=date,
         size=size,
         read=bool(read),
-        warnings=[Warning_(**w) for w in json.loads(warnings)],
+        warnings=warnings_from_json(warnings),
         attachment_count=attachment_count,
         snippet=snippet,
         indexed=bool(indexed),
@@ -61,3 +60,43 @@ def session_from_row(row: tuple[Any, ...], message_ids: list[int]) -> SessionRec
         sid, inbox, peer, helo, tls_version, tls_cipher, auth_user, started_at, ended_at,
         end_reason, message_ids,
     )  # fmt: skip
+
+
+def transcript_entry_from_row(row: list[Any]) -> TranscriptEntry:
+    """Build an entry from a stored [unix time, direction, line, injected] row."""
+    at, direction, line, injected = row
+    when = dt.datetime.fromtimestamp(at, dt.UTC)
+    return TranscriptEntry(rfc3339(when), direction, line, bool(injected))
+
+
+def warnings_json(warnings: list[Warning_]) -> str:
+    """Encode warnings for their JSON column: [{"code", "message"}]."""
+    return json.dumps([{"code": w.code, "message": w.message} for w in warnings])
+
+
+def warnings_from_json(text: str) -> list[Warning_]:
+    """Decode a warnings column."""
+    return [Warning_(w["code"], w["message"]) for w in json.loads(text)]
+
+
+def mailbox_json(box: Mailbox | None) -> str | None:
+    """Encode a mailbox for a JSON column: [name, address]."""
+    return json.dumps([box.name, box.address]) if box else None
+
+
+def mailboxes_json(boxes: list[Mailbox]) -> str:
+    """Encode mailboxes for a JSON column: [[name, address], ...]."""
+    return json.dumps([[b.name, b.address] for b in boxes])
+
+
+def mailbox_from_json(text: str | None) -> Mailbox | None:
+    """Decode a mailbox column."""
+    if not text:
+        return None
+    name, address = json.loads(text)
+    return Mailbox(name, address)
+
+
+def mailboxes_from_json(text: str) -> list[Mailbox]:
+    """Decode a mailboxes column."""
+    return [Mailbox(name, address) for name, address in json.loads(text)]

@@ -10,7 +10,11 @@ from pathlib import Path
 from mailtrap_lite.store.interface import SessionFacts
 from mailtrap_lite.store.records import RawLine, SessionRecord, TranscriptEntry
 from mailtrap_lite.store.sqlite.core import StoreCore, filters
-from mailtrap_lite.store.sqlite.rows import SESSION_COLUMNS, session_from_row
+from mailtrap_lite.store.sqlite.rows import (
+    SESSION_COLUMNS,
+    session_from_row,
+    transcript_entry_from_row,
+)
 
 SESSION_FACTS = frozenset({"helo", "tls_version", "tls_cipher", "auth_user", "inbox"})
 
@@ -136,4 +140,6 @@ class SessionStore(StoreCore):
             "SELECT entries FROM transcript_chunks WHERE session_id = ? ORDER BY seq",
             (session_id,),
         ).fetchall()
-        return [TranscriptEntry.from_raw(entry) for (chunk,) in rows for entry in json.loads(chunk)]
+        return [
+            transcript_entry_from_row(entry) for (chunk,) in rows for entry in json.loads(chunk)
+        ]

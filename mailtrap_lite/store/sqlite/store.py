@@ -17,15 +17,15 @@ from pathlib import Path
 
 from mailtrap_lite.store.interface import Delivery, IndexUpdate, Page, SessionFacts
 from mailtrap_lite.store.query import Query
-from mailtrap_lite.store.records import (
-    MessageRecord,
-    NewMessage,
-    RawLine,
+from mailtrap_lite.store.records import MessageRecord, NewMessage, RawLine
+from mailtrap_lite.store.sqlite.core import filters
+from mailtrap_lite.store.sqlite.rows import (
+    MESSAGE_COLUMNS,
     mailbox_json,
     mailboxes_json,
+    message_from_row,
+    warnings_json,
 )
-from mailtrap_lite.store.sqlite.core import filters
-from mailtrap_lite.store.sqlite.rows import MESSAGE_COLUMNS, message_from_row
 from mailtrap_lite.store.sqlite.search import (
     count_sql,
     index_parts,
@@ -100,7 +100,7 @@ class SQLiteStore(SessionStore):
                 json.dumps(new.mail_options), json.dumps(new.rcpt_to), s.subject,
                 mailbox_json(s.from_), mailboxes_json(s.to), mailboxes_json(s.cc),
                 mailboxes_json(s.reply_to), s.message_id, s.date, len(new.raw),
-                json.dumps([w.to_json() for w in new.warnings]),
+                warnings_json(new.warnings),
             ),
         )  # fmt: skip
         message_id = int(cur.lastrowid or 0)
