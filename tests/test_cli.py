@@ -146,3 +146,33 @@ def test_auth_file_credentials_are_enforced(tmp_path: Path, launch: Launch) -> N
     with smtplib.SMTP(*server.smtp) as client:
         client.login("app", "s3cret")
     server.stop()
+
+
+def test_a_bad_flag_is_one_line_pointing_at_help() -> None:
+    result = run_cli("--max-messages", "many", "--http", "off")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "mailtrap-lite: error: --max-messages: expected a whole number, got 'many'; see --help"
+    ]
+
+
+def test_a_bad_environment_variable_is_named() -> None:
+    result = run_cli("--http", "off", env={"MAILTRAP_LITE_MAX_MESSAGES": "many"})
+    assert result.returncode == 2
+    assert "MAILTRAP_LITE_MAX_MESSAGES: expected a whole number, got 'many'" in result.stderr
+    assert "--max-messages" not in result.stderr
+
+
+def test_a_bad_switch_variable_is_named() -> None:
+    result = run_cli("--http", "off", env={"MAILTRAP_LITE_REQUIRE_AUTH": "maybe"})
+    assert result.returncode == 2
+    assert "MAILTRAP_LITE_REQUIRE_AUTH: expected 1 or 0" in result.stderr
+
+
+def test_help_describes_every_option_with_its_variable() -> None:
+    from mailtrap_lite.cli.serve import OPTIONS
+
+    text = " ".join(run_cli("--help").stdout.split())  # argparse wraps lines
+    for option in OPTIONS:
+        assert f"env {option.env}" in text, option.flag
+    assert "(default: localhost:1025; env MAILTRAP_LITE_SMTP)" in text

@@ -1,0 +1,236 @@
+"""`mailtrap-lite [serve]`: the options of a server, then an App serving until a signal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from mailtrap_lite.app import App
+from mailtrap_lite.config import (
+    Address,
+    Config,
+    ConfigError,
+    parse_address,
+    parse_credentials,
+)
+from mailtrap_lite.smtp.faults import FaultError, parse_rule
+from mailtrap_lite.version import __version__
+
+from .options import Option, Parser, add_options, choice, resolve, seconds, whole_number
+
+DESCRIPTION = (
+    "Catch-all SMTP sink for development and tests: captures every message and SMTP session,"
+    " delivers nothing, and shows them in a web UI and a JSON API. Every option also reads"
+    " an environment variable (MAILTRAP_LITE_<OPTION>); a flag wins over it."
+)
+
+
+def default_db() -> Path:
+    """Return mail.db in the user data directory (XDG_DATA_HOME or ~/.local/share)."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "mailtrap-lite" / "mail.db"
+
+
+def _address(text: str) -> Address:
+    try:
+        return parse_address(text)
+    except ConfigError as error:
+        raise ValueError(str(error)) from None
+
+
+def _http(text: str) -> Address | None:
+    return None if text.strip().lower() == "off" else _address(text)
+
+
+def _credentials(text: str) -> tuple[str, str]:
+    try:
+        return parse_credentials(text)
+    except ConfigError as error:
+        raise ValueError(str(error)) from None
+
+
+def _fault(text: str) -> str:
+    try:
+        parse_rule(text)
+    except FaultError as error:
+        raise ValueError(str(error)) from None
+    return text.strip()
+
+
+def _command_length(text: str) -> int:
+    value = whole_number(text)
+    if value < 512:  # RFC 5321 §4.5.3.1.4: servers must accept 512-octet command lines
+        raise ValueError(f"must be at least 512 (RFC 5321 §4.5.3.1.4), got {value}")
+    return value
+
+
+def _recipients(text: str) -> int:
+    return max(1, whole_number(text))
+
+
+OPTIONS = [
+    Option("--smtp", "SMTP listener; localhost binds 127.0.0.1 and ::1, port 0 a free port",
+           _address, "localhost:1025", "HOST:PORT"),
+    Option("--http", "web UI and JSON API listener, or off", _http, "localhost:8025",
+           "HOST:PORT|off"),
+    Option("--db", "SQLite file; :memory: keeps nothing (a temporary file removed at exit)",
+           metavar="PATH", shown_default="mail.db in the user data directory"),
+    Option("--max-messages", "keep the newest N messages; 0: no limit", whole_number, "10000",
+           "N"),
+    Option("--max-sessions", "keep the newest N sessions that delivered no kept message;"
+           " 0: no limit", whole_number, "10000", "N"),
+    Option("--max-message-size", "largest message in bytes (EHLO SIZE); larger ones get 552",
+           whole_number, "33554432", "N"),
+    Option("--max-recipients", "recipients per message; past it 452", _recipients, "1000", "N"),
+    Option("--max-connections", "connections at once; past it 421 and close; 0: no limit",
+           whole_number, "200", "N"),
+    Option("--max-command-length", "octets per command line, at least 512; longer lines get"
+           " 500", _command_length, "512", "N"),
+    Option("--idle-timeout", "seconds without a command before 421 and close", seconds, "300",
+           "S"),
+    Option("--smtps", "implicit-TLS SMTP listener (needs a certificate)", _address,
+           metavar="HOST:PORT", shown_default="off"),
+    Option("--tls-cert", "PEM certificate (chain) for STARTTLS and --smtps", Path,
+           metavar="FILE"),
+    Option("--tls-key", "PEM private key of --tls-cert", Path, metavar="FILE"),
+    Option("--tls-self-signed", "generate once, and use, a self-signed certificate for"
+           " localhost, 127.0.0.1 and ::1 (its path is printed)", switch=True),
+    Option("--require-tls", "answer 530 to MAIL, AUTH and most commands before STARTTLS",
+           switch=True),
+    Option("--auth-require-tls", "refuse AUTH over plain text (538)", switch=True),
+    Option("--auth", "accepted SMTP credentials, repeatable (the variable: comma-separated);"
+           " without any, every AUTH succeeds", _credentials, metavar="USER:PASS", repeat=True),
+    Option("--auth-file", "a file of USER:PASS lines (# starts a comment)", Path,
+           metavar="FILE"),
+    Option("--require-auth", "answer 530 to MAIL before a successful AUTH", switch=True),
+    Option("--fault", "inject an SMTP failure, repeatable (the variable: one rule per line);"
+           " grammar in the README", _fault, metavar="RULE", repeat=True, separator="\n"),
+    Option("--ui-auth", "HTTP basic auth for the web UI and the JSON API", _credentials,
+           metavar="USER:PASS"),
+    Option("--cors", "let scripts from ORIGIN (comma-separated list, or *) call the JSON API",
+           metavar="ORIGIN"),
+    Option("--loop", "event loop: auto uses uvloop when installed (faster ingest)",
+           choice("auto", "asyncio", "uvloop"), "auto", "auto|asyncio|uvloop"),
+    Option("--log-level", "log level on stderr", choice("debug", "info", "warning", "error"),
+           "warning", "LEVEL"),
+]  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Describe `mailtrap-lite [serve] [options]`."""
+    parser = Parser(prog="mailtrap-lite", description=DESCRIPTION)
+    parser.add_argument("command", nargs="?", choices=["serve"], default="serve",
+                        help="serve (the default): run the SMTP sink and its web UI")  # fmt: skip
+    parser.add_argument("--version", action="version", version=f"mailtrap-lite {__version__}")
+    add_options(parser, OPTIONS)
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    """Turn parsed options (and their variables) into a Config; UsageError names the bad one."""
+    return config_from_values(resolve(args, OPTIONS))
+
+
+def config_from_values(values: dict[str, Any]) -> Config:
+    """Build the Config of resolved option values."""
+    credentials = dict(values["auth"])
+    if values["auth_file"] is not None:
+        credentials.update(_read_auth_file(values["auth_file"]))
+    db_text = values["db"]
+    db = default_db() if db_text is None else Path(db_text)
+    return Config(
+        smtp=values["smtp"],
+        http=values["http"],
+        db=None if str(db) == ":memory:" else db,
+        max_messages=values["max_messages"],
+        max_sessions=values["max_sessions"],
+        max_message_size=values["max_message_size"],
+        max_recipients=values["max_recipients"],
+        max_connections=values["max_connections"],
+        idle_timeout=values["idle_timeout"],
+        credentials=credentials,
+        require_auth=values["require_auth"],
+        max_command_length=values["max_command_length"],
+        smtps=values["smtps"],
+        tls_cert=values["tls_cert"],
+        tls_key=values["tls_key"],
+        tls_self_signed=values["tls_self_signed"],
+        require_tls=values["require_tls"],
+        auth_require_tls=values["auth_require_tls"],
+        faults=tuple(values["fault"]),
+        ui_auth=values["ui_auth"],
+        cors=values["cors"] or None,
+    )
+
+
+def _read_auth_file(path: Path) -> dict[str, str]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as error:
+        raise ConfigError(f"cannot read --auth-file {path}: {error.strerror}") from None
+    entries = (line.strip() for line in lines)
+    return dict(parse_credentials(e) for e in entries if e and not e.startswith("#"))
+
+
+def loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """Return uvloop's loop factory when chosen or (auto) installed; None means asyncio's."""
+    if choice == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        if choice == "uvloop":
+            raise ConfigError("--loop uvloop: uvloop is not installed") from None
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
+
+
+def run(argv: Sequence[str]) -> int:
+    """Serve with these arguments until SIGINT or SIGTERM; return the exit status."""
+    values = resolve(build_parser().parse_args(argv), OPTIONS)
+    logging.basicConfig(level=values["log_level"].upper(),
+                        format="%(levelname)s %(name)s: %(message)s")  # fmt: skip
+    config = config_from_values(values)
+    with asyncio.Runner(loop_factory=loop_factory(values["loop"])) as runner:
+        return runner.run(serve(config))
+
+
+async def serve(config: Config) -> int:
+    """Serve until SIGINT or SIGTERM; every acknowledged message is committed by then."""
+    app = App(config, index_worker=True)
+    try:
+        await app.start()
+        stop = _stop_on_signals()  # before announcing: a signal right after must stop cleanly
+        _announce(app)
+        await stop.wait()
+    finally:
+        await app.stop()
+    return 0
+
+
+def _announce(app: App) -> None:
+    smtp, store = app.smtp, app.store
+    print(f"smtp: {smtp.address}")
+    if smtp.smtps_address is not None:
+        print(f"smtps: {smtp.smtps_address}")
+    if smtp.tls is not None:
+        print(f"tls-cert: {smtp.tls.cert}")
+    print(f"http: {app.web_url or 'off'}")
+    print(f"db: {':memory:' if store.temporary else store.path}", flush=True)
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # not on every platform
+            loop.add_signal_handler(signum, stop.set)
+    return stop
