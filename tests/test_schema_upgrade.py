@@ -84,3 +84,7 @@ def test_ids_go_on_after_the_old_ones(upgraded: SQLiteStore) -> None:
 
     newest = max(m["id"] for m in EXPECTED["messages"])
     assert store_message(upgraded, b"Subject: new\r\n\r\nx\r\n") == newest + 1
+
+
+def test_old_sessions_are_smtp_sessions(upgraded: SQLiteStore) -> None:
+    assert {s.kind for s in upgraded.list_sessions()} == {"smtp"}

@@ -165,3 +165,17 @@ def test_indexer_fills_snippet_and_attachment_count(store: Store) -> None:
     assert record is not None and record.indexed
     assert record.snippet == "Hello there" and record.attachment_count == 1
     assert store.stats()["unindexed"] == 0
+
+
+def test_a_session_keeps_its_kind(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "kinds.db")
+    try:
+        ids = {kind: store.open_session("peer", "2026-01-01T00:00:00.000Z", kind) for kind in
+               ("smtp", "api", "import", "outgoing")}  # fmt: skip
+        assert {kind: store.get_session(i).kind for kind, i in ids.items()} == {  # type: ignore[union-attr]
+            kind: kind for kind in ids
+        }
+        with pytest.raises(ValueError, match="unknown session kind"):
+            store.open_session("peer", "2026-01-01T00:00:00.000Z", "carrier-pigeon")
+    finally:
+        store.close()

@@ -122,6 +122,7 @@ def session(record: SessionRecord) -> JSON:
         tls = {"version": record.tls_version, "cipher": record.tls_cipher}
     data: JSON = {
         "id": str(record.id),
+        "kind": record.kind,
         "inbox": record.inbox,
         "peer": record.peer,
         "helo": record.helo,

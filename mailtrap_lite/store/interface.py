@@ -171,8 +171,8 @@ class Store(ABC):
     # -- sessions ---------------------------------------------------------------------------
 
     @abstractmethod
-    def open_session(self, peer: str, started_at: str) -> int:
-        """Record a new SMTP session and return its id."""
+    def open_session(self, peer: str, started_at: str, kind: str = "smtp") -> int:
+        """Record a new session (SMTP, or one of SESSION_KINDS) and return its id."""
 
     @abstractmethod
     def end_session(

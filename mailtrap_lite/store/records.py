@@ -15,6 +15,9 @@ class Warning_:
     message: str
 
 
+# What opened a session: an SMTP client, the send API, an import, or a release to a server.
+SESSION_KINDS = ("smtp", "api", "import", "outgoing")
+
 # A transcript line as recorded on the hot path: (unix time, direction, line, injected).
 # Formatting the time costs more than the rest of the recording, so it waits until read.
 RawLine = tuple[float, str, str, bool]
@@ -93,3 +96,4 @@ class SessionRecord:
     end_reason: str | None
     message_ids: list[int]
     transcript: list[TranscriptEntry] | None = None
+    kind: str = "smtp"  # one of SESSION_KINDS

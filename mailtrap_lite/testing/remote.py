@@ -245,6 +245,7 @@ def session_record(data: dict[str, Any]) -> SessionRecord:
         ended_at=data.get("ended_at"),
         end_reason=data.get("end_reason"),
         message_ids=[int(i) for i in data.get("message_ids", [])],
+        kind=data.get("kind", "smtp"),
         transcript=[
             TranscriptEntry(e["at"], e["direction"], e["line"], bool(e.get("injected")))
             for e in data.get("transcript", [])

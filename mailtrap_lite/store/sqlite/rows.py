@@ -19,7 +19,8 @@ MESSAGE_COLUMNS = (
 )
 
 SESSION_COLUMNS = (
-    "id, inbox, peer, helo, tls_version, tls_cipher, auth_user, started_at, ended_at, end_reason"
+    "id, inbox, peer, helo, tls_version, tls_cipher, auth_user, started_at, ended_at, end_reason,"
+    " kind"
 )
 
 
@@ -55,10 +56,10 @@ def message_from_row(row: tuple[Any, ...]) -> MessageRecord:
 def session_from_row(row: tuple[Any, ...], message_ids: list[int]) -> SessionRecord:
     """Build a SessionRecord (without transcript) from a row selected with SESSION_COLUMNS."""
     (sid, inbox, peer, helo, tls_version, tls_cipher, auth_user, started_at, ended_at,
-     end_reason) = row  # fmt: skip
+     end_reason, kind) = row  # fmt: skip
     return SessionRecord(
         sid, inbox, peer, helo, tls_version, tls_cipher, auth_user, started_at, ended_at,
-        end_reason, message_ids,
+        end_reason, message_ids, kind=kind,
     )  # fmt: skip
 
 

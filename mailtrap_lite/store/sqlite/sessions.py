@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mailtrap_lite.store.interface import SessionFacts
-from mailtrap_lite.store.records import RawLine, SessionRecord, TranscriptEntry
+from mailtrap_lite.store.records import SESSION_KINDS, RawLine, SessionRecord, TranscriptEntry
 from mailtrap_lite.store.sqlite.core import StoreCore, filters
 from mailtrap_lite.store.sqlite.rows import (
     SESSION_COLUMNS,
@@ -28,11 +28,14 @@ class SessionStore(StoreCore):
         super().__init__(path, max_messages=max_messages, max_sessions=max_sessions)
         self._chunks: dict[int, int] = {}  # session id -> next transcript chunk number
 
-    def open_session(self, peer: str, started_at: str) -> int:
-        """Record a new SMTP session and return its id."""
+    def open_session(self, peer: str, started_at: str, kind: str = "smtp") -> int:
+        """Record a new session (SMTP, or one of SESSION_KINDS) and return its id."""
+        if kind not in SESSION_KINDS:
+            raise ValueError(f"unknown session kind {kind!r}; kinds: {', '.join(SESSION_KINDS)}")
         with self._transaction() as conn:
             cur = conn.execute(
-                "INSERT INTO sessions (peer, started_at) VALUES (?, ?)", (peer, started_at)
+                "INSERT INTO sessions (peer, started_at, kind) VALUES (?, ?, ?)",
+                (peer, started_at, kind),
             )
             session_id = int(cur.lastrowid or 0)
             self._prune_sessions(conn)
