@@ -13,7 +13,7 @@ import asyncio
 import threading
 from typing import TYPE_CHECKING, Any
 
-from mailtrap_lite.config import Config
+from mailtrap_lite.config import Config, user_data_dir
 from mailtrap_lite.smtp.faults import FaultRules
 from mailtrap_lite.smtp.protocol import quiet_aiosmtpd_notices
 from mailtrap_lite.smtp.server import SMTPServer
@@ -28,7 +28,19 @@ START_TIMEOUT = 10.0
 
 
 def open_store(config: Config) -> Store:
-    """Open the Store that `config.db` names (None: a temporary database)."""
+    """Open the Store that `config.db_url` or `config.db` names (None: a temporary database).
+
+    The PostgreSQL Store is imported only when asked for, so SQLite users never load psycopg.
+    """
+    if config.db_url is not None:
+        from mailtrap_lite.store.postgres import PostgresStore
+
+        return PostgresStore(
+            config.db_url,
+            files=user_data_dir() / "postgresql",
+            max_messages=config.max_messages,
+            max_sessions=config.max_sessions,
+        )
     return SQLiteStore(
         config.db, max_messages=config.max_messages, max_sessions=config.max_sessions
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +37,12 @@ class Address:
         return format_hostport(self.host, self.port)
 
 
+def user_data_dir() -> Path:
+    """Return mailtrap-lite's folder in the user data directory (XDG_DATA_HOME, ~/.local/share)."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "mailtrap-lite"
+
+
 def format_hostport(host: str, port: int) -> str:
     """Format HOST:PORT, bracketing IPv6 literals."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
@@ -61,6 +69,24 @@ def _parse_port(port_text: str, whole: str) -> int:
     return int(port_text)
 
 
+# A --db value that starts like a URL ("scheme://") names a server, never a file.
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+def parse_db(text: str) -> Path | str:
+    """Parse --db: a postgresql:// URL (returned as text) or a SQLite file path."""
+    if not _URL.match(text):
+        return Path(text)
+    scheme = text.partition(":")[0].lower()
+    if scheme not in POSTGRES_SCHEMES:
+        raise ConfigError(
+            f"{scheme}:// is not a database mailtrap-lite can use: give a SQLite file path"
+            " or a postgresql:// URL"
+        )
+    return text
+
+
 def parse_credentials(text: str) -> tuple[str, str]:
     """Parse "USER:PASS" (the password may contain colons)."""
     user, sep, password = text.partition(":")
@@ -76,6 +102,8 @@ class Config:
     smtp: Address = Address("localhost", DEFAULT_SMTP_PORT)
     http: Address | None = Address("localhost", DEFAULT_HTTP_PORT)
     db: Path | None = None  # None means a temporary database removed at exit
+    # A PostgreSQL URL (postgresql://...): when set, the Store lives there and `db` is unused.
+    db_url: str | None = None
     max_messages: int = 10_000  # 0 means no limit
     max_sessions: int = 10_000  # 0 means no limit
     max_message_size: int = 33_554_432

@@ -1,4 +1,7 @@
-"""The search language through GET /api/v1/messages?query=: a table of queries and matches."""
+"""The search language through GET /api/v1/messages?query=: a table of queries and matches.
+
+The table runs against each Store backend (SQLite, PostgreSQL): both must match the same.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,9 @@ from mailtrap_lite.store.indexer import Indexer
 from mailtrap_lite.store.query import parse_query
 from mailtrap_lite.store.sqlite import SQLiteStore
 from tests.apiserver import Served, index_all, make_message, store_message, stored_app, until
+from tests.backends import Backend
+
+pytestmark = pytest.mark.backends
 
 ALL = {"order", "news", "koeln", "invoice", "short", "team"}
 
@@ -64,15 +70,14 @@ CORPUS = {
 
 
 @pytest.fixture(scope="module")
-def client() -> Iterator[FlaskClient]:
-    store = SQLiteStore()
-    ids = {}
-    for key, (raw, sender, rcpt, when, inbox) in CORPUS.items():
-        ids[key] = store_message(store, raw, sender, rcpt, when, inbox)
-    store.set_read(ids["news"], True)
-    index_all(store)
-    yield stored_app(store).test_client()
-    store.close()
+def client(backend: Backend) -> Iterator[FlaskClient]:
+    with backend.store() as store:
+        ids = {}
+        for key, (raw, sender, rcpt, when, inbox) in CORPUS.items():
+            ids[key] = store_message(store, raw, sender, rcpt, when, inbox)
+        store.set_read(ids["news"], True)
+        index_all(store)
+        yield stored_app(store).test_client()
 
 
 def matches(client: FlaskClient, query: str) -> set[str]:
@@ -189,9 +194,8 @@ def test_bad_query_is_400_naming_the_offending_part(client: FlaskClient, query: 
     assert reply.json is not None and pointer in reply.json["error"]
 
 
-def test_message_is_found_by_address_once_indexed_and_not_before() -> None:
-    store = SQLiteStore()
-    try:
+def test_message_is_found_by_address_once_indexed_and_not_before(backend: Backend) -> None:
+    with backend.store() as store:
         store_message(store, CORPUS["order"][0], rcpt_to=["late@example.com"])
         client = stored_app(store).test_client()
         query = {"query": "to:late@example.com"}
@@ -200,8 +204,33 @@ def test_message_is_found_by_address_once_indexed_and_not_before() -> None:
         after = client.get("/api/v1/messages", query_string=query).json
         assert before is not None and before["total"] == 0  # search rows come from the indexer
         assert after is not None and after["total"] == 1
-    finally:
-        store.close()
+
+
+LIKE_WILDCARDS = [("100%", {"pct"}), ("a_b", {"underscore"}), ("back\\slash", {"backslash"})]
+
+
+@pytest.mark.parametrize(("query", "expected"), LIKE_WILDCARDS)
+def test_wildcard_characters_in_a_term_match_only_themselves(
+    backend: Backend, query: str, expected: set[str]
+) -> None:
+    bodies = {"pct": "a 100% match", "underscore": "see a_b here", "backslash": "back\\slash",
+              "decoy": "100 percent, axb, backslash"}  # fmt: skip
+    with backend.store() as store:
+        ids = {store_message(store, make_message(key, body).as_bytes()): key
+               for key, body in bodies.items()}  # fmt: skip
+        index_all(store)
+        found = store.list_messages(query=parse_query(query)).messages
+        assert {ids[m.id] for m in found} == expected
+
+
+def test_deleted_message_matches_nothing(backend: Backend) -> None:
+    with backend.store() as store:
+        kept, gone = (store_message(store, CORPUS["order"][0]) for _ in range(2))
+        index_all(store)
+        store.delete_messages([gone])
+        for query in ("order", "to:ann@example.com", "header:X-Campaign=spring-sale"):
+            page = store.list_messages(query=parse_query(query))
+            assert (page.total, [m.id for m in page.messages]) == (1, [kept]), query
 
 
 def search_rows(store: Store) -> list[int]:
@@ -217,6 +246,7 @@ def search_rows(store: Store) -> list[int]:
 
 @pytest.fixture
 def store() -> Iterator[Store]:
+    """A SQLite store: the tests below look at its own search tables."""
     opened = SQLiteStore()
     yield opened
     opened.close()
@@ -250,9 +280,13 @@ def test_purge_after_clearing_everything_empties_the_search_tables(store: Store)
     assert search_rows(store) == [0, 0, 0, 0]
 
 
-def test_running_indexer_purges_deleted_messages(served: Served) -> None:
-    served.send(make_message("bye", "soon gone\n"))
-    until(lambda: served.get("/api/v1/health").json()["unindexed"] == 0)
-    served.request("DELETE", "/api/v1/messages")
-    served.send(make_message("wake the indexer"))
-    until(lambda: search_rows(served.store)[0] == 1 and search_rows(served.store)[3] == 0)
+def test_running_indexer_purges_deleted_messages() -> None:
+    served = Served()  # SQLite: its search tables are looked at
+    try:
+        served.send(make_message("bye", "soon gone\n"))
+        until(lambda: served.get("/api/v1/health").json()["unindexed"] == 0)
+        served.request("DELETE", "/api/v1/messages")
+        served.send(make_message("wake the indexer"))
+        until(lambda: search_rows(served.store)[0] == 1 and search_rows(served.store)[3] == 0)
+    finally:
+        served.stop()

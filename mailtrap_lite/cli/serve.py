@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -19,6 +18,8 @@ from mailtrap_lite.config import (
     ConfigError,
     parse_address,
     parse_credentials,
+    parse_db,
+    user_data_dir,
 )
 from mailtrap_lite.smtp.faults import FaultError, parse_rule
 from mailtrap_lite.version import __version__
@@ -34,8 +35,14 @@ DESCRIPTION = (
 
 def default_db() -> Path:
     """Return mail.db in the user data directory (XDG_DATA_HOME or ~/.local/share)."""
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "mailtrap-lite" / "mail.db"
+    return user_data_dir() / "mail.db"
+
+
+def _db(text: str) -> Path | str:
+    try:
+        return parse_db(text)
+    except ConfigError as error:
+        raise ValueError(str(error)) from None
 
 
 def _address(text: str) -> Address:
@@ -80,8 +87,9 @@ OPTIONS = [
            _address, "localhost:1025", "HOST:PORT"),
     Option("--http", "web UI and JSON API listener, or off", _http, "localhost:8025",
            "HOST:PORT|off"),
-    Option("--db", "SQLite file; :memory: keeps nothing (a temporary file removed at exit)",
-           metavar="PATH", shown_default="mail.db in the user data directory"),
+    Option("--db", "SQLite file, or a postgresql:// URL (the PostgreSQL store); :memory:"
+           " keeps nothing (a temporary file removed at exit)", _db, metavar="PATH|URL",
+           shown_default="mail.db in the user data directory"),
     Option("--max-messages", "keep the newest N messages; 0: no limit", whole_number, "10000",
            "N"),
     Option("--max-sessions", "keep the newest N sessions that delivered no kept message;"
@@ -143,12 +151,13 @@ def config_from_values(values: dict[str, Any]) -> Config:
     credentials = dict(values["auth"])
     if values["auth_file"] is not None:
         credentials.update(_read_auth_file(values["auth_file"]))
-    db_text = values["db"]
-    db = default_db() if db_text is None else Path(db_text)
+    db = default_db() if values["db"] is None else values["db"]
+    url = db if isinstance(db, str) else None
     return Config(
         smtp=values["smtp"],
         http=values["http"],
-        db=None if str(db) == ":memory:" else db,
+        db=None if url is not None or str(db) == ":memory:" else db,
+        db_url=url,
         max_messages=values["max_messages"],
         max_sessions=values["max_sessions"],
         max_message_size=values["max_message_size"],
@@ -224,7 +233,7 @@ def _announce(app: App) -> None:
     if smtp.tls is not None:
         print(f"tls-cert: {smtp.tls.cert}")
     print(f"http: {app.web_url or 'off'}")
-    print(f"db: {':memory:' if store.temporary else store.path}", flush=True)
+    print(f"db: {store.location}", flush=True)
 
 
 def _stop_on_signals() -> asyncio.Event:

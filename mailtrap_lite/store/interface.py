@@ -1,8 +1,8 @@
 """The Store interface: how messages, sessions and transcripts are written and read.
 
 Every surface (SMTP, the web app, the fixtures) goes through these methods; SQL lives only in
-the implementations (store/sqlite). A Store publishes a change feed that others follow, so
-storage never depends on who reads it.
+the implementations (store/sqlite, store/postgres). A Store publishes a change feed that
+others follow, so storage never depends on who reads it.
 """
 
 from __future__ import annotations
@@ -73,6 +73,11 @@ class Store(ABC):
     def _forget_deleted(self, change: Change) -> None:
         if change.kind == "deleted":
             self.message_cache.forget(change.ids)
+
+    @property
+    def location(self) -> str:
+        """Return where the data lives, for people: a file, ":memory:" or a URL (no password)."""
+        return ":memory:" if self.temporary else str(self.path)
 
     @abstractmethod
     def close(self) -> None:

@@ -1,0 +1,122 @@
+"""The PostgreSQL Store's core: a connection pool, transactions, errors, counters, the feed.
+
+Reads and writes borrow a pooled connection for one call. Any PostgreSQL failure (the server
+unreachable, restarting, refusing) becomes a StorageError: the SMTP side answers 451 and the
+API 503, and once the server is back the pool's fresh connections serve again, no restart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from mailtrap_lite.store.interface import StorageError, Store
+from mailtrap_lite.store.postgres.connection import (
+    LOCK_SPACE,
+    MESSAGE_LOCK,
+    migrate,
+    open_pool,
+    redacted,
+)
+
+Connection = psycopg.Connection[Any]
+
+
+class PostgresCore(Store):
+    """The pool, write transactions, counters and the change feed of one database."""
+
+    def __init__(
+        self, url: str, *, files: Path, max_messages: int = 0, max_sessions: int = 0
+    ) -> None:
+        super().__init__()
+        self.url = url
+        # Where files that belong beside the database go (the self-signed certificate).
+        self.path = files
+        self.temporary = False
+        self.max_messages = max_messages
+        self.max_sessions = max_sessions
+        self.last_message_at = 0.0
+        self._pool = open_pool(url)
+        try:
+            migrate(self._pool)
+        except psycopg.Error as error:
+            self._pool.close()
+            raise StorageError(f"cannot use database {redacted(url)}: {error}") from error
+        except BaseException:
+            self._pool.close()
+            raise
+
+    @property
+    def location(self) -> str:
+        """Return the database's URL without its password."""
+        return redacted(self.url)
+
+    def close(self) -> None:
+        """Close every connection."""
+        self._pool.close()
+        self.feed.wake_all()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """Run a write transaction; any PostgreSQL failure becomes a StorageError.
+
+        The COMMIT has returned (synchronous commit) when the block's caller goes on.
+        """
+        try:
+            with self._pool.connection() as conn, conn.transaction():
+                yield conn
+        except psycopg.Error as error:
+            raise StorageError(_describe(error)) from error
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """Borrow a connection for reading (autocommit: each statement sees the newest data)."""
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except psycopg.Error as error:
+            raise StorageError(_describe(error)) from error
+
+    def _lock_messages(self, conn: Connection) -> None:
+        """Take the message lock until this transaction ends (ids, count and pruning).
+
+        Every transaction that adds or deletes messages takes it first: ids are handed out
+        in commit order, the stored count stays exact, and two of them never deadlock.
+        """
+        conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_SPACE, MESSAGE_LOCK))
+
+    def _bump(self, conn: Connection, counter: str, by: int) -> int:
+        """Add to a counter; return its new value."""
+        row = conn.execute(
+            "UPDATE counters SET value = value + %s WHERE name = %s RETURNING value",
+            (by, counter),
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+
+def _describe(error: psycopg.Error) -> str:
+    text = str(error).strip().splitlines()
+    return f"database unavailable: {text[0] if text else type(error).__name__}"
+
+
+def where_clause(clauses: list[str]) -> str:
+    """Join conditions into a WHERE clause ("" for none)."""
+    return "WHERE " + " AND ".join(clauses) if clauses else ""
+
+
+def filters(
+    inbox: str | None, before: int | None = None, after: int | None = None, table: str = ""
+) -> tuple[list[str], list[object]]:
+    """Return conditions and parameters for one inbox and an id range (exclusive)."""
+    prefix = f"{table}." if table else ""
+    clauses: list[str] = []
+    params: list[object] = []
+    for clause, value in (("inbox = %s", inbox), ("id < %s", before), ("id > %s", after)):
+        if value is not None:
+            clauses.append(prefix + clause)
+            params.append(value)
+    return clauses, params

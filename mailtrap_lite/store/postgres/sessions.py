@@ -1,0 +1,160 @@
+"""Sessions and their transcripts in PostgreSQL, the half the SMTP conversation writes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from mailtrap_lite.store.interface import SessionFacts
+from mailtrap_lite.store.postgres.core import Connection, PostgresCore, filters, where_clause
+from mailtrap_lite.store.records import SESSION_KINDS, RawLine, SessionRecord, TranscriptEntry
+from mailtrap_lite.store.sqlite.rows import (
+    SESSION_COLUMNS,
+    session_from_row,
+    transcript_entry_from_row,
+)
+
+SESSION_FACTS = frozenset({"helo", "tls_version", "tls_cipher", "auth_user", "inbox"})
+
+
+def nul_free(text: Any) -> Any:
+    """Return text without NUL characters, which PostgreSQL's text type cannot hold."""
+    return text.replace("\x00", "\ufffd") if isinstance(text, str) and "\x00" in text else text
+
+
+class SessionStore(PostgresCore):
+    """Records SMTP sessions: opened, facts learnt, transcript chunks, ended; pruned by count."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._chunks: dict[int, int] = {}  # session id -> next transcript chunk number
+
+    def open_session(self, peer: str, started_at: str, kind: str = "smtp") -> int:
+        """Record a new session (SMTP, or one of SESSION_KINDS) and return its id."""
+        if kind not in SESSION_KINDS:
+            raise ValueError(f"unknown session kind {kind!r}; kinds: {', '.join(SESSION_KINDS)}")
+        with self._transaction() as conn:
+            row = conn.execute(
+                "INSERT INTO sessions (peer, started_at, kind) VALUES (%s, %s, %s) RETURNING id",
+                (nul_free(peer), started_at, kind),
+            ).fetchone()
+            assert row is not None
+            session_id = int(row[0])
+            self._prune_sessions(conn)
+        self.feed.publish("session", (session_id,))
+        return session_id
+
+    def end_orphaned_sessions(self) -> int:
+        """Mark sessions left open by a server that died as ended by disconnect; count them.
+
+        Only a server starting on this database calls this: no session of its own is open yet.
+        """
+        with self._transaction() as conn:
+            cur = conn.execute(
+                "UPDATE sessions SET end_reason = 'disconnect' WHERE end_reason IS NULL"
+            )
+        return max(cur.rowcount, 0)
+
+    def end_session(
+        self,
+        session_id: int,
+        reason: str,
+        ended_at: str,
+        tail: Sequence[RawLine] = (),
+        facts: SessionFacts | None = None,
+    ) -> None:
+        """Close a session, storing the rest of its transcript and what was learnt."""
+        with self._transaction() as conn:
+            self._flush_session(conn, session_id, tail, facts)
+            conn.execute(
+                "UPDATE sessions SET ended_at = %s, end_reason = %s WHERE id = %s",
+                (ended_at, reason, session_id),
+            )
+        self._chunks.pop(session_id, None)
+        self.feed.publish("session", (session_id,))
+
+    def _flush_session(
+        self,
+        conn: Connection,
+        session_id: int,
+        entries: Sequence[RawLine],
+        facts: SessionFacts | None,
+    ) -> None:
+        """Write session facts (helo, tls_*, auth_user, inbox) and transcript lines."""
+        if facts:
+            if not facts.keys() <= SESSION_FACTS:
+                raise ValueError(f"unknown session facts: {sorted(facts.keys() - SESSION_FACTS)}")
+            assignments = ", ".join(f"{name} = %s" for name in facts)
+            values = [nul_free(value) for value in facts.values()]
+            conn.execute(
+                f"UPDATE sessions SET {assignments} WHERE id = %s",
+                (*values, session_id),
+            )
+        if not entries:
+            return
+        seq = self._chunks.get(session_id, 0)
+        conn.execute(
+            "INSERT INTO transcript_chunks (session_id, seq, entries) VALUES (%s, %s, %s)",
+            (session_id, seq, json.dumps(entries)),
+        )
+        self._chunks[session_id] = seq + 1
+
+    def _prune_sessions(self, conn: Connection) -> None:
+        """Keep the newest N sessions that delivered no kept message (--max-sessions)."""
+        if not self.max_sessions:
+            return
+        cur = conn.execute(
+            "DELETE FROM sessions WHERE NOT kept_mail AND id <= (SELECT id FROM sessions"
+            " WHERE NOT kept_mail ORDER BY id DESC LIMIT 1 OFFSET %s)",
+            (self.max_sessions,),
+        )
+        if cur.rowcount > 0:
+            self._bump(conn, "pruned_sessions", cur.rowcount)
+
+    def get_session(self, session_id: int) -> SessionRecord | None:
+        """Return one session with its transcript, or None."""
+        with self._read() as conn:
+            row = conn.execute(
+                f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id = %s",
+                (session_id,),
+            ).fetchone()
+            if row is None:
+                return None
+            record = session_from_row(row, self._message_ids(conn, [session_id])[session_id])
+            record.transcript = self._transcript(conn, session_id)
+        return record
+
+    def list_sessions(
+        self, inbox: str | None = None, limit: int = 50, before: int | None = None
+    ) -> list[SessionRecord]:
+        """Return sessions newest first, without transcripts."""
+        clauses, params = filters(inbox, before)
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT {SESSION_COLUMNS} FROM sessions {where_clause(clauses)}"
+                " ORDER BY id DESC LIMIT %s",
+                (*params, limit),
+            ).fetchall()
+            ids = self._message_ids(conn, [row[0] for row in rows])
+        return [session_from_row(row, ids[row[0]]) for row in rows]
+
+    def _message_ids(self, conn: Connection, session_ids: list[int]) -> dict[int, list[int]]:
+        """Return each session's message ids, oldest first (one query for a page)."""
+        found: dict[int, list[int]] = {sid: [] for sid in session_ids}
+        rows = conn.execute(
+            "SELECT session_id, id FROM messages WHERE session_id = ANY(%s) ORDER BY id",
+            (session_ids,),
+        )
+        for session_id, message_id in rows:
+            found[session_id].append(message_id)
+        return found
+
+    def _transcript(self, conn: Connection, session_id: int) -> list[TranscriptEntry]:
+        rows = conn.execute(
+            "SELECT entries FROM transcript_chunks WHERE session_id = %s ORDER BY seq",
+            (session_id,),
+        ).fetchall()
+        return [
+            transcript_entry_from_row(entry) for (chunk,) in rows for entry in json.loads(chunk)
+        ]

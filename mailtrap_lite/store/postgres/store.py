@@ -1,0 +1,348 @@
+"""The PostgreSQL Store: the same behaviour as the SQLite one, in a database nodes can share.
+
+Messages are committed with `synchronous_commit = on` before the 250 reply; a group of
+deliveries shares one transaction (group commit, as on SQLite). Ids come from a sequence read
+under a transaction-scoped advisory lock, so they increase in commit order. Retention prunes
+in the insert's own transaction; deleting a message removes its raw bytes and search rows
+with it (ON DELETE CASCADE). Connections live in core.py, sessions in sessions.py.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from mailtrap_lite.store.interface import Delivery, IndexUpdate, Page
+from mailtrap_lite.store.postgres.core import Connection, filters
+from mailtrap_lite.store.postgres.search import (
+    address_rows,
+    address_text,
+    fold,
+    header_rows,
+    index_parts,
+    message_filters,
+)
+from mailtrap_lite.store.postgres.sessions import SessionStore, nul_free
+from mailtrap_lite.store.query import Query
+from mailtrap_lite.store.records import MessageRecord, NewMessage
+from mailtrap_lite.store.sqlite.rows import (
+    MESSAGE_COLUMNS,
+    mailbox_json,
+    mailboxes_json,
+    message_from_row,
+    warnings_json,
+)
+
+__all__ = ["PostgresStore"]
+
+INSERT_MESSAGE = (
+    "INSERT INTO messages (id, inbox, session_id, received_at, mail_from, mail_options, rcpt_to,"
+    " subject, from_json, to_json, cc_json, reply_to_json, message_id, date, size, warnings)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+M_COLUMNS = ", ".join(f"m.{c.strip()}" for c in MESSAGE_COLUMNS.split(","))
+
+
+class PostgresStore(SessionStore):
+    """PostgreSQL storage for messages, sessions and transcripts, with retention and a feed."""
+
+    def __init__(
+        self, url: str, *, files: Path, max_messages: int = 0, max_sessions: int = 0
+    ) -> None:
+        super().__init__(url, files=files, max_messages=max_messages, max_sessions=max_sessions)
+        self._mailed: set[int] = set()  # sessions already marked kept_mail
+
+    # -- messages ---------------------------------------------------------------------------
+
+    def add_messages(self, batch: Sequence[Delivery]) -> list[int]:
+        """Commit messages in one transaction (a group commit); return their ids in order.
+
+        Raises StorageError when the database cannot take them; then none is stored.
+        """
+        with self._transaction() as conn:
+            self._lock_messages(conn)
+            ids = self._next_ids(conn, len(batch))
+            self._insert(conn, batch, ids)
+            count = self._bump(conn, "messages", len(batch))
+            pruned = self._prune_messages(conn, count)
+        self.last_message_at = time.monotonic()
+        for delivery, message_id in zip(batch, ids, strict=True):
+            self._note_mailed(delivery.new.session_id, pruned)
+            self.feed.publish("message", (message_id,), delivery.new.inbox)
+        return ids
+
+    def _next_ids(self, conn: Connection, count: int) -> list[int]:
+        """Take `count` ids (the message lock is held until the commit)."""
+        rows = conn.execute(
+            "SELECT nextval('message_ids') FROM generate_series(1, %s)", (count,)
+        ).fetchall()
+        return [int(row[0]) for row in rows]
+
+    def _insert(self, conn: Connection, batch: Sequence[Delivery], ids: list[int]) -> None:
+        pairs = list(zip(ids, batch, strict=True))
+        with conn.cursor() as cur:
+            cur.executemany(INSERT_MESSAGE, [_message_row(i, d.new) for i, d in pairs])
+            cur.executemany("INSERT INTO message_raw (id, data) VALUES (%s, %s)",
+                            [(i, d.new.raw) for i, d in pairs])  # fmt: skip
+        for delivery in batch:
+            sid = delivery.new.session_id
+            if sid is not None:
+                self._flush_session(conn, sid, delivery.transcript, delivery.facts)
+                if sid not in self._mailed:
+                    conn.execute("UPDATE sessions SET kept_mail = true WHERE id = %s", (sid,))
+
+    def _prune_messages(self, conn: Connection, count: int) -> list[int | None]:
+        """Delete the oldest messages past --max-messages, counting them (never silently).
+
+        Returns the sessions of the pruned messages.
+        """
+        excess = count - self.max_messages if self.max_messages else 0
+        if excess <= 0:
+            return []
+        gone = self._delete_where(
+            conn, "id IN (SELECT id FROM messages ORDER BY id LIMIT %s FOR UPDATE)", [excess]
+        )
+        self._bump(conn, "pruned_messages", len(gone))
+        return [session_id for _, session_id in gone]
+
+    def _delete_where(
+        self, conn: Connection, where: str, params: list[object]
+    ) -> list[tuple[int, int | None]]:
+        """Delete messages (the message lock held), keeping the count; return (id, session)."""
+        rows = conn.execute(
+            f"DELETE FROM messages WHERE {where} RETURNING id, session_id",
+            params,
+        ).fetchall()
+        if rows:
+            self._bump(conn, "messages", -len(rows))
+        sessions = {row[1] for row in rows if row[1] is not None}
+        if sessions:
+            conn.execute(
+                "UPDATE sessions s SET kept_mail = false WHERE s.id = ANY(%s)"
+                " AND NOT EXISTS (SELECT 1 FROM messages WHERE session_id = s.id)",
+                (sorted(sessions),),
+            )
+        return [(int(row[0]), row[1]) for row in rows]
+
+    def _note_mailed(self, added: int | None, emptied: list[int | None]) -> None:
+        """Remember which sessions are marked as having kept mail (saves an UPDATE a message)."""
+        if len(self._mailed) > 100_000:
+            self._mailed.clear()  # bounded memory; forgetting only costs a redundant UPDATE
+        self._mailed.difference_update(emptied)
+        if added is not None and added not in emptied:
+            self._mailed.add(added)
+
+    def get_message(self, message_id: int) -> MessageRecord | None:
+        """Return one message's stored fields, or None."""
+        with self._read() as conn:
+            row = conn.execute(
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = %s",
+                (message_id,),
+            ).fetchone()
+        return message_from_row(row) if row else None
+
+    def raw(self, message_id: int) -> bytes | None:
+        """Return the exact bytes received, or None."""
+        with self._read() as conn:
+            row = conn.execute("SELECT data FROM message_raw WHERE id = %s", (message_id,))
+            found = row.fetchone()
+        return bytes(found[0]) if found else None
+
+    def list_messages(
+        self,
+        inbox: str | None = None,
+        limit: int = 50,
+        before: int | None = None,
+        after: int | None = None,
+        query: Query | None = None,
+    ) -> Page:
+        """Return messages newest first with the total count of matches (before aside)."""
+        total_where, total_params = message_filters(query, inbox, None, after)
+        where, params = message_filters(query, inbox, before, after)
+        with self._read() as conn:
+            total = self._count(conn, total_where, total_params)
+            rows = conn.execute(
+                f"SELECT {M_COLUMNS} FROM messages m {where} ORDER BY m.id DESC LIMIT %s",
+                (*params, limit),
+            ).fetchall()
+        return Page(total, [message_from_row(row) for row in rows])
+
+    def _count(self, conn: Connection, where: str, params: list[object]) -> int:
+        if not where:  # everything: the count kept under the message lock
+            row = conn.execute("SELECT value FROM counters WHERE name = 'messages'").fetchone()
+        else:
+            row = conn.execute(
+                f"SELECT count(*) FROM messages m {where}",
+                params,
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def count_messages(
+        self, query: Query | None = None, inbox: str | None = None, after: int | None = None
+    ) -> int:
+        """Return how many messages match (newer than `after`)."""
+        where, params = message_filters(query, inbox, None, after)
+        with self._read() as conn:
+            return self._count(conn, where, params)
+
+    def delete_matching(self, query: Query | None = None, inbox: str | None = None) -> int:
+        """Delete the messages that match a query (in an inbox); return how many."""
+        if not query:
+            return self.clear(inbox)
+        where, params = message_filters(query, inbox)
+        return self._delete_published(f"id IN (SELECT m.id FROM messages m {where})", params, inbox)
+
+    def _delete_published(self, where: str, params: list[object], inbox: str | None) -> int:
+        """Delete messages in a transaction of their own and announce which."""
+        with self._transaction() as conn:
+            self._lock_messages(conn)
+            gone = self._delete_where(conn, where, params)
+        deleted = [message_id for message_id, _ in gone]
+        self._note_mailed(None, [session_id for _, session_id in gone])
+        if deleted:
+            self.feed.publish("deleted", tuple(sorted(deleted)), inbox)
+        return len(deleted)
+
+    def set_read(self, message_id: int, read: bool) -> bool:
+        """Mark a message read or unread; return False if it does not exist."""
+        with self._transaction() as conn:
+            cur = conn.execute("UPDATE messages SET read = %s WHERE id = %s", (read, message_id))
+        if cur.rowcount:
+            self.feed.publish("updated", (message_id,))
+        return cur.rowcount > 0
+
+    def delete_messages(self, ids: list[int]) -> int:
+        """Delete these messages; return how many existed."""
+        return self._delete_published("id = ANY(%s)", [list(ids)], None)
+
+    def clear(self, inbox: str | None = None) -> int:
+        """Delete every message (of one inbox); return how many."""
+        clauses, params = filters(inbox)
+        return self._delete_published(" AND ".join(clauses) or "true", params, inbox)
+
+    def inboxes(self) -> list[tuple[str, int, int]]:
+        """Return (name, total, unread) for each inbox that holds messages or sessions."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT inbox, count(*), count(*) FILTER (WHERE NOT read) FROM messages"
+                " GROUP BY inbox UNION SELECT inbox, 0, 0 FROM sessions"
+                " WHERE inbox NOT IN (SELECT DISTINCT inbox FROM messages) GROUP BY inbox"
+            ).fetchall()
+        return sorted((name, int(total), int(unread)) for name, total, unread in rows)
+
+    def stats(self) -> dict[str, int]:
+        """Return counts for health reports: messages, pruned, sessions, index lag."""
+        with self._read() as conn:
+            counters = dict(conn.execute("SELECT name, value FROM counters").fetchall())
+            row = conn.execute("SELECT count(*) FROM messages WHERE NOT indexed").fetchone()
+        return {
+            "messages": int(counters.get("messages", 0)),
+            "pruned": int(counters.get("pruned_messages", 0)),
+            "pruned_sessions": int(counters.get("pruned_sessions", 0)),
+            "unindexed": int(row[0]) if row else 0,
+        }
+
+    # -- indexing (after the commit) --------------------------------------------------------
+
+    def unindexed(
+        self, after: int = 0, limit: int = 50, max_bytes: int | None = None
+    ) -> list[tuple[int, bytes]]:
+        """Return (id, raw) of the oldest messages past id `after` not yet indexed.
+
+        With `max_bytes`, stop before their sizes add up past it (the first always comes).
+        """
+        with self._read() as conn:
+            sizes = conn.execute(
+                "SELECT id, size FROM messages WHERE id > %s AND NOT indexed ORDER BY id LIMIT %s",
+                (after, limit),
+            ).fetchall()
+            wanted: list[int] = []
+            total = 0
+            for message_id, size in sizes:
+                total += size
+                if wanted and max_bytes is not None and total > max_bytes:
+                    break
+                wanted.append(message_id)
+            rows = conn.execute(
+                "SELECT id, data FROM message_raw WHERE id = ANY(%s) ORDER BY id", (wanted,)
+            ).fetchall()
+        return [(int(message_id), bytes(data)) for message_id, data in rows]
+
+    def save_index(
+        self, updates: list[IndexUpdate], pause: Callable[[float], None] | None = None
+    ) -> None:
+        """Store what the indexer learned and announce that these messages are searchable.
+
+        The rows are locked in id order first, as pruning locks them, so the two never
+        deadlock; a message deleted meanwhile is skipped. Large batches are committed in
+        parts, and `pause(seconds_the_part_took)` runs between them.
+        """
+        for part in index_parts([u.text for u in updates]):
+            started = time.monotonic()
+            chosen = {updates[i].id: updates[i] for i in part}
+            with self._transaction() as conn:
+                found = conn.execute(
+                    "SELECT id, subject, mail_from, rcpt_to, from_json, to_json, cc_json,"
+                    " reply_to_json FROM messages WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+                    (sorted(chosen),),
+                ).fetchall()
+                _write_search_rows(conn, [(row, chosen[row[0]]) for row in found])
+            self.feed.publish("indexed", tuple(u.id for u in chosen.values()))
+            if pause is not None:
+                pause(time.monotonic() - started)
+
+    def purge_search(self, batch: int = 20) -> int:
+        """Return 0: a deleted message's search rows go with it (ON DELETE CASCADE)."""
+        return 0
+
+    def oldest_unindexed(self) -> str | None:
+        """Return when the oldest message still waiting for the indexer arrived, or None."""
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT received_at FROM messages WHERE NOT indexed ORDER BY id LIMIT 1"
+            ).fetchone()
+        return str(row[0]) if row else None
+
+
+def _message_row(message_id: int, new: NewMessage) -> tuple[object, ...]:
+    s = new.summary
+    return (
+        message_id, nul_free(new.inbox), new.session_id, new.received_at,
+        nul_free(new.mail_from), json.dumps(new.mail_options), json.dumps(new.rcpt_to),
+        nul_free(s.subject), mailbox_json(s.from_), mailboxes_json(s.to), mailboxes_json(s.cc),
+        mailboxes_json(s.reply_to), nul_free(s.message_id), nul_free(s.date), len(new.raw),
+        warnings_json(new.warnings),
+    )  # fmt: skip
+
+
+def _write_search_rows(
+    conn: Connection, found: list[tuple[tuple[object, ...], IndexUpdate]]
+) -> None:
+    """Replace the search rows of locked messages and mark them indexed."""
+    ids = [update.id for _, update in found]
+    if not ids:
+        return
+    for table, column in (("message_text", "id"), ("message_headers", "message_id"),
+                          ("message_addresses", "message_id")):  # fmt: skip
+        conn.execute(f"DELETE FROM {table} WHERE {column} = ANY(%s)", (ids,))
+    texts: list[tuple[object, ...]] = []
+    headers: list[tuple[str, str, int]] = []
+    addresses: list[tuple[str, str, int]] = []
+    marks: list[tuple[object, ...]] = []
+    for row, u in found:
+        subject, *columns = row[1:]
+        texts.append((u.id, fold(str(subject)), fold(address_text(columns)), fold(u.text)))
+        headers.extend(header_rows(u.id, u.headers))
+        addresses.extend(address_rows(u.id, columns[:5]))
+        marks.append((nul_free(u.snippet), u.attachment_count, u.id))
+    with conn.cursor() as cur:
+        cur.executemany("INSERT INTO message_text (id, subject, addresses, body)"
+                        " VALUES (%s, %s, %s, %s)", texts)  # fmt: skip
+        cur.executemany("INSERT INTO message_headers (name, value, message_id)"
+                        " VALUES (%s, %s, %s)", headers)  # fmt: skip
+        cur.executemany("INSERT INTO message_addresses (address, field, message_id)"
+                        " VALUES (%s, %s, %s)", addresses)  # fmt: skip
+        cur.executemany("UPDATE messages SET snippet = %s, attachment_count = %s,"
+                        " indexed = true WHERE id = %s", marks)  # fmt: skip
