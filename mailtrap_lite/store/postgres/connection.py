@@ -25,8 +25,9 @@ MESSAGE_LOCK = 2  # handing out message ids, and every change of the message cou
 
 # A web request or an SMTP commit waits this long for a connection before failing (503 or
 # 451): while PostgreSQL is away, the SMTP loop must not stall for the pool's default 30 s.
-ACQUIRE_TIMEOUT = 3.0
+ACQUIRE_TIMEOUT = 1.0
 CONNECT_TIMEOUT = 3  # seconds for one connection attempt (libpq connect_timeout)
+OPEN_TIMEOUT = 10.0  # at start: how long the first connections may take
 # After this long without a successful reconnection the pool gives up its attempt; the next
 # request starts a new one at a short delay, so recovery never waits out a long back-off.
 RECONNECT_TIMEOUT = 5.0
@@ -66,7 +67,7 @@ def open_pool(url: str) -> ConnectionPool:
         },
     )
     try:
-        pool.open(wait=True, timeout=ACQUIRE_TIMEOUT * 2)
+        pool.open(wait=True, timeout=OPEN_TIMEOUT)
     except psycopg.Error as error:
         pool.close()
         raise StorageError(f"cannot use database {redacted(url)}: {error}") from error

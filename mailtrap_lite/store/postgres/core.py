@@ -7,12 +7,14 @@ API 503, and once the server is back the pool's fresh connections serve again, n
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg_pool import PoolTimeout
 
 from mailtrap_lite.store.interface import StorageError, Store
 from mailtrap_lite.store.postgres.connection import (
@@ -24,6 +26,12 @@ from mailtrap_lite.store.postgres.connection import (
 )
 
 Connection = psycopg.Connection[Any]
+
+# Once no connection could be had, calls fail at once for this long instead of each waiting
+# ACQUIRE_TIMEOUT: the SMTP loop waits for the database at most a third of the time while it
+# is away, and keeps answering (451) the sessions that do not need it. The pool goes on
+# reconnecting meanwhile.
+FAIL_FAST_SECONDS = 2.0
 
 
 class PostgresCore(Store):
@@ -40,6 +48,7 @@ class PostgresCore(Store):
         self.max_messages = max_messages
         self.max_sessions = max_sessions
         self.last_message_at = 0.0
+        self._unavailable_until = 0.0  # time.monotonic() until which calls fail at once
         self._pool = open_pool(url)
         try:
             migrate(self._pool)
@@ -66,18 +75,26 @@ class PostgresCore(Store):
 
         The COMMIT has returned (synchronous commit) when the block's caller goes on.
         """
-        try:
-            with self._pool.connection() as conn, conn.transaction():
-                yield conn
-        except psycopg.Error as error:
-            raise StorageError(_describe(error)) from error
+        with self._connection() as conn, conn.transaction():
+            yield conn
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
         """Borrow a connection for reading (autocommit: each statement sees the newest data)."""
+        with self._connection() as conn:
+            yield conn
+
+    @contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        """Borrow a pooled connection; PostgreSQL failures become StorageError."""
+        if time.monotonic() < self._unavailable_until:
+            raise StorageError("database unavailable: no connection (retrying)")
         try:
             with self._pool.connection() as conn:
                 yield conn
+        except PoolTimeout as error:
+            self._unavailable_until = time.monotonic() + FAIL_FAST_SECONDS
+            raise StorageError(_describe(error)) from error
         except psycopg.Error as error:
             raise StorageError(_describe(error)) from error
 
