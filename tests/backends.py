@@ -16,7 +16,7 @@ from typing import Any
 
 from mailtrap_lite.store import Store
 from mailtrap_lite.store.sqlite import SQLiteStore
-from tests.pgcluster import Cluster
+from tests.pgcluster import Cluster, ClusterUnavailable, shared_cluster
 
 NAMES = ("sqlite", "postgres")
 
@@ -83,3 +83,17 @@ class PostgresBackend:
 
 
 Backend = SQLiteBackend | PostgresBackend
+
+
+def open_postgres_store() -> Store:
+    """Open a PostgreSQL Store on a fresh database (skip the test where none can start).
+
+    The database goes when the worker's cluster is removed.
+    """
+    import pytest
+
+    try:
+        cluster = shared_cluster()
+    except ClusterUnavailable as error:
+        pytest.skip(f"PostgreSQL unavailable: {error}")
+    return PostgresBackend(cluster).open(cluster.new_database())

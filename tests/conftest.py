@@ -15,7 +15,7 @@ from mailtrap_lite.config import Address, Config
 from mailtrap_lite.testing import Sink
 from tests.apiserver import Served
 from tests.backends import NAMES, Backend, PostgresBackend, SQLiteBackend
-from tests.pgcluster import Cluster, ClusterUnavailable, start_cluster
+from tests.pgcluster import Cluster, ClusterUnavailable, shared_cluster
 from tests.process import ServerProcess, start_server
 
 # The pytest plugin's own tests run small test suites with pytester.
@@ -36,18 +36,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[Cluster]:
-    """Start this worker's throwaway PostgreSQL cluster (skip where it cannot start)."""
+def pg_cluster() -> Cluster:
+    """Return this worker's throwaway PostgreSQL cluster (skip where it cannot start)."""
     try:
-        cluster = start_cluster()
+        return shared_cluster()
     except ClusterUnavailable as error:
         pytest.skip(f"PostgreSQL unavailable: {error}")
-    try:
-        # The template every test database is copied from, with the schema applied once.
-        PostgresBackend(cluster).open(cluster.url("mailtrap_lite_template")).close()
-        yield cluster
-    finally:
-        cluster.remove()
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ written it.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import socket
@@ -130,3 +131,22 @@ def start_cluster() -> Cluster:
         cluster.remove()
         raise
     return cluster
+
+
+_shared: list[Cluster] = []
+
+
+def shared_cluster() -> Cluster:
+    """Return this process's cluster (one per test session, or xdist worker), started once.
+
+    It is removed when the process exits; its databases are copies of TEMPLATE, which holds
+    the Store's schema, so a Store opening one finds nothing to migrate.
+    """
+    if not _shared:
+        cluster = start_cluster()
+        atexit.register(cluster.remove)
+        _shared.append(cluster)
+        from mailtrap_lite.store.postgres import PostgresStore
+
+        PostgresStore(cluster.url(TEMPLATE), files=cluster.dir).close()
+    return _shared[0]

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from mailtrap_lite.store import StorageError
+from mailtrap_lite.store.query import QueryError
 
 from . import faults, live, messages, meta, sessions
 
@@ -35,6 +36,17 @@ def _json_error(error: HTTPException) -> Response:
 def http_error(error: HTTPException) -> Any:
     """Answer errors under /api/ as JSON {"error": ...}; leave other pages alone."""
     return _json_error(error) if request.path.startswith(API_PREFIX) else error
+
+
+@api.errorhandler(QueryError)
+def query_error(error: QueryError) -> Response:
+    """Answer 400 to a query that cannot be parsed or run, with the position that failed."""
+    body: dict[str, Any] = {"error": f"bad query: {error}"}
+    if error.position is not None:
+        body["position"] = error.position
+    response = jsonify(body)
+    response.status_code = 400
+    return response
 
 
 @api.errorhandler(StorageError)

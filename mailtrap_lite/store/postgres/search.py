@@ -1,51 +1,53 @@
-"""Search in PostgreSQL: the query language (query.py) as a WHERE condition, and index rows.
+"""Search in PostgreSQL: a parsed query (query.py) as a WHERE condition over `messages m`.
 
-The same matches as the SQLite store, by the same means where they differ: free words,
-quoted phrases and `subject:` are substring matches with LIKE over text folded in Python
-before it is stored (the query term is folded the same way), and pg_trgm's GIN indexes find
-the candidates. No tsvector (it matches stemmed words, not substrings) and no SQL lower() or
-unaccent() (they depend on the cluster's locale). Address filters look up whole addresses;
-`header:Name=value` a decoded value, exactly. The SQL refers to the messages table as `m`.
+The same matches as the SQLite store. Free words, phrases, `subject:` and `filename:` are
+substring matches with LIKE over text folded in Python (store/folding.py) before it is
+stored, as the query's words are; pg_trgm's GIN indexes find the candidates. No tsvector (it
+matches stemmed words, not substrings) and no SQL lower() or unaccent() (they depend on the
+cluster's locale). Address filters look up message_addresses: a whole address by its key, a
+glob by its longer literal end as a range of addresses or of reversed ones (C collation, so
+a range is a prefix), then LIKE checks the whole pattern. `header:Name=value` matches a
+decoded value exactly.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from mailtrap_lite.store.query import Query, Term
+from psycopg import errors
 
-__all__ = ["address_rows", "address_text", "fold", "index_parts", "message_filters", "to_sql"]
+from mailtrap_lite.store.query import And, Node, Not, Query, QueryError, Term
 
+__all__ = ["TERM_SQL", "message_filters", "runnable", "to_sql"]
+
+Sql = tuple[str, list[object]]
 ADDRESS_KINDS = {"from": ["from", "sender"], "to": ["to", "rcpt"], "cc": ["cc"], "bcc": ["bcc"]}
-FLAGS = {"is:read": "m.read", "is:unread": "NOT m.read",
-         "has:attachment": "m.attachment_count > 0",
-         "has:attachments": "m.attachment_count > 0"}  # fmt: skip
+FLAG_SQL = {("is", "read"): "m.read", ("is", "unread"): "NOT m.read",
+            ("has", "attachment"): "m.attachment_count > 0"}  # fmt: skip
 COLUMNS = {"inbox": "m.inbox = %s", "before": "m.received_at < %s",
            "after": "m.received_at >= %s", "larger": "m.size > %s",
            "smaller": "m.size < %s"}  # fmt: skip
-TEXT_COLUMNS = ("subject", "addresses", "body")
-MAX_HEADER_VALUE = 4096  # longer values are not indexed for header:Name=value
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-Sql = tuple[str, list[object]]
-
-
-def fold(text: str) -> str:
-    """Fold text for substring search, at indexing and at query time alike."""
-    return text.lower().replace("\x00", " ")
+TEXT_COLUMNS = {"text": ("subject", "addresses", "body", "filenames"), "subject": ("subject",),
+                "filename": ("filenames",)}  # fmt: skip
+CHUNK = 8  # conditions per level of parentheses, as on SQLite
+# PostgreSQL refusing a statement for its size: too complex, nested too deep.
+TOO_LARGE = (errors.ProgramLimitExceeded, errors.StatementTooComplex)
+MAX_PARAMETERS = 65_535  # what one statement of the wire protocol can carry
 
 
-def ascii_lower(address: str) -> str:
-    """Lowercase an address as the SQLite store does (ASCII letters only)."""
-    return address.translate(_ASCII_LOWER).replace("\x00", "\ufffd")
+@contextmanager
+def runnable() -> Iterator[None]:
+    """Turn PostgreSQL refusing a query for its size into a QueryError (a 400, never a 500)."""
+    try:
+        yield
+    except TOO_LARGE as error:
+        raise QueryError(f"the query is too large to run ({error}); use fewer terms") from error
 
 
-def like_pattern(term: str) -> str:
-    """Return a LIKE pattern matching `term` anywhere (its wildcards escaped)."""
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+def like_pattern(text: str) -> str:
+    """Escape LIKE's wildcards (and its escape character) in text."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def message_filters(
@@ -65,122 +67,123 @@ def message_filters(
         where, values = to_sql(query)
         clauses.append(f"({where})")
         params.extend(values)
+    if len(params) > MAX_PARAMETERS - 1:  # and one for LIMIT
+        raise QueryError(f"the query is too large to run ({len(params)} values); use fewer terms")
     return ("WHERE " + " AND ".join(clauses) if clauses else "", params)
 
 
 def to_sql(query: Query) -> Sql:
     """Translate a parsed query into one WHERE condition over `messages m`."""
-    clauses: list[str] = []
-    params: list[object] = []
-    texts = [t for t in query.terms if t.field in ("text", "subject") and not t.negated]
-    if texts:  # every positive text term in one look-up of message_text
+    if query.root is None:
+        return "true", []
+    return _node_sql(query.root)
+
+
+def _node_sql(node: Node) -> Sql:
+    if isinstance(node, Term):
+        return TERM_SQL[node.field](node)
+    if isinstance(node, Not):
+        where, params = _node_sql(node.node)
+        return f"NOT ({where})", params
+    op = "AND" if isinstance(node, And) else "OR"
+    texts = [c for c in node.nodes if isinstance(c, Term) and c.field in TEXT_COLUMNS]
+    parts = [_node_sql(c) for c in node.nodes if c not in texts]
+    if texts:  # the text terms of this level in one look-up of message_text
         conditions = [_text_condition(t) for t in texts]
-        found = " AND ".join(condition for condition, _ in conditions)
-        clauses.append(f"m.id IN (SELECT id FROM message_text WHERE {found})")
-        params.extend(v for _, values in conditions for v in values)
-    for term in query.terms:
-        if term in texts:
-            continue
-        clause, values = _term_sql(term)
-        clauses.append(f"NOT ({clause})" if term.negated else clause)
-        params.extend(values)
-    return " AND ".join(clauses) or "true", params
+        found = f" {op} ".join(condition for condition, _ in conditions)
+        parts.insert(0, (f"m.id IN (SELECT id FROM message_text WHERE {found})",
+                         [v for _, values in conditions for v in values]))  # fmt: skip
+    return _join(op, parts)
+
+
+def _join(op: str, parts: list[Sql]) -> Sql:
+    """Join conditions with AND or OR, at most CHUNK per level of parentheses."""
+    if len(parts) > CHUNK:
+        size = -(-len(parts) // CHUNK)
+        parts = [_join(op, parts[i : i + size]) for i in range(0, len(parts), size)]
+    if len(parts) == 1:
+        return parts[0]
+    return "(" + f" {op} ".join(w for w, _ in parts) + ")", [p for _, ps in parts for p in ps]
+
+
+# -- one term (before negation) --------------------------------------------------------------
 
 
 def _text_condition(term: Term) -> Sql:
-    """Return the condition on message_text for a free word, phrase or subject: term."""
-    columns = ("subject",) if term.field == "subject" else TEXT_COLUMNS
+    """Return the condition on message_text for a folded substring in the term's columns."""
+    columns = TEXT_COLUMNS[term.field]
     found = " OR ".join(f"{column} LIKE %s" for column in columns)
-    return f"({found})", [like_pattern(fold(term.value))] * len(columns)
+    return f"({found})", [f"%{like_pattern(term.value)}%"] * len(columns)
 
 
-def _term_sql(term: Term) -> Sql:
-    """Return the condition for one term (before negation)."""
-    field, value = term.field, term.value
-    if field in ("text", "subject"):
-        condition, params = _text_condition(term)
-        return f"m.id IN (SELECT id FROM message_text WHERE {condition})", params
-    if field in ADDRESS_KINDS:
-        return (
-            "m.id IN (SELECT message_id FROM message_addresses"
-            " WHERE address = %s AND field = ANY(%s))",
-            [ascii_lower(value), ADDRESS_KINDS[field]],
-        )
-    if field == "header":
-        if not value:
-            return "m.id IN (SELECT message_id FROM message_headers WHERE name = %s)", [term.header]
-        return (
-            "m.id IN (SELECT message_id FROM message_headers"
-            " WHERE name = %s AND md5(value) = md5(%s) AND value = %s)",
-            [term.header, value, value],
-        )
-    if field in ("is", "has"):
-        return FLAGS[f"{field}:{value}"], []
-    return COLUMNS[field], [int(value) if field in ("larger", "smaller") else value]
+def _text_sql(term: Term) -> Sql:
+    condition, params = _text_condition(term)
+    return f"m.id IN (SELECT id FROM message_text WHERE {condition})", params
 
 
-# -- index rows (after the commit, by the indexer) -------------------------------------------
-
-INDEX_PART_CHARS = 65_536
-
-
-def index_parts(texts: Sequence[str]) -> Iterator[range]:
-    """Group items into index ranges of about INDEX_PART_CHARS of text (one item at least)."""
-    start, size = 0, 0
-    for i, text in enumerate(texts):
-        if i > start and size + len(text) > INDEX_PART_CHARS:
-            yield range(start, i)
-            start, size = i, 0
-        size += len(text)
-    if start < len(texts):
-        yield range(start, len(texts))
+def _address_sql(term: Term) -> Sql:
+    where, params = address_match(term.value)
+    return (
+        f"m.id IN (SELECT message_id FROM message_addresses WHERE {where} AND field = ANY(%s))",
+        [*params, ADDRESS_KINDS[term.field]],
+    )
 
 
-def _boxes(text: str | None) -> list[Any]:
-    return json.loads(text) if text else []
+def address_match(pattern: str) -> Sql:
+    """Return a condition on message_addresses for an address or a `*` glob (lowercased).
 
-
-def address_rows(message_id: int, columns: Sequence[Any]) -> set[tuple[str, str, int]]:
-    """Return (address, field, message id) rows of a message's envelope and headers.
-
-    `columns` are mail_from, rcpt_to, from_json, to_json, cc_json as stored.
+    A glob is looked up by its longer literal end: `noreply@*` as a range of addresses,
+    `*@shop.example` as a range of reversed addresses; LIKE then checks the whole pattern.
     """
-    mail_from, rcpt_json, from_json, to_json, cc_json = columns
-    rows: set[tuple[str, str, int]] = set()
-    boxes = {"from": [json.loads(from_json)] if from_json else [], "to": _boxes(to_json),
-             "cc": _boxes(cc_json)}  # fmt: skip
-    for field, found in boxes.items():
-        rows.update((ascii_lower(address), field, message_id) for _, address in found
-                    if address is not None)  # fmt: skip
-    if mail_from:
-        rows.add((ascii_lower(mail_from), "sender", message_id))
-    seen = {ascii_lower(a) for _, a in boxes["to"] + boxes["cc"] if a is not None}
-    for rcpt in (ascii_lower(r) for r in json.loads(rcpt_json)):
-        rows.add((rcpt, "rcpt", message_id))
-        if rcpt not in seen:
-            rows.add((rcpt, "bcc", message_id))
-    return rows
+    if "*" not in pattern:
+        return "address = %s", [pattern]
+    head, tail = pattern.split("*", 1)[0], pattern.rsplit("*", 1)[1]
+    column, glob, prefix = ("address", pattern, head)
+    if len(tail) > len(head):
+        column, glob, prefix = ("reversed", pattern[::-1], tail[::-1])
+    like = "%".join(like_pattern(part) for part in glob.split("*"))  # only * is a wildcard
+    upper = _after_prefix(prefix)
+    if upper is None:
+        return f"{column} LIKE %s", [like]
+    return f"{column} >= %s AND {column} < %s AND {column} LIKE %s", [prefix, upper, like]
 
 
-def address_text(columns: Sequence[Any]) -> str:
-    """Join the envelope and header addresses, display names included, for free words.
-
-    `columns` are mail_from, rcpt_to, from_json, to_json, cc_json, reply_to_json as stored.
-    """
-    mail_from, rcpt_to, from_json, *lists = columns
-    words = [mail_from, *json.loads(rcpt_to)]
-    boxes = [json.loads(from_json)] if from_json else []
-    for column in lists:
-        boxes += json.loads(column)
-    for name, address in boxes:
-        words += [name or "", address]
-    return " ".join(w for w in words if w)
+def _after_prefix(prefix: str) -> str | None:
+    """Return the least string above every string that starts with prefix (None: no bound)."""
+    while prefix and ord(prefix[-1]) == 0x10FFFF:
+        prefix = prefix[:-1]
+    if not prefix:
+        return None
+    following = ord(prefix[-1]) + 1
+    following = 0xE000 if 0xD800 <= following < 0xE000 else following  # no surrogates
+    return prefix[:-1] + chr(following)
 
 
-def header_rows(message_id: int, headers: list[tuple[str, str]]) -> set[tuple[str, str, int]]:
-    """Return (lowercased name, value, message id) rows for header:Name=value, each once."""
-    return {
-        (name.lower().replace("\x00", "\ufffd"), value.replace("\x00", "\ufffd"), message_id)
-        for name, value in headers
-        if len(value) <= MAX_HEADER_VALUE
-    }
+def _header_sql(term: Term) -> Sql:
+    if not term.value:
+        return "m.id IN (SELECT message_id FROM message_headers WHERE name = %s)", [term.header]
+    return (
+        "m.id IN (SELECT message_id FROM message_headers"
+        " WHERE name = %s AND md5(value) = md5(%s) AND value = %s)",
+        [term.header, term.value, term.value],
+    )
+
+
+def _flag_sql(term: Term) -> Sql:
+    return FLAG_SQL[(term.field, term.value)], []
+
+
+def _column_sql(term: Term) -> Sql:
+    value = int(term.value) if term.field in ("larger", "smaller") else term.value
+    return COLUMNS[term.field], [value]
+
+
+# The SQL of each field's terms (query.py's fields.FIELDS reads them).
+TERM_SQL: dict[str, Callable[[Term], Sql]] = {
+    **dict.fromkeys(TEXT_COLUMNS, _text_sql),
+    **dict.fromkeys(ADDRESS_KINDS, _address_sql),
+    **dict.fromkeys(COLUMNS, _column_sql),
+    "header": _header_sql,
+    "is": _flag_sql,
+    "has": _flag_sql,
+}

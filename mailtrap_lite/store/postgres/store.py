@@ -16,14 +16,8 @@ from pathlib import Path
 
 from mailtrap_lite.store.interface import Delivery, IndexUpdate, Page
 from mailtrap_lite.store.postgres.core import Connection, filters
-from mailtrap_lite.store.postgres.search import (
-    address_rows,
-    address_text,
-    fold,
-    header_rows,
-    index_parts,
-    message_filters,
-)
+from mailtrap_lite.store.postgres.search import message_filters, runnable
+from mailtrap_lite.store.postgres.searchrows import index_parts, write_search_rows
 from mailtrap_lite.store.postgres.sessions import SessionStore, nul_free
 from mailtrap_lite.store.query import Query
 from mailtrap_lite.store.records import MessageRecord, NewMessage
@@ -161,7 +155,7 @@ class PostgresStore(SessionStore):
         """Return messages newest first with the total count of matches (before aside)."""
         total_where, total_params = message_filters(query, inbox, None, after)
         where, params = message_filters(query, inbox, before, after)
-        with self._read() as conn:
+        with self._read() as conn, runnable():
             total = self._count(conn, total_where, total_params)
             rows = conn.execute(
                 f"SELECT {M_COLUMNS} FROM messages m {where} ORDER BY m.id DESC LIMIT %s",
@@ -184,7 +178,7 @@ class PostgresStore(SessionStore):
     ) -> int:
         """Return how many messages match (newer than `after`)."""
         where, params = message_filters(query, inbox, None, after)
-        with self._read() as conn:
+        with self._read() as conn, runnable():
             return self._count(conn, where, params)
 
     def delete_matching(self, query: Query | None = None, inbox: str | None = None) -> int:
@@ -196,7 +190,7 @@ class PostgresStore(SessionStore):
 
     def _delete_published(self, where: str, params: list[object], inbox: str | None) -> int:
         """Delete messages in a transaction of their own and announce which."""
-        with self._transaction() as conn:
+        with self._transaction() as conn, runnable():
             self._lock_messages(conn)
             gone = self._delete_where(conn, where, params)
         deleted = [message_id for message_id, _ in gone]
@@ -284,11 +278,11 @@ class PostgresStore(SessionStore):
             chosen = {updates[i].id: updates[i] for i in part}
             with self._transaction() as conn:
                 found = conn.execute(
-                    "SELECT id, subject, mail_from, rcpt_to, from_json, to_json, cc_json,"
-                    " reply_to_json FROM messages WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+                    f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ANY(%s)"
+                    " ORDER BY id FOR UPDATE",
                     (sorted(chosen),),
                 ).fetchall()
-                _write_search_rows(conn, [(row, chosen[row[0]]) for row in found])
+                write_search_rows(conn, [(row, chosen[row[0]]) for row in found])
             self.feed.publish("indexed", tuple(u.id for u in chosen.values()))
             if pause is not None:
                 pause(time.monotonic() - started)
@@ -315,34 +309,3 @@ def _message_row(message_id: int, new: NewMessage) -> tuple[object, ...]:
         mailboxes_json(s.reply_to), nul_free(s.message_id), nul_free(s.date), len(new.raw),
         warnings_json(new.warnings),
     )  # fmt: skip
-
-
-def _write_search_rows(
-    conn: Connection, found: list[tuple[tuple[object, ...], IndexUpdate]]
-) -> None:
-    """Replace the search rows of locked messages and mark them indexed."""
-    ids = [update.id for _, update in found]
-    if not ids:
-        return
-    for table, column in (("message_text", "id"), ("message_headers", "message_id"),
-                          ("message_addresses", "message_id")):  # fmt: skip
-        conn.execute(f"DELETE FROM {table} WHERE {column} = ANY(%s)", (ids,))
-    texts: list[tuple[object, ...]] = []
-    headers: list[tuple[str, str, int]] = []
-    addresses: list[tuple[str, str, int]] = []
-    marks: list[tuple[object, ...]] = []
-    for row, u in found:
-        subject, *columns = row[1:]
-        texts.append((u.id, fold(str(subject)), fold(address_text(columns)), fold(u.text)))
-        headers.extend(header_rows(u.id, u.headers))
-        addresses.extend(address_rows(u.id, columns[:5]))
-        marks.append((nul_free(u.snippet), u.attachment_count, u.id))
-    with conn.cursor() as cur:
-        cur.executemany("INSERT INTO message_text (id, subject, addresses, body)"
-                        " VALUES (%s, %s, %s, %s)", texts)  # fmt: skip
-        cur.executemany("INSERT INTO message_headers (name, value, message_id)"
-                        " VALUES (%s, %s, %s)", headers)  # fmt: skip
-        cur.executemany("INSERT INTO message_addresses (address, field, message_id)"
-                        " VALUES (%s, %s, %s)", addresses)  # fmt: skip
-        cur.executemany("UPDATE messages SET snippet = %s, attachment_count = %s,"
-                        " indexed = true WHERE id = %s", marks)  # fmt: skip

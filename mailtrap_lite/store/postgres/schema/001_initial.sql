@@ -84,16 +84,18 @@ CREATE TABLE counters (
 INSERT INTO counters (name, value)
 VALUES ('messages', 0), ('pruned_messages', 0), ('pruned_sessions', 0);
 
--- Every address of a message, lowercased (ASCII, as the SQLite store does), by field:
--- "from" (From header), "sender" (envelope MAIL FROM), "to", "cc", "rcpt" (envelope RCPT TO)
--- and "bcc" (envelope recipients absent from To and Cc).
+-- Every address of a message, lowercased in Python, by field (searchtext.address_rows), and
+-- reversed: a glob with a literal end (`*@shop.example`) is a range of reversed addresses.
+-- The C collation orders by code point, so that a range of strings is a prefix.
 CREATE TABLE message_addresses (
-    address text NOT NULL,
+    address text COLLATE "C" NOT NULL,
     field text NOT NULL,
     message_id bigint NOT NULL REFERENCES messages ON DELETE CASCADE,
+    reversed text COLLATE "C" NOT NULL,
     PRIMARY KEY (address, field, message_id)
 );
 CREATE INDEX message_addresses_message ON message_addresses (message_id);
+CREATE INDEX message_addresses_reversed ON message_addresses (reversed, field);
 
 -- Decoded header values (RFC 2047), names lowercased, for header:Name=value. Looked up by a
 -- hash of the value: a B-tree entry cannot hold values as long as a header can be.
@@ -105,15 +107,18 @@ CREATE TABLE message_headers (
 CREATE INDEX message_headers_value ON message_headers (name, md5(value));
 CREATE INDEX message_headers_message ON message_headers (message_id);
 
--- The searchable text of each message, folded in Python before it is stored (never with
--- SQL lower(), which depends on the cluster's locale); LIKE over these columns matches
--- substrings, and the trigram indexes find the candidates.
+-- The searchable text of each message, folded in Python before it is stored (store/folding.py;
+-- never with SQL lower() or unaccent(), which depend on the cluster's locale); LIKE over these
+-- columns matches substrings, and the trigram indexes find the candidates.
+-- filenames: the attachments' file names, one per line.
 CREATE TABLE message_text (
     id bigint PRIMARY KEY REFERENCES messages ON DELETE CASCADE,
     subject text NOT NULL,
     addresses text NOT NULL,
-    body text NOT NULL
+    body text NOT NULL,
+    filenames text NOT NULL
 );
 CREATE INDEX message_text_subject ON message_text USING gin (subject gin_trgm_ops);
 CREATE INDEX message_text_addresses ON message_text USING gin (addresses gin_trgm_ops);
 CREATE INDEX message_text_body ON message_text USING gin (body gin_trgm_ops);
+CREATE INDEX message_text_filenames ON message_text USING gin (filenames gin_trgm_ops);
