@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import signal
 import smtplib
 import threading
 from collections.abc import Callable, Iterator
@@ -18,10 +19,12 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 
+from mailtrap_lite.store.postgres import PostgresStore
 from tests import statuscodes
 from tests.apiserver import until
 from tests.pgcluster import Cluster, ClusterUnavailable, start_cluster
 from tests.process import ServerProcess, run_cli
+from tests.test_durability import Sender
 
 Launch = Callable[..., ServerProcess]
 QUEUED = re.compile(rb"queued as (\d+)")
@@ -41,9 +44,18 @@ def cluster() -> Iterator[Cluster]:
 
 
 @pytest.fixture
-def url(cluster: Cluster) -> str:
+def own_url(cluster: Cluster) -> str:
+    """An empty database (the server applies the schema) on the test's own cluster."""
     cluster.sql('CREATE DATABASE "mail"')
     return cluster.url("mail")
+
+
+@pytest.fixture
+def url(pg_cluster: Cluster) -> Iterator[str]:
+    """A fresh database of the worker's cluster (which stays up)."""
+    database = pg_cluster.new_database()
+    yield database
+    pg_cluster.drop_database(database)
 
 
 def _serve(launch: Launch, url: str, *extra: str) -> ServerProcess:
@@ -76,7 +88,7 @@ def _stored_subjects(url: str) -> list[str]:
         return [row[0] for row in conn.execute("SELECT subject FROM messages ORDER BY id")]
 
 
-def test_db_url_selects_the_postgres_store_and_hides_the_password(
+def test_db_url_selects_the_postgres_store_and_hides_its_password(
     launch: Launch, url: str
 ) -> None:
     with_password = url.replace("postgres@", "postgres:secret@")  # trust: any password works
@@ -119,8 +131,9 @@ def test_an_unreachable_database_at_start_is_a_clear_error(cluster: Cluster) -> 
 
 
 def test_database_down_gives_451_and_503_then_mail_flows_again_without_restart(
-    launch: Launch, cluster: Cluster, url: str
+    launch: Launch, cluster: Cluster, own_url: str
 ) -> None:
+    url = own_url
     server = _serve(launch, url)
     assert _send(server, "before")[0] == statuscodes.OK
     cluster.stop()
@@ -139,8 +152,9 @@ def test_database_down_gives_451_and_503_then_mail_flows_again_without_restart(
 
 
 def test_a_restart_during_a_burst_loses_nothing_acknowledged(
-    launch: Launch, cluster: Cluster, url: str
+    launch: Launch, cluster: Cluster, own_url: str
 ) -> None:
+    url = own_url
     server = _serve(launch, url)
     acknowledged: dict[int, bytes] = {}
     refused = 0
@@ -177,3 +191,24 @@ def test_a_restart_during_a_burst_loses_nothing_acknowledged(
     with psycopg.connect(url) as conn:
         stored = dict(conn.execute("SELECT id, data FROM message_raw").fetchall())
     assert {i: bytes(stored[i]) for i in acknowledged if i in stored} == acknowledged
+
+
+def test_acknowledged_messages_survive_kill_9_of_the_server(
+    launch: Launch, url: str, tmp_path
+) -> None:
+    server = launch("--smtp", "127.0.0.1:0", "--http", "off", "--db", url, "--max-messages", "0")
+    senders = [Sender(*server.smtp, name=f"t{n}") for n in range(4)]
+    for sender in senders:
+        sender.start()
+    until(lambda: sum(len(s.acked) for s in senders) >= 300, timeout=60)
+    server.proc.send_signal(signal.SIGKILL)
+    server.stop()
+    for sender in senders:
+        sender.join(15)
+    acked = {mid: data for s in senders for mid, data in s.acked.items()}
+    store = PostgresStore(url, files=tmp_path)
+    try:
+        assert [mid for mid, data in acked.items() if store.raw(mid) != data] == []
+        assert store.end_orphaned_sessions() >= 1  # the killed server's sessions never ended
+    finally:
+        store.close()

@@ -7,6 +7,7 @@ the API tests); these tests use this worker's throwaway cluster directly.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -14,7 +15,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from mailtrap_lite.store import Store
+from mailtrap_lite.smtp.groupcommit import GroupCommit
+from mailtrap_lite.store import Delivery, Store
 from mailtrap_lite.store.query import parse_query
 from tests.apiserver import index_all, store_message, until
 from tests.backends import PostgresBackend
@@ -183,5 +185,25 @@ def test_a_deleted_message_leaves_no_rows_behind(pg: PostgresBackend, url: str) 
                 for table in ("message_raw", "message_text", "message_headers", "message_addresses")
             ]
         assert counts == [0, 0, 0, 0] and store.stats()["messages"] == 0
+    finally:
+        store.close()
+
+
+def test_deliveries_of_one_loop_turn_are_committed_in_one_transaction(
+    pg: PostgresBackend, url: str
+) -> None:
+    store = pg.open(url)
+
+    async def deliver() -> list[int]:
+        commits = GroupCommit(store)
+        return list(
+            await asyncio.gather(*(commits.add(Delivery(new_message(n))) for n in range(5)))
+        )
+
+    try:
+        ids = asyncio.run(deliver())
+        with psycopg.connect(url) as conn:  # xmin: the transaction that wrote each row
+            writers = conn.execute("SELECT DISTINCT xmin::text FROM messages").fetchall()
+        assert len(writers) == 1 and ids == sorted(ids) and len(set(ids)) == 5
     finally:
         store.close()

@@ -48,8 +48,21 @@ def _configure(conn: psycopg.Connection[Any]) -> None:
     conn.autocommit = True
 
 
+CONNECTION_SETTINGS = {
+    "connect_timeout": CONNECT_TIMEOUT,
+    "application_name": "mailtrap-lite",
+    "options": "-c synchronous_commit=on -c client_encoding=UTF8",
+}
+
+
 def open_pool(url: str) -> ConnectionPool:
     """Open a pool of connections to `url`, checked before each use; StorageError if down."""
+    try:
+        # One connection first: a server that is not there fails now, saying why, instead
+        # of after the pool's retries.
+        psycopg.connect(url, **CONNECTION_SETTINGS).close()  # type: ignore[arg-type]
+    except psycopg.Error as error:
+        raise StorageError(f"cannot use database {redacted(url)}: {error}") from error
     pool = ConnectionPool(
         url,
         min_size=POOL_MIN,
@@ -60,11 +73,7 @@ def open_pool(url: str) -> ConnectionPool:
         timeout=ACQUIRE_TIMEOUT,
         reconnect_timeout=RECONNECT_TIMEOUT,
         name="mailtrap-lite",
-        kwargs={
-            "connect_timeout": CONNECT_TIMEOUT,
-            "application_name": "mailtrap-lite",
-            "options": "-c synchronous_commit=on -c client_encoding=UTF8",
-        },
+        kwargs=CONNECTION_SETTINGS,
     )
     try:
         pool.open(wait=True, timeout=OPEN_TIMEOUT)
