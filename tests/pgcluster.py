@@ -44,13 +44,14 @@ def free_port() -> int:
 class Cluster:
     """One initdb'd data directory and its server; databases are created per test."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
         if not (BIN / "initdb").exists():
             raise ClusterUnavailable(f"no PostgreSQL in {BIN} (apt-get install postgresql)")
         self.as_postgres = os.geteuid() == 0
         self.dir = Path(tempfile.mkdtemp(prefix="mailtrap-lite-pg-"))
         self.data = self.dir / "data"
         self.port = free_port()
+        self.settings = "" if durable else SERVER_SETTINGS
         self._names = 0
         self._lock = threading.Lock()
         if self.as_postgres:
@@ -68,7 +69,7 @@ class Cluster:
 
     def start(self) -> Cluster:
         """Start the server and wait until it accepts connections."""
-        options = f"-p {self.port} -k {self.dir} -c listen_addresses={self.host} {SERVER_SETTINGS}"
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses={self.host} {self.settings}"
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.dir / "server.log"), "-w",
                   "-t", "60", "-o", options, "start")  # fmt: skip
         return self
@@ -121,9 +122,12 @@ class Cluster:
             )
 
 
-def start_cluster() -> Cluster:
-    """Create and start a cluster with an empty template database for the Store."""
-    cluster = Cluster()
+def start_cluster(*, durable: bool = False) -> Cluster:
+    """Create and start a cluster with an empty template database for the Store.
+
+    `durable` keeps PostgreSQL's defaults (fsync on), for benchmarks.
+    """
+    cluster = Cluster(durable=durable)
     try:
         cluster.start()
         cluster.sql(f'CREATE DATABASE "{TEMPLATE}" TEMPLATE template0')
