@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from mailtrap_lite.store import Store
 from mailtrap_lite.store.folding import fold
 from mailtrap_lite.store.query import MAX_NESTING, QueryError, parse_query
-from mailtrap_lite.store.sqlite import SQLiteStore
 from tests.searchcorpus import fill
+from tests.stores import each_backend
 
 # Pieces the language gives meaning to, glued in any order with or without spaces.
 PIECES = ["koln", "ab", "é", "ﬁ", "OR", "AND", "or", "-", "(", ")", '"', "\\", ":", "*", "@",
@@ -31,9 +31,9 @@ WRAPPERS = ["({q})", "-({q})", "(a{i} OR {q})", "({q} OR a{i})", "(abc{i} -{q})"
             "(filename:pd{i} OR subject:x{i} {q})"]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def store() -> Iterator[Store]:
-    opened = SQLiteStore()
+@pytest.fixture(scope="module", params=each_backend())
+def store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    opened: Store = request.param()
     fill(opened)
     yield opened
     opened.close()
