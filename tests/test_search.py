@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from mailtrap_lite.store import Store
 from mailtrap_lite.store.fields import FIELDS, FLAGS
-from mailtrap_lite.store.indexer import Indexer
+from mailtrap_lite.store.indexer import Indexer, index_one
 from mailtrap_lite.store.query import MAX_NESTING, parse_query
 from mailtrap_lite.store.sqlite import SQLiteStore
 from mailtrap_lite.store.sqlite.search import FLAG_SQL, TERM_SQL
@@ -200,3 +200,8 @@ def test_running_indexer_purges_deleted_messages(served: Served) -> None:
 def test_every_filter_and_flag_has_its_sql() -> None:
     assert {"text", *FIELDS} == set(TERM_SQL)
     assert {(name, value) for name, values in FLAGS.items() for value in values} == set(FLAG_SQL)
+
+
+def test_indexed_text_stays_within_its_limit_when_folding_lengthens_it() -> None:
+    update = index_one(1, make_message("s", "ß" * 600).as_bytes(), 1000)
+    assert update.text == "ss" * 500
