@@ -1,5 +1,5 @@
 """The search language under fuzzing: the parser raises nothing but QueryError (saying where),
-and every query it accepts runs on the Store (SQLite and PostgreSQL); folding is stable.
+and every query it accepts runs on the Store; folding is stable.
 
 The default profile runs a fixed, bounded set of examples; see tests/conftest.py for more.
 """
@@ -15,10 +15,8 @@ from hypothesis import strategies as st
 from mailtrap_lite.store import Store
 from mailtrap_lite.store.folding import fold
 from mailtrap_lite.store.query import MAX_NESTING, QueryError, parse_query
-from tests.backends import Backend
 from tests.searchcorpus import fill
-
-pytestmark = pytest.mark.backends
+from tests.stores import each_backend
 
 # Pieces the language gives meaning to, glued in any order with or without spaces.
 PIECES = ["koln", "ab", "é", "ﬁ", "OR", "AND", "or", "-", "(", ")", '"', "\\", ":", "*", "@",
@@ -33,11 +31,12 @@ WRAPPERS = ["({q})", "-({q})", "(a{i} OR {q})", "({q} OR a{i})", "(abc{i} -{q})"
             "(filename:pd{i} OR subject:x{i} {q})"]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def store(backend: Backend) -> Iterator[Store]:
-    with backend.store() as opened:
-        fill(opened)
-        yield opened
+@pytest.fixture(scope="module", params=each_backend())
+def store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    opened: Store = request.param()
+    fill(opened)
+    yield opened
+    opened.close()
 
 
 def parsed_or_located(text: str) -> object:

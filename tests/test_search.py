@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 from mailtrap_lite.store import Store
 from mailtrap_lite.store.fields import FIELDS, FLAGS
-from mailtrap_lite.store.indexer import Indexer
+from mailtrap_lite.store.indexer import Indexer, index_one
 from mailtrap_lite.store.postgres import search as postgres_search
 from mailtrap_lite.store.query import MAX_NESTING, parse_query
 from mailtrap_lite.store.sqlite import SQLiteStore
@@ -58,8 +58,13 @@ def test_wait_takes_the_search_language(client: FlaskClient) -> None:
 def test_delete_matching_takes_the_search_language(backend: Backend) -> None:
     with backend.store() as store:
         fill(store)
-        reply = stored_app(store).test_client().delete(
-            "/api/v1/messages", query_string={"query": "from:*.shop.example OR from:shop.example"}
+        reply = (
+            stored_app(store)
+            .test_client()
+            .delete(
+                "/api/v1/messages",
+                query_string={"query": "from:*.shop.example OR from:shop.example"},
+            )
         )
         assert reply.json == {"deleted": 2}
         assert store.count_messages() == len(CORPUS) - 2
@@ -190,7 +195,13 @@ def test_deleted_message_matches_nothing_before_its_rows_are_purged(store: Store
     kept, gone = (store_message(store, CORPUS["order"][0]) for _ in range(2))
     index_all(store)
     store.delete_messages([gone])
-    for query in ("order", "to:ann@example.com", "header:X-Campaign=spring-sale"):
+    for query in (
+        "order",
+        "to:ann@example.com",
+        "to:example.com",
+        "header:X-Campaign=spring-sale",
+        "order OR to:nobody@example.com",
+    ):
         page = store.list_messages(query=parse_query(query))
         assert (page.total, [m.id for m in page.messages]) == (1, [kept]), query
 
@@ -231,3 +242,8 @@ def test_every_filter_and_flag_has_its_sql(search: object) -> None:
     assert {"text", *FIELDS} == set(search.TERM_SQL)  # type: ignore[attr-defined]
     flags = {(name, value) for name, values in FLAGS.items() for value in values}
     assert flags == set(search.FLAG_SQL)  # type: ignore[attr-defined]
+
+
+def test_indexed_text_stays_within_its_limit_when_folding_lengthens_it() -> None:
+    update = index_one(1, make_message("s", "ß" * 600).as_bytes(), 1000)
+    assert update.text == "ss" * 500

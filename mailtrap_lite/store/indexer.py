@@ -91,8 +91,9 @@ def index_one(message_id: int, raw: bytes, max_text: int) -> IndexUpdate:
         message_id,
         message.snippet,
         message.attachment_count,
-        # Folded here, in the worker process, rather than by the writer holding its lock.
-        fold(message.searchable_text(max_text)),
+        # Folded here, in the worker process, rather than by the writer holding its lock;
+        # cut again after folding, which can lengthen text (ß -> ss, ligatures spelled out).
+        fold(message.searchable_text(max_text))[:max_text],
         # header:Name=value searches the headers of the first SUMMARY_HEADER_BYTES: 2 million
         # headers took 500 MB in the server as search rows (tests/test_bombs.py).
         decoded_headers(raw, SUMMARY_HEADER_BYTES),

@@ -145,6 +145,8 @@ def address_match(pattern: str) -> Sql:
     upper = _after_prefix(prefix)
     if upper is None:
         return f"{column} LIKE %s", [like]
+    if glob.count("*") == 1 and glob.endswith("*"):  # a literal end alone: the range says all
+        return f"{column} >= %s AND {column} < %s", [prefix, upper]
     return f"{column} >= %s AND {column} < %s AND {column} LIKE %s", [prefix, upper, like]
 
 

@@ -36,7 +36,6 @@ TRIGRAM = 3  # the trigram tokenizer cannot find shorter substrings
 FTS_DEPTH = 4
 CHUNK = 8  # conditions per level of parentheses: SQLite's expression depth stays logarithmic
 FTS_IN = "m.id IN (SELECT rowid FROM message_fts WHERE message_fts MATCH ?)"
-NOT_GONE = " AND rowid NOT IN (SELECT id FROM search_gone)"  # deleted, not yet purged
 # What SQLite says when a query is too large to run (its compile-time limits).
 TOO_LARGE = ("too many SQL variables", "Expression tree is too large", "parser stack overflow",
              "LIKE or GLOB pattern too complex", "string or blob too big")  # fmt: skip
@@ -61,15 +60,39 @@ def runnable() -> Iterator[None]:
         raise QueryError(f"the query is too large to run ({error}); use fewer terms") from error
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """The ids of a query's matches read from one search table alone: no row of messages."""
+
+    table: str
+    id: str  # the id column
+    where: str
+    params: list[object]
+    group: str = ""  # " GROUP BY id" where an id can come more than once
+
+    def ids(self, before: int | None, after: int | None, select: str = "") -> Sql:
+        """Return SQL selecting the matching ids between the bounds (deleted ones left out)."""
+        bounds = [(f" AND {self.id} < ?", before), (f" AND {self.id} > ?", after)]
+        where = "".join(clause for clause, value in bounds if value is not None)
+        return (
+            f"SELECT {select or self.id} FROM {self.table} WHERE {self.where}{where}"
+            f" AND {self.id} NOT IN (SELECT id FROM search_gone){self.group}",  # not yet purged
+            [*self.params, *(value for _, value in bounds if value is not None)],
+        )
+
+    def count(self, after: int | None) -> Sql:
+        """Return SQL counting the matching ids newer than `after`."""
+        if not self.group:
+            return self.ids(None, after, "count(*)")
+        ids, params = self.ids(None, after)
+        return f"SELECT count(*) FROM ({ids})", params
+
+
 def count_sql(query: Query | None, inbox: str | None, after: int | None = None) -> Sql:
     """Return SQL counting the messages that match (newer than `after`)."""
-    fts = _fts_only(query, inbox)
-    if fts is not None:  # the index alone answers: no lookup of each match in messages
-        where, params = _rowid_bounds(None, after)
-        return (
-            f"SELECT count(*) FROM message_fts WHERE message_fts MATCH ?{where}{NOT_GONE}",
-            [fts, *params],
-        )
+    lookup = index_lookup(query, inbox)
+    if lookup is not None:  # the index alone answers: no lookup of each match in messages
+        return lookup.count(after)
     where, params = message_filters(query, inbox, None, after)
     return f"SELECT count(*) FROM messages m {where}", params
 
@@ -83,33 +106,36 @@ def page_sql(
     limit: int,
 ) -> Sql:
     """Return SQL selecting `columns` of the newest `limit` matches between the id bounds."""
-    fts = _fts_only(query, inbox)
-    if fts is not None:  # FTS5 walks rowids newest first and stops after `limit`
-        where, params = _rowid_bounds(before, after)
+    lookup = index_lookup(query, inbox)
+    if lookup is not None:  # the newest `limit` ids from the index, then only their rows
+        ids, params = lookup.ids(before, after)
         return (
-            f"SELECT {columns} FROM messages m WHERE m.id IN (SELECT rowid FROM message_fts"
-            f" WHERE message_fts MATCH ?{where}{NOT_GONE} ORDER BY rowid DESC LIMIT ?)"
-            " ORDER BY m.id DESC",
-            [fts, *params, limit],
+            f"SELECT {columns} FROM messages m WHERE m.id IN ({ids} ORDER BY {lookup.id} DESC"
+            " LIMIT ?) ORDER BY m.id DESC",
+            [*params, limit],
         )
     where, params = message_filters(query, inbox, before, after)
     return f"SELECT {columns} FROM messages m {where} ORDER BY m.id DESC LIMIT ?", [*params, limit]
 
 
-def _fts_only(query: Query | None, inbox: str | None) -> str | None:
-    """Return the MATCH expression when the query is nothing but indexed text terms.
+def index_lookup(query: Query | None, inbox: str | None) -> Lookup | None:
+    """Return how to read the matches from one index when the query allows it, else None.
 
-    Measured on 100,000 messages, a word in half of them: 13 ms to count in the index
-    against 54 ms to look every match up in messages.
+    Indexed text terms alone (under AND and OR) are one MATCH of the full-text index; one
+    address filter alone is a lookup in message_addresses. Measured on 100,000 messages, a
+    word in half of them: 13 ms to count in the index against 54 ms to look every match up in
+    messages; a domain of a fifth of the senders: 12 ms against 55 ms.
     """
     if inbox is not None or query is None or query.root is None:
         return None
-    return _fts_expr(query.root)
-
-
-def _rowid_bounds(before: int | None, after: int | None) -> Sql:
-    bounds = [(" AND rowid < ?", before), (" AND rowid > ?", after)]
-    return "".join(c for c, v in bounds if v is not None), [v for _, v in bounds if v is not None]
+    root = query.root
+    fts = _fts_expr(root)
+    if fts is not None:
+        return Lookup("message_fts", "rowid", "message_fts MATCH ?", [fts])
+    if isinstance(root, Term) and root.field in ADDRESS_KINDS:
+        where, params = _address_where(root)
+        return Lookup("message_addresses", "message_id", where, params, " GROUP BY message_id")
+    return None
 
 
 def message_filters(
@@ -202,19 +228,22 @@ def _text_sql(term: Term) -> Sql:
 
 
 def _address_sql(term: Term) -> Sql:
+    where, params = _address_where(term)
+    return f"m.id IN (SELECT message_id FROM message_addresses WHERE {where})", params
+
+
+def _address_where(term: Term) -> Sql:
+    """Return the condition on message_addresses for an address filter."""
     kinds = ", ".join(f"'{kind}'" for kind in ADDRESS_KINDS[term.field])
     where, params = address_match(term.value)
-    return (
-        f"m.id IN (SELECT message_id FROM message_addresses WHERE {where} AND field IN ({kinds}))",
-        params,
-    )
+    return f"field IN ({kinds}) AND {where}", params
 
 
 def address_match(pattern: str) -> Sql:
     """Return a condition on message_addresses for an address or a `*` glob (lowercased).
 
     A glob is looked up by its longer literal end: `noreply@*` as a range of addresses,
-    `*@shop.example` as a range of reversed addresses; GLOB then checks the whole pattern.
+    `*@shop.example` as a range of reversed addresses; GLOB then checks the rest, if any.
     """
     if "*" not in pattern:
         return "address = ?", [pattern]
@@ -226,6 +255,8 @@ def address_match(pattern: str) -> Sql:
     upper = _after_prefix(prefix)
     if upper is None:
         return f"{column} GLOB ?", [escaped]
+    if glob == prefix + "*":  # the range says it all (a domain: `*@shop.example`)
+        return f"{column} >= ? AND {column} < ?", [prefix, upper]
     return f"{column} >= ? AND {column} < ? AND {column} GLOB ?", [prefix, upper, escaped]
 
 

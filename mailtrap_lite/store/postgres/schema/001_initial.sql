@@ -95,7 +95,7 @@ CREATE TABLE message_addresses (
     PRIMARY KEY (address, field, message_id)
 );
 CREATE INDEX message_addresses_message ON message_addresses (message_id);
-CREATE INDEX message_addresses_reversed ON message_addresses (reversed, field);
+CREATE INDEX message_addresses_reversed ON message_addresses (field, reversed);
 
 -- Decoded header values (RFC 2047), names lowercased, for header:Name=value. Looked up by a
 -- hash of the value: a B-tree entry cannot hold values as long as a header can be.

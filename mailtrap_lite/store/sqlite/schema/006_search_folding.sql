@@ -8,7 +8,8 @@ DROP TABLE message_text;
 DROP TABLE message_addresses;
 
 -- Every address of a message, lowercased in Python, by field (searchtext.address_rows), and
--- reversed: a glob with a literal end (`*@shop.example`) is a range of reversed addresses.
+-- reversed: a glob with a literal end (`*@shop.example`) is a range of reversed addresses
+-- within the fields of one filter (from: reads the "from" and "sender" rows).
 CREATE TABLE message_addresses (
     address TEXT NOT NULL,
     field TEXT NOT NULL,
@@ -17,7 +18,7 @@ CREATE TABLE message_addresses (
     PRIMARY KEY (address, field, message_id)
 ) WITHOUT ROWID;
 CREATE INDEX message_addresses_message ON message_addresses (message_id);
-CREATE INDEX message_addresses_reversed ON message_addresses (reversed, field);
+CREATE INDEX message_addresses_reversed ON message_addresses (field, reversed);
 
 -- The searchable text of each message, folded before it is stored, so that terms under
 -- three characters (which trigrams cannot find) are matched with instr() over it.
