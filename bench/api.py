@@ -46,7 +46,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from mailtrap_lite.mime.headers import parse_summary
-from mailtrap_lite.store import IndexUpdate, Store
+from mailtrap_lite.store import Delivery, IndexUpdate, Store
 from mailtrap_lite.store.indexer import index_one
 from mailtrap_lite.store.records import NewMessage
 from mailtrap_lite.store.sqlite import SQLiteStore
@@ -73,6 +73,7 @@ SENTENCES = [
     "Your verification code is {code}; it expires in ten minutes.",
     "The meeting moved to Thursday afternoon in the large room.",
 ]
+FILL_BATCH = 500
 WORD, ADDRESS, PHRASE = "invoice", "to:grace.7@example.org", '"track your parcel"'
 # The language's later additions: OR, a domain, a subdomain glob, a file name, a folded word.
 MORE = ["invoice OR receipt", "from:shop.example", "to:*.example.net", "filename:invoice-42",
@@ -140,10 +141,15 @@ def fill(path: Path | str, count: int) -> None:
     store = open_store(path)
     rng = random.Random(1042)
     started = time.perf_counter()
+    batch: list[Delivery] = []
     for n in range(count):
         raw, sender, rcpt = build_message(rng, n)
         when = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(1_700_000_000 + n * 60))
-        store.add_message(NewMessage(raw, sender, rcpt, None, "default", when, parse_summary(raw)))
+        new = NewMessage(raw, sender, rcpt, None, "default", when, parse_summary(raw))
+        batch.append(Delivery(new))
+        if len(batch) == FILL_BATCH or n == count - 1:  # one commit per batch, as group commit
+            store.add_messages(batch)
+            batch = []
     stored = time.perf_counter() - started
     print(f"stored {count} messages in {stored:.1f} s ({count / stored:.0f}/s)", flush=True)
     started = time.perf_counter()
