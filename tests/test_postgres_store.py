@@ -207,3 +207,36 @@ def test_deliveries_of_one_loop_turn_are_committed_in_one_transaction(
         assert len(writers) == 1 and ids == sorted(ids) and len(set(ids)) == 5
     finally:
         store.close()
+
+
+def test_deliveries_arriving_while_a_commit_waits_form_the_next_batch(
+    pg: PostgresBackend, url: str
+) -> None:
+    store = pg.open(url)
+    blocker = psycopg.connect(url)
+    watcher = psycopg.connect(url, autocommit=True)
+
+    async def deliver() -> list[int]:
+        commits = GroupCommit(store)
+        first = asyncio.ensure_future(commits.add(Delivery(new_message(0))))
+        # the first batch now waits on the server (the row it updates is held)
+        while not await asyncio.to_thread(_waiting_for, watcher, "transactionid"):
+            await asyncio.sleep(0.01)
+        rest = [asyncio.ensure_future(commits.add(Delivery(new_message(n)))) for n in range(1, 5)]
+        await asyncio.sleep(0.05)  # the loop kept running: all four are queued
+        blocker.rollback()
+        ids = await asyncio.gather(first, *rest)
+        await commits.drain()
+        return list(ids)
+
+    try:
+        blocker.execute("SELECT value FROM counters WHERE name = 'messages' FOR UPDATE")
+        ids = asyncio.run(deliver())
+        with psycopg.connect(url) as conn:
+            sizes = [row[0] for row in conn.execute(
+                "SELECT count(*) FROM messages GROUP BY xmin::text ORDER BY min(id)")]  # fmt: skip
+        assert sizes == [1, 4] and ids == sorted(ids)
+    finally:
+        blocker.close()
+        watcher.close()
+        store.close()

@@ -69,6 +69,9 @@ class Store(ABC):
     max_messages: int
     max_sessions: int
     last_message_at: float  # time.monotonic() of the newest commit of a message
+    # True when a commit waits on a database server (PostgreSQL), not a local file: group
+    # commit then runs commits on a thread of its own, so the SMTP loop goes on meanwhile.
+    commits_wait_on_server: bool = False
 
     def __init__(self) -> None:
         self.feed = ChangeFeed()

@@ -37,6 +37,8 @@ FAIL_FAST_SECONDS = 2.0
 class PostgresCore(Store):
     """The pool, write transactions, counters and the change feed of one database."""
 
+    commits_wait_on_server = True
+
     def __init__(
         self, url: str, *, files: Path, max_messages: int = 0, max_sessions: int = 0
     ) -> None:

@@ -16,6 +16,7 @@ from mailtrap_lite.store.sqlite.rows import (
 )
 
 SESSION_FACTS = frozenset({"helo", "tls_version", "tls_cipher", "auth_user", "inbox"})
+INSERT_CHUNK = "INSERT INTO transcript_chunks (session_id, seq, entries) VALUES (%s, %s, %s)"
 
 
 def nul_free(text: Any) -> Any:
@@ -82,23 +83,29 @@ class SessionStore(PostgresCore):
         facts: SessionFacts | None,
     ) -> None:
         """Write session facts (helo, tls_*, auth_user, inbox) and transcript lines."""
-        if facts:
-            if not facts.keys() <= SESSION_FACTS:
-                raise ValueError(f"unknown session facts: {sorted(facts.keys() - SESSION_FACTS)}")
-            assignments = ", ".join(f"{name} = %s" for name in facts)
-            values = [nul_free(value) for value in facts.values()]
-            conn.execute(
-                f"UPDATE sessions SET {assignments} WHERE id = %s",
-                (*values, session_id),
-            )
-        if not entries:
+        self._write_facts(conn, session_id, facts)
+        chunk = self._chunk_row(session_id, entries)
+        if chunk is not None:
+            conn.execute(INSERT_CHUNK, chunk)
+
+    def _write_facts(self, conn: Connection, session_id: int, facts: SessionFacts | None) -> None:
+        if not facts:
             return
+        if not facts.keys() <= SESSION_FACTS:
+            raise ValueError(f"unknown session facts: {sorted(facts.keys() - SESSION_FACTS)}")
+        assignments = ", ".join(f"{name} = %s" for name in facts)
+        values = [nul_free(value) for value in facts.values()]
+        conn.execute(f"UPDATE sessions SET {assignments} WHERE id = %s", (*values, session_id))
+
+    def _chunk_row(
+        self, session_id: int, entries: Sequence[RawLine]
+    ) -> tuple[int, int, str] | None:
+        """Return the next transcript chunk of a session as a row (None: nothing to add)."""
+        if not entries:
+            return None
         seq = self._chunks.get(session_id, 0)
-        conn.execute(
-            "INSERT INTO transcript_chunks (session_id, seq, entries) VALUES (%s, %s, %s)",
-            (session_id, seq, json.dumps(entries)),
-        )
-        self._chunks[session_id] = seq + 1
+        self._chunks[session_id] = seq + 1  # a rolled-back chunk only leaves a gap
+        return (session_id, seq, json.dumps(entries))
 
     def _prune_sessions(self, conn: Connection) -> None:
         """Keep the newest N sessions that delivered no kept message (--max-sessions)."""

@@ -18,7 +18,7 @@ from mailtrap_lite.store.interface import Delivery, IndexUpdate, Page
 from mailtrap_lite.store.postgres.core import Connection, filters
 from mailtrap_lite.store.postgres.search import message_filters, runnable
 from mailtrap_lite.store.postgres.searchrows import index_parts, write_search_rows
-from mailtrap_lite.store.postgres.sessions import SessionStore, nul_free
+from mailtrap_lite.store.postgres.sessions import INSERT_CHUNK, SessionStore, nul_free
 from mailtrap_lite.store.query import Query
 from mailtrap_lite.store.records import MessageRecord, NewMessage
 from mailtrap_lite.store.sqlite.rows import (
@@ -55,7 +55,9 @@ class PostgresStore(SessionStore):
 
         Raises StorageError when the database cannot take them; then none is stored.
         """
-        with self._transaction() as conn:
+        # Pipelined: statements go out without waiting for each answer, so a commit costs a
+        # few round trips to the server, not one per statement.
+        with self._transaction() as conn, conn.pipeline():
             self._lock_messages(conn)
             ids = self._next_ids(conn, len(batch))
             self._insert(conn, batch, ids)
@@ -76,16 +78,19 @@ class PostgresStore(SessionStore):
 
     def _insert(self, conn: Connection, batch: Sequence[Delivery], ids: list[int]) -> None:
         pairs = list(zip(ids, batch, strict=True))
+        chunks = []
+        for delivery in batch:
+            sid = delivery.new.session_id
+            if sid is not None:
+                self._write_facts(conn, sid, delivery.facts)
+                chunks.append(self._chunk_row(sid, delivery.transcript))
+                if sid not in self._mailed:
+                    conn.execute("UPDATE sessions SET kept_mail = true WHERE id = %s", (sid,))
         with conn.cursor() as cur:
             cur.executemany(INSERT_MESSAGE, [_message_row(i, d.new) for i, d in pairs])
             cur.executemany("INSERT INTO message_raw (id, data) VALUES (%s, %s)",
                             [(i, d.new.raw) for i, d in pairs])  # fmt: skip
-        for delivery in batch:
-            sid = delivery.new.session_id
-            if sid is not None:
-                self._flush_session(conn, sid, delivery.transcript, delivery.facts)
-                if sid not in self._mailed:
-                    conn.execute("UPDATE sessions SET kept_mail = true WHERE id = %s", (sid,))
+            cur.executemany(INSERT_CHUNK, [chunk for chunk in chunks if chunk is not None])
 
     def _prune_messages(self, conn: Connection, count: int) -> list[int | None]:
         """Delete the oldest messages past --max-messages, counting them (never silently).
