@@ -16,7 +16,7 @@ from pathlib import Path
 
 from mailtrap_lite.store.interface import Delivery, IndexUpdate, Page
 from mailtrap_lite.store.postgres.core import Connection, filters
-from mailtrap_lite.store.postgres.search import message_filters, runnable
+from mailtrap_lite.store.postgres.search import count_sql, message_filters, page_sql, runnable
 from mailtrap_lite.store.postgres.searchrows import index_parts, write_search_rows
 from mailtrap_lite.store.postgres.sessions import INSERT_CHUNK, SessionStore, nul_free
 from mailtrap_lite.store.query import Query
@@ -158,33 +158,26 @@ class PostgresStore(SessionStore):
         query: Query | None = None,
     ) -> Page:
         """Return messages newest first with the total count of matches (before aside)."""
-        total_where, total_params = message_filters(query, inbox, None, after)
-        where, params = message_filters(query, inbox, before, after)
         with self._read() as conn, runnable():
-            total = self._count(conn, total_where, total_params)
-            rows = conn.execute(
-                f"SELECT {M_COLUMNS} FROM messages m {where} ORDER BY m.id DESC LIMIT %s",
-                (*params, limit),
-            ).fetchall()
-        return Page(total, [message_from_row(row) for row in rows])
+            total = self._count(conn, query, inbox, after)
+            rows = conn.execute(*page_sql(M_COLUMNS, query, inbox, before, after, limit))
+            return Page(total, [message_from_row(row) for row in rows.fetchall()])
 
-    def _count(self, conn: Connection, where: str, params: list[object]) -> int:
-        if not where:  # everything: the count kept under the message lock
+    def _count(
+        self, conn: Connection, query: Query | None, inbox: str | None, after: int | None
+    ) -> int:
+        if not query and inbox is None and after is None:  # the count kept under the lock
             row = conn.execute("SELECT value FROM counters WHERE name = 'messages'").fetchone()
         else:
-            row = conn.execute(
-                f"SELECT count(*) FROM messages m {where}",
-                params,
-            ).fetchone()
+            row = conn.execute(*count_sql(query, inbox, after)).fetchone()
         return int(row[0]) if row else 0
 
     def count_messages(
         self, query: Query | None = None, inbox: str | None = None, after: int | None = None
     ) -> int:
         """Return how many messages match (newer than `after`)."""
-        where, params = message_filters(query, inbox, None, after)
         with self._read() as conn, runnable():
-            return self._count(conn, where, params)
+            return self._count(conn, query, inbox, after)
 
     def delete_matching(self, query: Query | None = None, inbox: str | None = None) -> int:
         """Delete the messages that match a query (in an inbox); return how many."""
