@@ -28,6 +28,7 @@ USER = "postgres"
 SERVER_SETTINGS = ("-c fsync=off -c full_page_writes=off -c max_connections=200"
                    " -c shared_buffers=32MB")  # fmt: skip
 TEMPLATE = "mailtrap_lite_template"
+PREFIX = "mailtrap-lite-pg-"  # then the pid of the process that made the cluster
 
 
 class ClusterUnavailable(RuntimeError):
@@ -48,7 +49,8 @@ class Cluster:
         if not (BIN / "initdb").exists():
             raise ClusterUnavailable(f"no PostgreSQL in {BIN} (apt-get install postgresql)")
         self.as_postgres = os.geteuid() == 0
-        self.dir = Path(tempfile.mkdtemp(prefix="mailtrap-lite-pg-"))
+        remove_abandoned()
+        self.dir = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
         self.data = self.dir / "data"
         self.port = free_port()
         self.settings = "" if durable else SERVER_SETTINGS
@@ -120,6 +122,19 @@ class Cluster:
             raise ClusterUnavailable(
                 f"{program} failed ({done.returncode}): {done.stderr.strip()} {tail}".strip()
             )
+
+
+def remove_abandoned() -> None:
+    """Stop and remove clusters whose process is gone (a test worker killed mid-run)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{PREFIX}*-*"):
+        pid = folder.name.removeprefix(PREFIX).partition("-")[0]
+        if not pid.isdigit() or Path(f"/proc/{pid}").exists():
+            continue
+        command = [str(BIN / "pg_ctl"), "-D", str(folder / "data"), "-m", "immediate", "stop"]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", USER, "--", *command]
+        subprocess.run(command, capture_output=True, check=False, timeout=60)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def start_cluster(*, durable: bool = False) -> Cluster:
