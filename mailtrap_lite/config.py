@@ -99,6 +99,7 @@ class Config:
     ui_auth: tuple[str, str] | None = None
     cors: str | None = None
     http_max_body: int = 1_048_576  # request body bytes; larger bodies get 413
+    http_max_upload: int = 67_108_864  # bytes of a file uploaded to POST /api/v1/import
     http_max_waits: int = 56  # open waits + event streams together (of 64 threads); then 503
     events_seconds: float = 300.0  # an event stream ends after this; clients reconnect
     events_heartbeat: float = 15.0  # a comment line on idle streams keeps proxies open

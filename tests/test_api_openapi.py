@@ -22,6 +22,10 @@ def _send(method: str, path: str, body: Any = None, **params: Any) -> Call:
     return lambda s, ids: s.request(method, path.format(**ids), params, body)
 
 
+def _upload(body: bytes, **params: Any) -> Call:
+    return lambda s, ids: s.request("POST", "/api/v1/import", params, raw=body)
+
+
 def _while_stream_open(call: Call) -> Call:
     """Make the call while an event stream holds the only slot for waits and streams."""
 
@@ -74,12 +78,18 @@ CALLS: list[tuple[str, str, str, Call]] = [
     ("/api/v1/faults", "get", "200", _get("/api/v1/faults")),
     ("/api/v1/faults", "put", "200", _send("PUT", "/api/v1/faults", {"rules": []})),
     ("/api/v1/faults", "put", "400", _send("PUT", "/api/v1/faults", {"rules": [{"rule": "x"}]})),
+    ("/api/v1/export", "get", "200", _get("/api/v1/export", query="order")),
+    ("/api/v1/export", "get", "400", _get("/api/v1/export", format="tar")),
+    ("/api/v1/import", "post", "200", _upload(b"Subject: imported\r\n\r\nx\r\n", filename="a.eml")),
+    ("/api/v1/import", "post", "400", _upload(b"")),
+    ("/api/v1/import", "post", "413", _upload(b"x" * 9000)),
 ]
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[Served, dict[str, str]]]:
-    served = Served(http_max_waits=1, http_max_body=4096, events_seconds=0.2)
+    served = Served(http_max_waits=1, http_max_body=4096, events_seconds=0.2,
+                    http_max_upload=8192)
     order = make_message("order shipped", To="ann@example.com", Cc="cc@example.com")
     order.add_attachment(b"PDF", maintype="application", subtype="pdf", filename="a.pdf")
     served.send(order, to=["ann@example.com", "hidden@example.com"])

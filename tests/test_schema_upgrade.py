@@ -88,3 +88,16 @@ def test_ids_go_on_after_the_old_ones(upgraded: SQLiteStore) -> None:
 
 def test_old_sessions_are_smtp_sessions(upgraded: SQLiteStore) -> None:
     assert {s.kind for s in upgraded.list_sessions()} == {"smtp"}
+
+
+def test_an_import_skips_what_the_old_file_holds(upgraded: SQLiteStore) -> None:
+    from mailtrap_lite.transfer import Importer, Item, StoreTarget
+
+    old = [m for m in upgraded.export_messages() if m.raw.lower().count(b"message-id:")]
+    assert old  # the Message-ID lookup uses the index migration 008 adds
+    importer = Importer(StoreTarget(upgraded))
+    tally = importer.run("again", [Item(m.raw, f"message {m.id}") for m in old])
+    assert (tally.done, tally.skipped) == (0, len(old))
+    with sqlite3.connect(upgraded.path) as conn:
+        indexes = {row[1] for row in conn.execute("PRAGMA index_list(messages)")}
+    assert "messages_message_id" in indexes

@@ -13,6 +13,7 @@ from mailtrap_lite.mime.body import Part
 from mailtrap_lite.mime.headers import Mailbox
 from mailtrap_lite.mime.links import Link
 from mailtrap_lite.store.records import MessageRecord, SessionRecord, TranscriptEntry, Warning_
+from mailtrap_lite.transfer import Tally
 
 JSON = dict[str, Any]
 
@@ -136,3 +137,16 @@ def session(record: SessionRecord) -> JSON:
     if record.transcript is not None:
         data["transcript"] = [transcript_entry(e) for e in record.transcript]
     return data
+
+
+def import_summary(tally: Tally) -> JSON:
+    """Return what an import did: counts, each failure with its place, the sessions."""
+    return {
+        "imported": tally.done,
+        "skipped": tally.skipped,
+        "failed": [
+            {"where": f.where, "reason": f.reason, "kind": f.kind, "ordinal": f.ordinal}
+            for f in tally.failed
+        ],
+        "session_ids": [str(i) for i in tally.session_ids],
+    }

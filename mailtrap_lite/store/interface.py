@@ -16,7 +16,13 @@ from typing import NamedTuple
 from mailtrap_lite.message import Message, MessageCache
 from mailtrap_lite.store.feed import Change, ChangeFeed
 from mailtrap_lite.store.query import Query
-from mailtrap_lite.store.records import MessageRecord, NewMessage, RawLine, SessionRecord
+from mailtrap_lite.store.records import (
+    MessageRecord,
+    NewMessage,
+    RawLine,
+    SessionRecord,
+    StoredMessage,
+)
 
 SessionFacts = dict[str, str | None]
 
@@ -92,6 +98,32 @@ class Store(ABC):
     @abstractmethod
     def add_messages(self, batch: Sequence[Delivery]) -> list[int]:
         """Commit messages in one transaction (a group commit); return their ids in order."""
+
+    @abstractmethod
+    def import_messages(
+        self, batch: Sequence[NewMessage], keep_duplicates: bool = False
+    ) -> list[int | None]:
+        """Commit imported messages in one transaction; return their ids (None: skipped).
+
+        Unless `keep_duplicates`, a message with the Message-ID and the exact bytes of one
+        already stored (or earlier in the batch) is skipped. A message without a Message-ID
+        is never a duplicate.
+        """
+
+    @abstractmethod
+    def export_messages(
+        self,
+        query: Query | None = None,
+        inbox: str | None = None,
+        after: int = 0,
+        limit: int = 200,
+        max_bytes: int | None = None,
+    ) -> list[StoredMessage]:
+        """Return matching messages with their bytes, oldest first, ids past `after`.
+
+        With `max_bytes`, stop before their sizes add up past it (the first always comes),
+        so that an export pages through any number of messages in bounded memory.
+        """
 
     @abstractmethod
     def get_message(self, message_id: int) -> MessageRecord | None:

@@ -48,6 +48,20 @@ class NewMessage:
     warnings: list[Warning_] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class StoredMessage:
+    """A message as an export reads it: its exact bytes and what an archive keeps beside."""
+
+    id: int
+    inbox: str
+    session_id: int | None
+    received_at: str
+    mail_from: str
+    rcpt_to: list[str]
+    read: bool
+    raw: bytes
+
+
 @dataclass
 class MessageRecord:
     """A stored message as listed: the summary fields of INTERFACE.md and a few more."""

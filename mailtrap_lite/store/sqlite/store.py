@@ -17,7 +17,8 @@ from pathlib import Path
 
 from mailtrap_lite.store.interface import Delivery, IndexUpdate, Page, SessionFacts
 from mailtrap_lite.store.query import Query
-from mailtrap_lite.store.records import MessageRecord, NewMessage, RawLine
+from mailtrap_lite.store.records import MessageRecord, NewMessage, RawLine, StoredMessage
+from mailtrap_lite.store.sqlite.archive import export_page, is_duplicate
 from mailtrap_lite.store.sqlite.core import filters
 from mailtrap_lite.store.sqlite.rows import (
     MESSAGE_COLUMNS,
@@ -79,6 +80,44 @@ class SQLiteStore(SessionStore):
             self._note_mailed(delivery.new.session_id, pruned)
             self.feed.publish("message", (message_id,), delivery.new.inbox)
         return ids
+
+    def import_messages(
+        self, batch: Sequence[NewMessage], keep_duplicates: bool = False
+    ) -> list[int | None]:
+        """Commit imported messages in one transaction; return their ids (None: skipped).
+
+        Unless `keep_duplicates`, a message with the Message-ID and the exact bytes of one
+        already stored (or earlier in the batch: the same transaction sees it) is skipped.
+        """
+        with self._transaction() as conn:
+            ids: list[int | None] = []
+            for new in batch:
+                skip = not keep_duplicates and is_duplicate(conn, new)
+                ids.append(None if skip else self._insert_delivery(conn, Delivery(new)))
+            stored = [i for i in ids if i is not None]
+            pruned = self._prune_messages(conn, self._count + len(stored))
+        self._count += len(stored) - len(pruned)
+        if stored:
+            self.last_message_at = time.monotonic()
+            for session_id in {new.session_id for new in batch}:
+                self._note_mailed(session_id, pruned)
+            inboxes = {new.inbox for new in batch}
+            # one change for the batch: followers (event streams, waits) read every id of it
+            self.feed.publish(
+                "message", tuple(stored), inboxes.pop() if len(inboxes) == 1 else None
+            )
+        return ids
+
+    def export_messages(
+        self,
+        query: Query | None = None,
+        inbox: str | None = None,
+        after: int = 0,
+        limit: int = 200,
+        max_bytes: int | None = None,
+    ) -> list[StoredMessage]:
+        """Return matching messages with their bytes, oldest first, ids past `after`."""
+        return export_page(self._read(), query, inbox, after, limit, max_bytes)
 
     def _insert_delivery(self, conn: sqlite3.Connection, delivery: Delivery) -> int:
         message_id = self._insert_message(conn, delivery.new)

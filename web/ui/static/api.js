@@ -20,6 +20,13 @@ export const api = {
   deleteMessage: (id) => call("DELETE", `/messages/${encodeURIComponent(id)}`),
   deleteMatching: (params) => call("DELETE", `/messages?${new URLSearchParams(params)}`),
   inboxes: () => call("GET", "/inboxes"),
+  importFile: async (params, file) => {
+    const response = await fetch(`${BASE}/import?${new URLSearchParams(params)}`,
+      { method: "POST", headers: { Accept: "application/json" }, body: file });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(data.error || `import: ${response.status}`);
+    return data;
+  },
 };
 
 export function toast(text) {

@@ -97,10 +97,32 @@ function confirmDeleteAll() {
   }, { once: true });
 }
 
+// Export the selection, or else everything the page lists (its inbox and search).
+function exportRows(targets) {
+  const params = targets.length ? { ids: targets.map((row) => row.dataset.id).join(",") } : filters();
+  const link = Object.assign(document.createElement("a"),
+    { href: `/api/v1/export?${new URLSearchParams({ ...params, format: "mbox" })}` });
+  link.setAttribute("download", "");
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
+
+async function importFile(file) {
+  const params = { filename: file.name };
+  if (table().dataset.inbox) params.inbox = table().dataset.inbox;
+  const done = await api.importFile(params, file);
+  const failed = done.failed.length ? `, ${done.failed.length} failed: ${done.failed[0].where}: ${done.failed[0].reason}` : "";
+  toast(`Imported ${done.imported}, skipped ${done.skipped} duplicates${failed}`);
+  refreshInboxes();
+}
+
 async function act(action) {
   const targets = picked();
   try {
     if (action === "delete-all") return confirmDeleteAll();
+    if (action === "export") return exportRows(targets);
+    if (action === "import") return document.getElementById("import-file").click();
     if (!targets.length) return;
     if (action === "delete") await deleteRows(targets);
     if (action === "read" || action === "unread") await markRows(targets, action === "read");
@@ -246,6 +268,11 @@ export function startInbox() {
   });
   document.querySelectorAll(".toolbar [data-action]").forEach((button) => {
     button.addEventListener("click", () => act(button.dataset.action));
+  });
+  document.getElementById("import-file").addEventListener("change", (event) => {
+    const [file] = event.target.files;
+    event.target.value = "";
+    if (file) importFile(file).catch((error) => toast(error.message));
   });
   document.addEventListener("keydown", onKey);
   startLive();
