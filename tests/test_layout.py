@@ -305,3 +305,22 @@ def test_importing_the_plugin_loads_no_smtp_tls_database_or_web_library() -> Non
     loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             check=True, timeout=60).stdout  # fmt: skip
     assert loaded.strip() == "[]"
+
+
+def test_every_package_is_listed_for_the_wheel() -> None:
+    import tomllib
+
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    packages = {name for name, path in MODULES.items() if path.name == "__init__.py"}
+    assert packages - listed == set()
+
+
+def test_the_openapi_document_is_kept_in_one_form() -> None:
+    import json
+
+    path = ROOT / "web" / "api" / "openapi.json"
+    text = path.read_text(encoding="utf-8")
+    # one layout (indent 1, UTF-8 as is) keeps edits by several people mergeable line by line
+    assert text == json.dumps(json.loads(text), indent=1, ensure_ascii=False) + "\n"

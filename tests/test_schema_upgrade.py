@@ -94,7 +94,7 @@ def test_an_import_skips_what_the_old_file_holds(upgraded: SQLiteStore) -> None:
     from mailtrap_lite.transfer import Importer, Item, StoreTarget
 
     old = [m for m in upgraded.export_messages() if m.raw.lower().count(b"message-id:")]
-    assert old  # the Message-ID lookup uses the index migration 008 adds
+    assert old  # the Message-ID lookup uses the index migration 4 adds
     importer = Importer(StoreTarget(upgraded))
     tally = importer.run("again", [Item(m.raw, f"message {m.id}") for m in old])
     assert (tally.done, tally.skipped) == (0, len(old))
