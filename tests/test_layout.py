@@ -34,13 +34,15 @@ CORE_LAYERS = [
     ("mailtrap_lite.message",),
     ("mailtrap_lite.store",),
     ("mailtrap_lite.smtp",),
+    ("mailtrap_lite.services",),
     ("mailtrap_lite.app",),
     ("mailtrap_lite.testing",),
     ("mailtrap_lite.cli", "mailtrap_lite.__main__", "mailtrap_lite"),
 ]
 # What the two outer parts may use of the core (DESIGN.md: web -> core, plugin -> testing).
 WEB_MAY_USE = ("mailtrap_lite.version", "mailtrap_lite.config", "mailtrap_lite.mime",
-               "mailtrap_lite.message", "mailtrap_lite.store", "mailtrap_lite.smtp")  # fmt: skip
+               "mailtrap_lite.message", "mailtrap_lite.store", "mailtrap_lite.smtp",
+               "mailtrap_lite.services")  # fmt: skip
 PLUGIN_MAY_USE = ("mailtrap_lite.version", "mailtrap_lite.config", "mailtrap_lite.testing")
 WEB_LIBRARIES = ("flask", "werkzeug", "jinja2", "waitress")
 TEST_LIBRARIES = ("pytest", "_pytest")
@@ -257,7 +259,7 @@ def part_of(module: str) -> str:
     """Return the package a module belongs to for the package-level graph."""
     for prefix in (WEB, PLUGIN, "mailtrap_lite.store.sqlite",
                    "mailtrap_lite.store", "mailtrap_lite.smtp", "mailtrap_lite.mime",
-                   "mailtrap_lite.testing"):  # fmt: skip
+                   "mailtrap_lite.testing", "mailtrap_lite.services"):  # fmt: skip
         if within(module, prefix):
             return prefix
     return module

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
 
 from mailtrap_lite.config import Config
@@ -11,6 +13,7 @@ from mailtrap_lite.store import Store
 from .api import api
 from .context import EXTENSION, AppContext
 from .security import install_security
+from .service import service
 from .ui import ui
 
 
@@ -19,11 +22,16 @@ def create_app(
     config: Config,
     smtp_address: str | None = None,
     faults: FaultRules | None = None,
+    **services: Any,
 ) -> Flask:
-    """Build the web app around a Store; nothing here opens sockets."""
+    """Build the web app around a Store; nothing here opens sockets.
+
+    `services` are AppContext's optional parts: relay, webhooks, metrics, ready.
+    """
     app = Flask(__name__)
-    app.extensions[EXTENSION] = AppContext(store, config, smtp_address, faults)
+    app.extensions[EXTENSION] = AppContext(store, config, smtp_address, faults, **services)
     install_security(app, config)
     app.register_blueprint(api, url_prefix="/api/v1")
+    app.register_blueprint(service)
     app.register_blueprint(ui)
     return app

@@ -12,7 +12,8 @@ from mailtrap_lite.config import Config
 REALM = "mailtrap-lite"
 API_PREFIX = "/api/"
 CORS_HEADERS = "Authorization, Content-Type, Last-Event-ID"
-CORS_METHODS = "GET, PUT, PATCH, DELETE, OPTIONS"
+CORS_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+OPEN_PATHS = frozenset({"/livez", "/readyz"})  # reachable without credentials
 
 
 def install_security(app: Flask, config: Config) -> None:
@@ -25,6 +26,8 @@ def install_security(app: Flask, config: Config) -> None:
         def check() -> Any:
             # CORS preflights never carry credentials (Fetch standard), so they pass.
             if cors and request.method == "OPTIONS":
+                return None
+            if request.path in OPEN_PATHS:  # health checks: they reveal nothing but "ok"
                 return None
             return None if _authorized(credentials) else _challenge()
 

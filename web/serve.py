@@ -32,9 +32,10 @@ class WebServer:
         config: Config,
         smtp_address: str,
         faults: FaultRules | None = None,
+        **services: Any,
     ) -> None:
         assert config.http is not None
-        app = create_app(store, config, smtp_address, faults)
+        app = create_app(store, config, smtp_address, faults, **services)
         self._stop_hooks: list[Any] = app.extensions.get(STOP_HOOKS, [])
         listen = _listen(config.http)
         try:

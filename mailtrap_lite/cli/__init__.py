@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from mailtrap_lite.config import BindError, ConfigError
 from mailtrap_lite.store import StorageError
 
-from . import serve
+from . import health, serve
 from .options import EXIT_USAGE, UsageError
 from .serve import build_parser, config_from_args
 
@@ -21,6 +21,7 @@ __all__ = ["build_parser", "config_from_args", "main"]
 
 # Subcommands other than serve, each `run(argv) -> exit status`.
 COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {}
+COMMANDS["health"] = health.run
 
 
 def main(argv: Sequence[str] | None = None) -> int:

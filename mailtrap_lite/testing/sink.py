@@ -26,6 +26,7 @@ from typing import Unpack
 
 from mailtrap_lite.app import App
 from mailtrap_lite.config import Address, Config
+from mailtrap_lite.services.clock import Clock
 from mailtrap_lite.smtp.faults import FaultRules
 from mailtrap_lite.smtp.server import SMTPServer
 from mailtrap_lite.smtp.tls import client_context
@@ -41,10 +42,16 @@ class Sink:
     """A running SMTP sink with its own Store; start/stop are idempotent."""
 
     def __init__(
-        self, config: Config | None = None, db: Path | None = None, *, http: Address | None = None
+        self,
+        config: Config | None = None,
+        db: Path | None = None,
+        *,
+        http: Address | None = None,
+        clock: Clock | None = None,
     ) -> None:
         base = config or Config(smtp=Address("127.0.0.1", 0))
         self.config = base.replace(http=http, db=db)
+        self.clock = clock  # None: real time (a ManualClock moves --max-age and retries)
         self._app: App | None = None
         self._cursor = Cursor()
         self.backend: Backend = LocalBackend(self)
@@ -91,6 +98,11 @@ class Sink:
         return url
 
     @property
+    def app(self) -> App:
+        """Return the running App (its relay, webhooks and metrics)."""
+        return self._running()
+
+    @property
     def faults(self) -> FaultRules:
         """Return the fault rules of the running sink; change them at any time."""
         return self.server.faults
@@ -111,7 +123,7 @@ class Sink:
         """Start the store, the indexer and the SMTP server (and web server); return self."""
         if self._app is not None:
             return self
-        app = App(self.config).start_in_thread()
+        app = App(self.config, clock=self.clock).start_in_thread()
         self._follow(app.store)
         self._app = app
         return self

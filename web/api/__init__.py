@@ -13,12 +13,12 @@ from werkzeug.exceptions import HTTPException
 
 from mailtrap_lite.store import StorageError
 
-from . import faults, live, messages, meta, sessions
+from . import faults, live, messages, meta, release, send, sessions, tags
 
 API_PREFIX = "/api/"
 
 api = Blueprint("api", __name__)
-for module in (meta, messages, sessions, live, faults):
+for module in (meta, messages, sessions, live, faults, tags, send, release):
     api.register_blueprint(module.routes)
 
 
