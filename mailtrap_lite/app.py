@@ -65,6 +65,7 @@ class App:
         self._background: list[Followers | AgePruner] = []
         self.ready = False  # the store is open and SMTP listens (GET /readyz)
         self.web: Any = None  # mailtrap_lite.web.serve.WebServer, imported only when serving
+        self.compat: dict[str, Any] = {}  # "mailpit", "mailhog": their WebServers
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 
@@ -92,6 +93,11 @@ class App:
         """Return the web UI's base URL, or None when no web server runs."""
         return str(self.web.url) if self.web is not None else None
 
+    @property
+    def compat_urls(self) -> dict[str, str]:
+        """Return the base URLs of the Mailpit- and MailHog-compatible listeners that run."""
+        return {name: str(server.url) for name, server in self.compat.items()}
+
     async def start(self) -> None:
         """Open the Store, listen for SMTP, serve the web app if configured, start indexing.
 
@@ -107,8 +113,7 @@ class App:
             self._start_services(store, relay_settings)
             smtp = self._smtp = SMTPServer(store, self.config, self.metrics)
             await smtp.start()  # a listener bound before a failure is closed by stop()
-            if self.config.http is not None:
-                self.web = self._serve_web(store, smtp)
+            self._serve_web(store, smtp)
             self._indexer = Indexer(store, self.config.index_max_text, worker=self.index_worker)
             self._indexer.start()
             self._start_background(store, rules)
@@ -151,15 +156,22 @@ class App:
         for part in self._background:
             part.start()
 
-    def _serve_web(self, store: Store, smtp: SMTPServer) -> Any:
+    def _serve_web(self, store: Store, smtp: SMTPServer) -> None:
+        """Start the web listeners the Config asks for: the UI and API, Mailpit's, MailHog's."""
+        config = self.config
+        if config.http is None and config.mailpit_http is None and config.mailhog_http is None:
+            return
         # Lazy: the core runs without Flask. mypy cannot follow the web package mapping.
-        from mailtrap_lite.web.serve import WebServer  # type: ignore[import-not-found]
+        from mailtrap_lite.web.serve import listeners  # type: ignore[import-not-found]
 
-        web = WebServer(store, self.config, smtp.address, smtp.faults, relay=self.relay,
-                        webhooks=self.webhooks, metrics=self.metrics,
-                        ready=lambda: self.ready)  # fmt: skip
-        web.start()
-        return web
+        servers = listeners(store, config, smtp.address, smtp.faults, relay=self.relay,
+                            webhooks=self.webhooks, metrics=self.metrics,
+                            ready=lambda: self.ready)  # fmt: skip
+        self.web = servers.pop("http", None)
+        self.compat = servers
+        for server in [self.web, *self.compat.values()]:
+            if server is not None:
+                server.start()
 
     async def stop(self) -> None:
         """Stop serving: end web requests, close SMTP sessions (421), stop indexing, close.
@@ -168,14 +180,16 @@ class App:
         """
         self.ready = False
         web, self.web = self.web, None
+        compat, self.compat = self.compat, {}
         smtp, self._smtp = self._smtp, None
         indexer, self._indexer = self._indexer, None
         background, self._background = self._background, []
         webhooks, self.webhooks = self.webhooks, None
         metrics, self.metrics = self.metrics, None
         store, self._store = self._store, None
-        if web is not None:
-            web.stop()
+        for server in [web, *compat.values()]:
+            if server is not None:
+                server.stop()
         if smtp is not None:
             await smtp.stop()
         if indexer is not None:

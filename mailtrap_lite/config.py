@@ -86,6 +86,9 @@ class Config:
 
     smtp: Address = Address("localhost", DEFAULT_SMTP_PORT)
     http: Address | None = Address("localhost", DEFAULT_HTTP_PORT)
+    # listeners serving Mailpit's and MailHog's API layouts from / (off by default)
+    mailpit_http: Address | None = None
+    mailhog_http: Address | None = None
     db: Path | None = None  # None means a temporary database removed at exit
     max_messages: int = 10_000  # 0 means no limit
     max_sessions: int = 10_000  # 0 means no limit

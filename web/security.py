@@ -10,7 +10,7 @@ from flask import Flask, Response, jsonify, request
 from mailtrap_lite.config import Config
 
 REALM = "mailtrap-lite"
-API_PREFIX = "/api/"
+API_PREFIXES = ("/api/", "/compat/")  # JSON and CORS here; pages elsewhere
 CORS_HEADERS = "Authorization, Content-Type, Last-Event-ID"
 CORS_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 OPEN_PATHS = frozenset({"/livez", "/readyz"})  # reachable without credentials
@@ -48,7 +48,7 @@ def _authorized(credentials: tuple[str, str]) -> bool:
 
 def _challenge() -> Response:
     """Answer 401 with a basic auth challenge (RFC 7617), JSON under /api/."""
-    if request.path.startswith(API_PREFIX):
+    if request.path.startswith(API_PREFIXES):
         response = jsonify(error="authentication required")
     else:
         response = Response("authentication required\n", mimetype="text/plain")
@@ -60,7 +60,7 @@ def _challenge() -> Response:
 def _allow_origin(response: Response, origins: list[str]) -> Response:
     """Add CORS headers to API responses for an allowed origin ("*" allows any)."""
     origin = request.headers.get("Origin")
-    if not request.path.startswith(API_PREFIX) or origin is None:
+    if not request.path.startswith(API_PREFIXES) or origin is None:
         return response
     if "*" in origins:
         response.headers["Access-Control-Allow-Origin"] = "*"

@@ -115,6 +115,10 @@ OPTIONS = [
            _address, "localhost:1025", "HOST:PORT"),
     Option("--http", "web UI and JSON API listener, or off", _http, "localhost:8025",
            "HOST:PORT|off"),
+    Option("--mailpit-http", "a listener serving Mailpit's API from / (for Mailpit's clients),"
+           " or off", _http, "off", "HOST:PORT|off"),
+    Option("--mailhog-http", "a listener serving MailHog's API from / (for MailHog's"
+           " clients), or off", _http, "off", "HOST:PORT|off"),
     Option("--db", "SQLite file; :memory: keeps nothing (a temporary file removed at exit)",
            metavar="PATH", shown_default="mail.db in the user data directory"),
     Option("--max-messages", "keep the newest N messages; 0: no limit", whole_number, "10000",
@@ -200,6 +204,8 @@ def config_from_values(values: dict[str, Any]) -> Config:
     return Config(
         smtp=values["smtp"],
         http=values["http"],
+        mailpit_http=values["mailpit_http"],
+        mailhog_http=values["mailhog_http"],
         db=None if str(db) == ":memory:" else db,
         max_messages=values["max_messages"],
         max_sessions=values["max_sessions"],
@@ -284,6 +290,8 @@ def _announce(app: App) -> None:
     if smtp.tls is not None:
         print(f"tls-cert: {smtp.tls.cert}")
     print(f"http: {app.web_url or 'off'}")
+    for name, url in app.compat_urls.items():
+        print(f"{name}-http: {url}")
     print(f"db: {':memory:' if store.temporary else store.path}", flush=True)
 
 

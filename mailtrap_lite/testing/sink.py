@@ -13,7 +13,9 @@ database. TLS, limits and fault rules come from its Config:
         client.starttls(context=sink.client_tls_context())
         sink.faults.add("rcpt:to=*@bounce.test:550 5.1.1 No such user")
 
-`http=Address("127.0.0.1", 0)` serves the web UI and JSON API beside it (`sink.web_url`).
+`http=Address("127.0.0.1", 0)` serves the web UI and JSON API beside it (`sink.web_url`);
+`mailpit_http=` and `mailhog_http=` serve the Mailpit- and MailHog-compatible APIs on
+listeners of their own (`sink.mailpit_url`, `sink.mailhog_url`), for clients of those tools.
 """
 
 from __future__ import annotations
@@ -47,10 +49,17 @@ class Sink:
         db: Path | None = None,
         *,
         http: Address | None = None,
+        mailpit_http: Address | None = None,
+        mailhog_http: Address | None = None,
         clock: Clock | None = None,
     ) -> None:
         base = config or Config(smtp=Address("127.0.0.1", 0))
-        self.config = base.replace(http=http, db=db)
+        self.config = base.replace(
+            http=http,
+            db=db,
+            mailpit_http=mailpit_http or base.mailpit_http,
+            mailhog_http=mailhog_http or base.mailhog_http,
+        )
         self.clock = clock  # None: real time (a ManualClock moves --max-age and retries)
         self._app: App | None = None
         self._cursor = Cursor()
@@ -95,6 +104,24 @@ class Sink:
         url = self._running().web_url
         if url is None:
             raise RuntimeError("the sink serves no web UI: start it with http=Address(...)")
+        return url
+
+    @property
+    def mailpit_url(self) -> str:
+        """Return the base URL of the Mailpit-compatible listener (start it with mailpit_http=)."""
+        return self._compat_url("mailpit")
+
+    @property
+    def mailhog_url(self) -> str:
+        """Return the base URL of the MailHog-compatible listener (start it with mailhog_http=)."""
+        return self._compat_url("mailhog")
+
+    def _compat_url(self, name: str) -> str:
+        url = self._running().compat_urls.get(name)
+        if url is None:
+            raise RuntimeError(
+                f"the sink serves no {name} API: start it with {name}_http=Address(...)"
+            )
         return url
 
     @property
