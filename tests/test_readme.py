@@ -125,6 +125,7 @@ class Live:
         text = re.sub(r"\b1025\b", str(self.smtp_port), text)
         text = re.sub(r"\b8025\b", str(self.http_port), text)
         text = re.sub(r"\b1465\b", "0", text)
+        text = re.sub(r"\b802[67]\b", "0", text)  # the compatible APIs' listeners
         return text.replace("/home/me", str(self.home))
 
 
