@@ -10,6 +10,8 @@ its link-speed settings have no equivalent and are kept but not applied.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import threading
 import time
@@ -164,9 +166,6 @@ def v1_part(message_id: str, number: int) -> Response:
                      if k.lower() == "content-transfer-encoding"), "")  # fmt: skip
     data = part["Body"].encode("utf-8", "replace")
     if encoding.lower() == "base64":
-        import base64
-        import binascii
-
         try:
             data = base64.b64decode(data)
         except (binascii.Error, ValueError):
