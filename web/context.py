@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
 
 from mailtrap_lite.config import Config
+from mailtrap_lite.services.metrics import Metrics
+from mailtrap_lite.services.webhooks import Webhooks
 from mailtrap_lite.smtp.faults import FaultRules
+from mailtrap_lite.smtp.relay import Relay
 from mailtrap_lite.store import Store
 
 EXTENSION = "mailtrap_lite"
@@ -25,6 +29,10 @@ class AppContext:
     config: Config
     smtp_address: str | None
     faults: FaultRules | None = None
+    relay: Relay | None = None  # None: release is off (no --relay-config)
+    webhooks: Webhooks | None = None
+    metrics: Metrics | None = None  # None: /metrics is off
+    ready: Callable[[], bool] | None = None  # None: ready while serving
 
 
 def context() -> AppContext:
