@@ -13,7 +13,8 @@ What it does:
    bodies are then indexed as the server's indexer does (index_one), on every core.
 2. Starts ``python -m mailtrap_lite --db DB --smtp 127.0.0.1:0 --http 127.0.0.1:0
    --max-messages 0`` as a subprocess and talks to it over HTTP keep-alive connections.
-3. Measures the first page of /api/v1/messages, three searches (a word, to:, a phrase), and
+3. Measures the first page of /api/v1/messages, three searches (a word, to:, a phrase) and
+   five more of the language's later forms (OR, a domain, a glob, filename:, a folded word), and
    the wake-up latency: a client blocks in /api/v1/wait?after=<newest id>, another sends one
    message over SMTP, and the time from the 250 reply (smtplib's return) to the wait's
    response is recorded (it can be negative: the store wakes waiters on commit, just before
@@ -71,6 +72,9 @@ SENTENCES = [
     "The meeting moved to Thursday afternoon in the large room.",
 ]
 WORD, ADDRESS, PHRASE = "invoice", "to:grace.7@example.org", '"track your parcel"'
+# The language's later additions: OR, a domain, a subdomain glob, a file name, a folded word.
+MORE = ["invoice OR receipt", "from:shop.example", "to:*.example.net", "filename:invoice-42",
+        "koln"]  # fmt: skip
 
 
 def person(rng: random.Random) -> str:
@@ -222,7 +226,7 @@ def main() -> None:
         print(f"server pid {server.process.pid}: {health}")
         report("list first page (limit 50)", timed(conn, args.repeat, "/api/v1/messages"),
                "<= 20 ms")  # fmt: skip
-        for query in (WORD, ADDRESS, PHRASE):
+        for query in (WORD, ADDRESS, PHRASE, *MORE):
             _, page = get(conn, "/api/v1/messages", query=query)
             label = f"search {query} ({page['total']} hits)"  # type: ignore[index]
             report(label, timed(conn, args.repeat, "/api/v1/messages", query=query), "<= 50 ms")

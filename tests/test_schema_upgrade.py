@@ -3,7 +3,8 @@
 tests/data/schema-2.db was written by mailtrap-lite 0.1.0 (schema version 2, the release
 before the second wave) through its own Sink: three messages in two inboxes, one read, and
 four sessions with their transcripts; schema-2.json records what it held then. Every
-schema change from now on ships as a migration, and this test opens a copy of that file.
+schema change from now on ships as a migration, and this test opens a copy of that file:
+migration 6 rebuilds the search rows (folded text, file names, reversed addresses).
 """
 
 from __future__ import annotations
@@ -77,6 +78,31 @@ def test_old_messages_read_and_search_as_new_ones(upgraded: SQLiteStore) -> None
     found = upgraded.list_messages(query=parse_query("subject:team"))
     assert [m.id for m in found.messages] == [m["id"] for m in EXPECTED["messages"]
                                              if "team" in m["subject"]]  # fmt: skip
+
+
+def test_upgrade_queues_every_old_message_for_new_search_rows(upgraded: SQLiteStore) -> None:
+    assert upgraded.stats()["unindexed"] == len(EXPECTED["messages"])
+    assert upgraded.list_messages(query=parse_query("subject:team")).total == 0  # until indexed
+
+
+# Message 1 came from "Jörg <joerg@example.com>" with the subject "Grüße with attachment" and
+# the file terms.pdf; messages 2 and 3 are plain. The old index had none of these rules.
+SEARCHES = [
+    ("jorg", [1]),
+    ("subject:GRUSSE", [1]),
+    ("filename:terms.pdf", [1]),
+    ("terms OR build", [3, 1]),
+    ("from:example.com", [3, 2, 1]),
+    ("to:*@example.com -(inbox:team OR bcc:hidden@example.com)", [2]),
+]
+
+
+@pytest.mark.parametrize(("query", "expected"), SEARCHES, ids=[q for q, _ in SEARCHES])
+def test_old_messages_search_with_the_new_rules_once_indexed_again(
+    upgraded: SQLiteStore, query: str, expected: list[int]
+) -> None:
+    index_all(upgraded)
+    assert [m.id for m in upgraded.list_messages(query=parse_query(query)).messages] == expected
 
 
 def test_ids_go_on_after_the_old_ones(upgraded: SQLiteStore) -> None:

@@ -151,6 +151,22 @@ def test_unparsable_search_shows_an_error_not_a_crash(ui_server, page) -> None:
     expect(page.get_by_role("alert")).to_contain_text("before")
 
 
+def test_unparsable_search_shows_only_the_error_marking_where_it_failed(ui_server, page) -> None:
+    ui_server.send(text_message("Grüße aus Köln", "hallo"))
+    page.goto(ui_server.url + "/")
+    page.keyboard.press("/")
+    page.keyboard.type("koln OR")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text("OR needs a term after it at position 6")
+    expect(page.get_by_role("alert").locator("mark")).to_have_text("OR")
+    for leftover in ("#total", ".live", "#messages", "#empty", ".toolbar"):
+        expect(page.locator(leftover)).to_have_count(0)
+    expect(page.get_by_text("No message matches")).to_have_count(0)
+    page.locator("#search-box").fill("koln OR (filename:pdf -is:read)")
+    page.keyboard.press("Enter")
+    expect(page.locator("tr.msg a.subject")).to_have_text(["Grüße aus Köln"])
+
+
 def test_live_marker_shows_once_the_event_stream_is_open(ui_server, page) -> None:
     open_live_inbox(page, ui_server.url + "/")
     expect(page.locator(".live")).to_be_visible()

@@ -20,6 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from mailtrap_lite.message import read_message
 from mailtrap_lite.mime.headers import SUMMARY_HEADER_BYTES, decoded_headers
+from mailtrap_lite.store.folding import fold
 from mailtrap_lite.store.interface import IndexUpdate, Store
 
 log = logging.getLogger(__name__)
@@ -90,10 +91,13 @@ def index_one(message_id: int, raw: bytes, max_text: int) -> IndexUpdate:
         message_id,
         message.snippet,
         message.attachment_count,
-        message.searchable_text(max_text),
+        # Folded here, in the worker process, rather than by the writer holding its lock;
+        # cut again after folding, which can lengthen text (ß -> ss, ligatures spelled out).
+        fold(message.searchable_text(max_text))[:max_text],
         # header:Name=value searches the headers of the first SUMMARY_HEADER_BYTES: 2 million
         # headers took 500 MB in the server as search rows (tests/test_bombs.py).
         decoded_headers(raw, SUMMARY_HEADER_BYTES),
+        [fold(a.filename) for a in message.attachments if a.filename],
     )
 
 

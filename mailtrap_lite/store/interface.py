@@ -50,20 +50,25 @@ class Page:
 
 @dataclass
 class IndexUpdate:
-    """What the indexer learned from a message's MIME body."""
+    """What the indexer learned from a message's MIME body.
+
+    `text` and `filenames` are folded already (store.folding.fold), as search compares them.
+    """
 
     id: int
     snippet: str
     attachment_count: int
     text: str
     headers: list[tuple[str, str]] = field(default_factory=list)  # decoded (RFC 2047)
+    filenames: list[str] = field(default_factory=list)  # of every attachment that has one
 
 
 class Store(ABC):
     """Messages, sessions and transcripts, with retention and a change feed.
 
     Message ids increase in commit order and are never reused. Writes raise StorageError
-    when the database cannot take them; then nothing is half-stored.
+    when the database cannot take them; then nothing is half-stored. Searches raise
+    QueryError for a query too large for the database to run.
     """
 
     path: Path

@@ -1,162 +1,222 @@
-"""The search language of INTERFACE.md, parsed into terms (no SQL here: see search.py).
+"""The search language of INTERFACE.md, parsed into a tree of terms (no SQL here: see search.py).
 
-    invoice from:shop@example.com -is:read after:2024-05-01 "order #1042" header:X-Tag=promo
-    tag:signup is:tagged
+    invoice OR receipt from:@shop.example -is:read after:2024-05-01 "order #1042"
+    (from:ann@example.com OR from:*.corp.example) filename:.pdf -(is:read OR larger:1M)
 
-Terms combine with AND; `-` negates any term; a field takes a quoted phrase. Dates become
-RFC 3339 UTC instants (a date means its 00:00 UTC), sizes become bytes (K = 1024, M = 1024²).
+Terms side by side must all hold (AND, which may also be written out); `OR` between two means
+either; AND binds tighter, so `a b OR c` is `(a b) OR c`; parentheses group and `-` negates a
+term or a group. `OR` and `AND` are operators in capitals only; quote them, or parentheses, to
+search for them. A field takes a quoted phrase (`subject:"hello world"`).
+
+Values come out normalized for their field, so every backend compares them as they are:
+free words, phrases, `subject:` and `filename:` folded (folding.fold); addresses lowercased,
+a domain written as the glob of its addresses (`shop.example` -> `*@shop.example`); dates as
+RFC 3339 UTC instants (a date means its 00:00 UTC); sizes in bytes (K = 1024, M = 1024²).
+Every QueryError of the parser says the position that failed.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
-import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from mailtrap_lite.mime.headers import rfc3339
+from mailtrap_lite.store.fields import read_term
+from mailtrap_lite.store.querytree import And, Node, Not, Or, QueryError, Term
 
-__all__ = ["Query", "QueryError", "Term", "parse_query"]
+__all__ = ["And", "Node", "Not", "Or", "Query", "QueryError", "Term", "parse_query"]
 
-ADDRESS_FIELDS = ("from", "to", "cc", "bcc")
-FIELDS = (*ADDRESS_FIELDS, "subject", "inbox", "header", "is", "has", "before", "after",
-          "larger", "smaller", "tag")  # fmt: skip
-FLAGS = ("is:read", "is:unread", "is:tagged", "has:attachment", "has:attachments")
-UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
-
-_FIELD = re.compile(r"([A-Za-z][A-Za-z0-9_-]*):(.*)", re.DOTALL)
-_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([KMG]?)B?", re.IGNORECASE)
-
-
-class QueryError(ValueError):
-    """A query that cannot be parsed; the message names the offending part."""
-
-
-@dataclass(frozen=True)
-class Term:
-    """One term: a field ("text" for free words and phrases), its value, negation."""
-
-    field: str
-    value: str
-    negated: bool = False
-    header: str | None = None  # the header name of header:Name=value
+# The parser and the SQL translations recurse once per level of parentheses, and SQLite's
+# parser has a fixed stack: `-(a -(b -(...)))` overflowed it at 19 levels. Every form nested
+# 12 deep runs (tests/test_fuzz_query.py); deeper is refused here, where it is written.
+MAX_NESTING = 12
+OPERATORS = ("OR", "AND")
+QUOTE_HINT = 'quote a phrase to search for "(" or ")"'
 
 
 @dataclass(frozen=True)
 class Query:
-    """A parsed query: terms that must all hold."""
+    """A parsed query: a tree of terms, or nothing (every message matches)."""
 
-    terms: tuple[Term, ...]
+    root: Node | None
 
     def __bool__(self) -> bool:
-        return bool(self.terms)
+        return self.root is not None
+
+    def terms(self) -> Iterator[Term]:
+        """Yield every term of the tree, left to right."""
+        stack = [self.root] if self.root is not None else []
+        while stack:
+            node = stack.pop()
+            if isinstance(node, Term):
+                yield node
+            elif isinstance(node, Not):
+                stack.append(node.node)
+            else:
+                stack.extend(reversed(node.nodes))
 
 
 def parse_query(text: str) -> Query:
-    """Parse the search language; raise QueryError pointing at the offending part."""
+    """Parse the search language; raise QueryError saying where it failed."""
+    _check_characters(text)
+    tokens = _tokens(text)
+    return Query(_Parser(tokens).parse() if tokens else None)
+
+
+def _check_characters(text: str) -> None:
     if "\x00" in text:  # FTS5 reads its query as a C string: a NUL would cut it short
-        raise QueryError(f"NUL character at position {text.index(chr(0)) + 1}")
-    return Query(tuple(_parse_term(source, at) for source, at in _split(text)))
+        raise QueryError("NUL character", text.index("\x00"))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise QueryError("a character that is not Unicode text (a lone surrogate)",
+                         error.start) from None  # fmt: skip
 
 
-def _split(text: str) -> list[tuple[str, int]]:
-    """Split at whitespace outside double quotes; return (term, position) pairs."""
-    terms: list[tuple[str, int]] = []
-    start: int | None = None
-    quoted_at: int | None = None
+# -- tokens ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Token:
+    """A piece of the query: "word", "(", ")", "-", "OR" or "AND", and where it starts."""
+
+    kind: str
+    text: str
+    at: int
+
+
+def _tokens(text: str) -> list[Token]:
+    """Split the query into words (quotes keep spaces and parentheses) and operators."""
+    tokens: list[Token] = []
     i = 0
     while i < len(text):
         char = text[i]
-        if char.isspace() and quoted_at is None:
-            if start is not None:
-                terms.append((text[start:i], start))
-                start = None
+        if char.isspace():
+            i += 1
+        elif char in "()":
+            tokens.append(Token(char, char, i))
+            i += 1
+        elif char == "-":
+            if i + 1 == len(text) or text[i + 1].isspace() or text[i + 1] == ")":
+                raise QueryError("nothing to negate after '-'", i)
+            tokens.append(Token("-", char, i))
+            i += 1
         else:
-            start = i if start is None else start
-            if char == "\\" and quoted_at is not None:
-                i += 1  # an escaped character inside quotes
-            elif char == '"':
-                quoted_at = i if quoted_at is None else None
+            end = _word_end(text, i)
+            word = text[i:end]
+            negated = bool(tokens) and tokens[-1].kind == "-" and tokens[-1].at == i - 1
+            kind = word if word in OPERATORS and not negated else "word"  # -OR is a word
+            tokens.append(Token(kind, word, i))
+            i = end
+    return tokens
+
+
+def _word_end(text: str, start: int) -> int:
+    """Return where the word starting at `start` ends (outside quotes: space or parenthesis)."""
+    quoted_at: int | None = None
+    i = start
+    while i < len(text):
+        char = text[i]
+        if quoted_at is None and (char.isspace() or char in "()"):
+            break
+        if char == "\\" and quoted_at is not None:
+            i += 1  # an escaped character inside quotes
+        elif char == '"':
+            quoted_at = i if quoted_at is None else None
         i += 1
     if quoted_at is not None:
-        raise QueryError(f"unterminated quote at position {quoted_at + 1}: {text[quoted_at:]!r}")
-    if start is not None:
-        terms.append((text[start:], start))
-    return terms
+        raise QueryError("unterminated quote", quoted_at, len(text) - quoted_at,
+                         f"{text[quoted_at:]!r} has no closing quote")  # fmt: skip
+    return min(i, len(text))
 
 
-def _unquote(text: str) -> str:
-    """Remove surrounding double quotes and backslash escapes inside them."""
-    if len(text) >= 2 and text[0] == text[-1] == '"':
-        return re.sub(r"\\(.)", r"\1", text[1:-1], flags=re.DOTALL)
-    return text
+# -- tree ------------------------------------------------------------------------------------
 
 
-def _parse_term(source: str, at: int) -> Term:
-    negated = source.startswith("-")
-    body = source[1:] if negated else source
-    where = f"{source!r} (position {at + 1})"
-    if not body:
-        raise QueryError(f"nothing to negate in {where}")
-    match = _FIELD.fullmatch(body)
-    if match is None or match.group(2).startswith("//"):  # a URL is a free word
-        value = _unquote(body)
-        if not value.strip():
-            raise QueryError(f"empty phrase in {where}")
-        return Term("text", value, negated)
-    name, raw = match.group(1).lower(), match.group(2)
-    if name not in FIELDS:
-        raise QueryError(
-            f"unknown filter {match.group(1) + ':'!r} in {where}; known filters are "
-            f"{', '.join(f + ':' for f in FIELDS)} (quote the text to search for it)"
-        )
-    if not raw:
-        raise QueryError(f"{name}: needs a value in {where}")
-    return _field_term(name, raw, negated, where)
+class _Parser:
+    """Read tokens into a tree, by recursive descent over this grammar.
+
+    or := and ("OR" and)*;  and := unary (["AND"] unary)*;  unary := "-"* ("(" or ")" | term)
+    """
+
+    def __init__(self, tokens: list[Token]) -> None:
+        self.tokens = tokens
+        self.next = 0
+        self.depth = 0
+
+    def peek(self) -> Token | None:
+        return self.tokens[self.next] if self.next < len(self.tokens) else None
+
+    def parse(self) -> Node:
+        node = self._or(None)
+        extra = self.peek()
+        if extra is not None:  # only a ")" stops the top level early
+            raise QueryError("unmatched ')'", extra.at, hint=QUOTE_HINT)
+        return node
+
+    def _or(self, opener: Token | None) -> Node:
+        nodes = [self._and_or_fail(opener, None)]
+        while (token := self.peek()) is not None and token.kind == "OR":
+            self.next += 1
+            nodes.append(self._and_or_fail(opener, token))
+        return _combine(Or, nodes)
+
+    def _and_or_fail(self, opener: Token | None, after_or: Token | None) -> Node:
+        node = self._and()
+        if node is not None:
+            return node
+        token = self.peek()
+        if after_or is not None:
+            raise QueryError("OR needs a term after it", after_or.at, 2)
+        if token is not None and token.kind == "OR":
+            raise QueryError("OR needs a term before it", token.at, 2)
+        if opener is None:
+            assert token is not None  # an empty query has no tokens and is not parsed
+            raise QueryError("unmatched ')'", token.at, hint=QUOTE_HINT)
+        if token is None:
+            raise QueryError("unclosed '('", opener.at, hint=QUOTE_HINT)
+        raise QueryError("empty parentheses", opener.at, token.at - opener.at + 1, QUOTE_HINT)
+
+    def _and(self) -> Node | None:
+        nodes: list[Node] = []
+        while (token := self.peek()) is not None and token.kind not in ("OR", ")"):
+            if token.kind != "AND":
+                nodes.append(self._unary())
+                continue
+            self.next += 1
+            following = self.peek()
+            if not nodes or following is None or following.kind in (*OPERATORS, ")"):
+                raise QueryError("AND needs a term on each side", token.at, 3)
+        return _combine(And, nodes) if nodes else None
+
+    def _unary(self) -> Node:
+        negations = 0
+        while (token := self.peek()) is not None and token.kind == "-":
+            negations += 1
+            self.next += 1
+        node = self._primary()
+        return Not(node) if negations % 2 else node
+
+    def _primary(self) -> Node:
+        token = self.tokens[self.next]  # the tokenizer puts a word or "(" after every "-"
+        self.next += 1
+        if token.kind != "(":
+            return read_term(token.text, token.at)
+        if self.depth == MAX_NESTING:
+            raise QueryError(f"parentheses nested deeper than {MAX_NESTING}", token.at)
+        self.depth += 1
+        node = self._or(token)
+        if self.peek() is None:
+            raise QueryError("unclosed '('", token.at, hint=QUOTE_HINT)
+        self.next += 1  # the ")"
+        self.depth -= 1
+        return node
 
 
-def _field_term(name: str, raw: str, negated: bool, where: str) -> Term:
-    if name == "header":
-        header, _, value = _unquote(raw).partition("=")  # header:"X-A=b c" or X-A="b c"
-        if not header.strip():
-            raise QueryError(f"header: needs a name (header:Name=value) in {where}")
-        return Term("header", _unquote(value.strip()), negated, header.strip().lower())
-    value = _unquote(raw)
-    if name in ("is", "has"):
-        if f"{name}:{value.lower()}" not in FLAGS:
-            known = ", ".join(f for f in FLAGS if f.startswith(name))
-            raise QueryError(f"unknown value {value!r} in {where}; expected {known}")
-        return Term(name, value.lower(), negated)
-    if name in ("before", "after"):
-        return Term(name, _parse_date(value, where), negated)
-    if name in ("larger", "smaller"):
-        return Term(name, str(_parse_size(value, where)), negated)
-    if name in ADDRESS_FIELDS:  # also "Name <address>" as copied from a header
-        value = email.utils.parseaddr(value)[1] or value.strip()
-    if not value.strip():
-        raise QueryError(f"{name}: needs a value in {where}")
-    return Term(name, value, negated)
-
-
-def _parse_date(value: str, where: str) -> str:
-    """Return the RFC 3339 UTC instant a date (00:00 UTC) or an ISO date-time stands for."""
-    try:
-        day = dt.date.fromisoformat(value)
-        when = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
-    except ValueError:
-        try:
-            when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise QueryError(
-                f"bad date {value!r} in {where}; expected YYYY-MM-DD or an ISO 8601 date-time"
-            ) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return rfc3339(when)
-
-
-def _parse_size(value: str, where: str) -> int:
-    match = _SIZE.fullmatch(value.strip())
-    if match is None:
-        raise QueryError(f"bad size {value!r} in {where}; expected a number with K or M (1024)")
-    return int(float(match.group(1)) * UNITS[match.group(2).upper()])
+def _combine(kind: type[And] | type[Or], nodes: list[Node]) -> Node:
+    """Return one node, or `kind` of them with nested ones of the same kind flattened."""
+    if len(nodes) == 1:
+        return nodes[0]
+    flat: list[Node] = []
+    for node in nodes:
+        flat.extend(node.nodes if isinstance(node, kind) else (node,))
+    return kind(tuple(flat))

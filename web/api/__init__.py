@@ -6,10 +6,13 @@ them in the blueprint `api` and answers errors as JSON.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from mailtrap_lite.store import StorageError
+from mailtrap_lite.store.query import QueryError
 
 from . import faults, live, messages, meta, release, send, sessions, tags, transfer
 
@@ -27,6 +30,17 @@ def json_error(error: HTTPException) -> Response:
     for name, value in error.get_headers():
         if name.lower() != "content-type":  # keep Allow (405), Retry-After, ...
             response.headers[name] = value
+    return response
+
+
+@api.errorhandler(QueryError)
+def query_error(error: QueryError) -> Response:
+    """Answer 400 to a query that cannot be parsed or run, with the position that failed."""
+    body: dict[str, Any] = {"error": f"bad query: {error}"}
+    if error.position is not None:
+        body["position"] = error.position
+    response = jsonify(body)
+    response.status_code = 400
     return response
 
 

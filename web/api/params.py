@@ -6,7 +6,7 @@ from typing import NoReturn
 
 from flask import abort, request
 
-from mailtrap_lite.store.query import Query, QueryError, parse_query
+from mailtrap_lite.store.query import Query, parse_query
 
 MAX_LIMIT = 1000
 
@@ -37,12 +37,8 @@ def id_arg(name: str) -> int | None:
 
 
 def query_arg() -> Query | None:
-    """Parse the query= parameter (the search language), or fail with 400."""
-    text = request.args.get("query", "")
-    try:
-        return parse_query(text) or None
-    except QueryError as error:
-        fail(400, f"bad query: {error}")
+    """Parse the query= parameter (the search language); a QueryError is a 400 (api/__init__)."""
+    return parse_query(request.args.get("query", "")) or None
 
 
 def inbox_arg() -> str | None:

@@ -21,7 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mailtrap_lite.mime.headers import Mailbox, rfc3339
-from mailtrap_lite.store.query import Query, Term
+from mailtrap_lite.store.folding import fold
+from mailtrap_lite.store.query import And, Node, Not, Query, Term
 from mailtrap_lite.store.records import MessageRecord
 
 Check = Callable[[MessageRecord], bool]
@@ -44,13 +45,19 @@ class SearchError(ValueError):
 class MailpitSearch:
     """A parsed search: terms for the Store, and checks to run on each candidate."""
 
-    terms: list[Term] = field(default_factory=list)
+    terms: list[Node] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
 
     @property
     def query(self) -> Query | None:
-        """Return the part the Store answers, or None (everything)."""
-        return Query(tuple(self.terms)) if self.terms else None
+        """Return the part the Store answers (all its terms must hold), or None (everything)."""
+        if not self.terms:
+            return None
+        return Query(self.terms[0] if len(self.terms) == 1 else And(tuple(self.terms)))
+
+    def add(self, term: Term, negated: bool) -> None:
+        """Add a term for the Store, negated or not."""
+        self.terms.append(Not(term) if negated else term)
 
     def keep(self, record: MessageRecord) -> bool:
         """Tell whether a candidate passes every check."""
@@ -98,20 +105,22 @@ def _add(found: MailpitSearch, body: str, negated: bool, zone: dt.tzinfo) -> Non
     name, colon, value = body.partition(":")
     name = name.lower()
     if body.lower() in FLAGS:
-        found.terms.append(Term(*FLAGS[body.lower()], negated=negated))
+        found.add(Term(*FLAGS[body.lower()]), negated)
     elif colon and value and name in ADDRESS_FIELDS:
         found.checks.append(_negate(_address_check(name, value), negated))
     elif colon and value and name == "message-id":
         found.checks.append(_negate(lambda r: value.lower() in (r.message_id or "").lower(),
                                     negated))  # fmt: skip
-    elif colon and value and name in ("subject", "tag"):
-        found.terms.append(Term(name, value, negated))
+    elif colon and value and name == "subject":  # our query values come folded
+        found.add(Term(name, fold(value)), negated)
+    elif colon and value and name == "tag":
+        found.add(Term(name, value), negated)
     elif colon and value and name in ("before", "after"):
-        found.terms.append(Term(name, _date(value, zone), negated))
+        found.add(Term(name, _date(value, zone)), negated)
     elif colon and value and name in ("larger", "smaller"):
-        found.terms.append(Term(name, str(_size(value)), negated))
+        found.add(Term(name, str(_size(value))), negated)
     else:  # a word, or an unknown filter: searched as text, as Mailpit does
-        found.terms.append(Term("text", body, negated))
+        found.add(Term("text", fold(body)), negated)
 
 
 def _negate(check: Check, negated: bool) -> Check:

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from mailtrap_lite.mime.body import BODY_HEADER_BYTES, MAX_PARTS
 from mailtrap_lite.store import Page
 from mailtrap_lite.store.query import QueryError, parse_query
+from mailtrap_lite.store.queryhelp import SEARCH_HELP
 
 from ..context import context, store
 from . import content
@@ -37,6 +38,12 @@ ui.add_url_rule("/messages/<int:message_id>/body.html", view_func=content.html_d
 ui.add_url_rule("/messages/<int:message_id>/cid/<path:content_id>", view_func=content.inline_part)
 ui.add_url_rule("/messages/<int:message_id>/attachments/<int:index>", view_func=content.attachment)
 ui.add_url_rule("/messages/<int:message_id>/download.eml", view_func=content.raw_download)
+
+
+@ui.context_processor
+def _search_help() -> dict[str, Any]:
+    """Give every page the search help of its search box."""
+    return {"search_help": SEARCH_HELP}
 
 
 @ui.after_request
@@ -109,10 +116,10 @@ def inbox() -> tuple[str, int]:
     before = _int_arg("before")
     try:
         query = parse_query(text) if text else None
-    except QueryError as error:
-        return _inbox_page(name, text, before, Page(0, []), f"Cannot search for that: {error}"), 400
-    since = _feed_position()
-    page = store().list_messages(inbox=name, limit=PAGE_SIZE, before=before, query=query)
+        since = _feed_position()
+        page = store().list_messages(inbox=name, limit=PAGE_SIZE, before=before, query=query)
+    except QueryError as error:  # the page then shows the error alone, pointing at it
+        return _inbox_page(name, text, before, Page(0, []), error), 400
     return _inbox_page(name, text, before, page, since=since), 200
 
 
@@ -121,7 +128,7 @@ def _inbox_page(
     query: str,
     before: int | None,
     page: Page,
-    error: str | None = None,
+    error: QueryError | None = None,
     since: int | None = None,
 ) -> str:
     older = page.messages[-1].id if len(page.messages) == PAGE_SIZE else None
@@ -133,11 +140,21 @@ def _inbox_page(
         before=before,
         older=older,
         error=error,
+        error_at=_error_parts(query, error) if error else None,
         inboxes=_inboxes(),
         pruned=_counts()[1],
         smtp_address=context().smtp_address,
         since=since,
     )
+
+
+def _error_parts(query: str, error: QueryError) -> tuple[str, str, str] | None:
+    """Split the query around the part that failed: (before, failed, after), or None."""
+    if error.position is None:
+        return None
+    start = error.position - 1
+    end = start + error.length
+    return query[:start], query[start:end] or " ", query[end:]
 
 
 @ui.get("/messages/<int:message_id>")

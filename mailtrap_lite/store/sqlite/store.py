@@ -27,11 +27,9 @@ from mailtrap_lite.store.sqlite.rows import (
     message_from_row,
     warnings_json,
 )
-from mailtrap_lite.store.sqlite.search import (
-    count_sql,
+from mailtrap_lite.store.sqlite.search import count_sql, message_filters, page_sql, runnable
+from mailtrap_lite.store.sqlite.searchrows import (
     index_parts,
-    message_filters,
-    page_sql,
     purge_search_rows,
     write_search_rows,
 )
@@ -215,9 +213,10 @@ class SQLiteStore(TagStore):
     ) -> Page:
         """Return messages newest first with the total count of matches (before aside)."""
         conn = self._read()
-        total = conn.execute(*count_sql(query, inbox, after)).fetchone()[0]
-        rows = conn.execute(*page_sql(MESSAGE_COLUMNS, query, inbox, before, after, limit))
-        records = [message_from_row(row) for row in rows.fetchall()]
+        with runnable():
+            total = conn.execute(*count_sql(query, inbox, after)).fetchone()[0]
+            rows = conn.execute(*page_sql(MESSAGE_COLUMNS, query, inbox, before, after, limit))
+            records = [message_from_row(row) for row in rows.fetchall()]
         self.attach_tags(conn, records)
         return Page(total, records)
 
@@ -225,14 +224,15 @@ class SQLiteStore(TagStore):
         self, query: Query | None = None, inbox: str | None = None, after: int | None = None
     ) -> int:
         """Return how many messages match (newer than `after`)."""
-        return int(self._read().execute(*count_sql(query, inbox, after)).fetchone()[0])
+        with runnable():
+            return int(self._read().execute(*count_sql(query, inbox, after)).fetchone()[0])
 
     def delete_matching(self, query: Query | None = None, inbox: str | None = None) -> int:
         """Delete the messages that match a query (in an inbox); return how many."""
         if not query:
             return self.clear(inbox)
         where, params = message_filters(query, inbox)
-        with self._transaction() as conn:
+        with self._transaction() as conn, runnable():
             ids = [r[0] for r in conn.execute(f"SELECT id FROM messages m {where}", params)]
             conn.executemany("DELETE FROM messages WHERE id = ?", ((i,) for i in ids))
         self._count -= len(ids)
@@ -366,7 +366,7 @@ class SQLiteStore(TagStore):
             started = time.monotonic()
             with self._transaction() as conn:
                 for u in (updates[i] for i in part):
-                    if write_search_rows(conn, u.id, u.headers, u.text):
+                    if write_search_rows(conn, u):
                         conn.execute(
                             "UPDATE messages SET snippet = ?, attachment_count = ?, indexed = 1"
                             " WHERE id = ?",

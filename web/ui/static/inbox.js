@@ -284,6 +284,7 @@ function startLive() {
 }
 
 export function startInbox() {
+  if (!table()) return; // a search that could not run shows its error alone
   table().addEventListener("change", (event) => {
     if (event.target.classList.contains("pick")) refreshToolbar();
   });
