@@ -146,7 +146,7 @@ def test_sessions_page_highlights_a_failed_auth_session(make_ui_server, page) ->
     page.goto(server.url + "/sessions")
     failed = page.locator("table.sessions tbody tr.failed")
     expect(failed).to_have_count(1)
-    expect(failed).to_contain_text("AUTH failed: 535")
+    expect(failed).to_contain_text('AUTH failed for user "u": 535')
     expect(page.locator("table.sessions tbody tr.ok")).to_have_count(1)
     expect(page.locator("table.sessions tbody tr").first).to_have_class(re.compile("failed"))
     failed.locator("a").first.click()

@@ -12,7 +12,13 @@ from mailtrap_lite.message import Attachment, Message
 from mailtrap_lite.mime.body import Part
 from mailtrap_lite.mime.headers import Mailbox
 from mailtrap_lite.mime.links import Link
-from mailtrap_lite.store.records import MessageRecord, SessionRecord, TranscriptEntry, Warning_
+from mailtrap_lite.store.records import (
+    MessageRecord,
+    Problem,
+    SessionRecord,
+    TranscriptEntry,
+    Warning_,
+)
 
 JSON = dict[str, Any]
 
@@ -115,6 +121,11 @@ def transcript_entry(entry: TranscriptEntry) -> JSON:
     }
 
 
+def problem(found: Problem) -> JSON:
+    """Return one problem of a session: {"code", "text"}."""
+    return {"code": found.code, "text": found.text}
+
+
 def session(record: SessionRecord) -> JSON:
     """Return the session shape (with its transcript when it was loaded)."""
     tls = None
@@ -132,6 +143,7 @@ def session(record: SessionRecord) -> JSON:
         "ended_at": record.ended_at,
         "end_reason": record.end_reason,
         "message_ids": [str(i) for i in record.message_ids],
+        "problems": [problem(p) for p in record.problems],
     }
     if record.transcript is not None:
         data["transcript"] = [transcript_entry(e) for e in record.transcript]

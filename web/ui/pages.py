@@ -18,7 +18,7 @@ from mailtrap_lite.store.query import QueryError, parse_query
 from ..context import context, store
 from . import content
 from .model import envelope_rows
-from .sessions import duration, problems, transcript_lines
+from .sessions import duration, transcript_lines
 
 ui = Blueprint(
     "ui", __name__, template_folder="templates", static_folder="static", static_url_path="/assets"
@@ -95,7 +95,8 @@ def inbox() -> tuple[str, int]:
     except QueryError as error:
         return _inbox_page(name, text, before, Page(0, []), f"Cannot search for that: {error}"), 400
     since = _feed_position()
-    page = store().list_messages(inbox=name, limit=PAGE_SIZE, before=before, query=query)
+    # One more than a page tells whether an older page exists.
+    page = store().list_messages(inbox=name, limit=PAGE_SIZE + 1, before=before, query=query)
     return _inbox_page(name, text, before, page, since=since), 200
 
 
@@ -107,10 +108,11 @@ def _inbox_page(
     error: str | None = None,
     since: int | None = None,
 ) -> str:
-    older = page.messages[-1].id if len(page.messages) == PAGE_SIZE else None
+    older = page.messages[PAGE_SIZE - 1].id if len(page.messages) > PAGE_SIZE else None
     return render_template(
         "ui/inbox.html",
-        page=page,
+        page=Page(page.total, page.messages[:PAGE_SIZE]),
+        page_size=PAGE_SIZE,
         inbox=name,
         query=query,
         before=before,
@@ -126,6 +128,7 @@ def _inbox_page(
 @ui.get("/messages/<int:message_id>")
 def message(message_id: int) -> str:
     """Show one message with its tabs; opening it marks it read."""
+    since = _feed_position()
     record = store().get_message(message_id)
     raw = store().raw(message_id)
     if record is None or raw is None:
@@ -148,9 +151,9 @@ def message(message_id: int) -> str:
         remote_count=content.remote_references(parsed.html or ""),
         session=session,
         transcript=transcript_lines(session) if session else [],
-        session_problems=problems(session) if session else [],
         session_duration=duration(session) if session else "",
         inboxes=_inboxes(),
+        since=since,
     )
 
 
@@ -159,24 +162,18 @@ def sessions() -> str:
     """List SMTP sessions newest first, failures highlighted."""
     name = request.args.get("inbox") or None
     since = _feed_position()
-    listed = store().list_sessions(inbox=name, limit=PAGE_SIZE, before=_int_arg("before"))
-    rows = [row for row in (_session_row(s.id) for s in listed) if row is not None]
-    older = listed[-1].id if len(listed) == PAGE_SIZE else None
+    listed = store().list_sessions(inbox=name, limit=PAGE_SIZE + 1, before=_int_arg("before"))
+    older = listed[PAGE_SIZE - 1].id if len(listed) > PAGE_SIZE else None
+    rows = [{"session": s, "duration": duration(s)} for s in listed[:PAGE_SIZE]]
     return render_template(
         "ui/sessions.html",
         rows=rows,
+        page_size=PAGE_SIZE,
         inbox=name,
         older=older,
         inboxes=_inboxes(),
         since=since,
     )
-
-
-def _session_row(session_id: int) -> dict[str, Any] | None:
-    full = store().get_session(session_id)
-    if full is None:  # pruned or deleted since it was listed
-        return None
-    return {"session": full, "problems": problems(full), "duration": duration(full)}
 
 
 @ui.get("/sessions/<int:session_id>")
@@ -189,7 +186,6 @@ def session(session_id: int) -> str:
     return render_template(
         "ui/session.html",
         session=found,
-        problems=problems(found),
         duration=duration(found),
         transcript=transcript_lines(found),
         inboxes=_inboxes(),
