@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import smtplib
+import sqlite3
 
 import pytest
 from playwright.sync_api import expect
@@ -36,6 +37,25 @@ def test_inbox_shows_attachment_mark_and_recipients(ui_server, page, rich) -> No
     expect(row.locator(".clip")).to_be_visible()
     expect(row.locator(".to")).to_have_text("to ada@example.com")
     expect(row.locator(".from")).to_have_text("App")
+
+
+# Emoji and dingbats: without an emoji or symbol font they render as empty boxes.
+SYMBOLS = r"/[\u{2190}-\u{21FF}\u{2600}-\u{27BF}\u{1F000}-\u{1FAFF}]/u"
+
+
+def test_attachment_mark_is_an_svg_icon_and_no_page_relies_on_a_symbol_font(
+    ui_server, page, rich
+) -> None:
+    session_id = ui_server.sink.store.get_message(rich).session_id
+    page.goto(ui_server.url + "/")
+    clip = page.locator(f'tr.msg[data-id="{rich}"] .clip')
+    expect(clip).to_have_text("")
+    box = clip.locator("svg").bounding_box()
+    assert box is not None and box["width"] >= 10 and box["height"] >= 10
+    for path in ("/", f"/messages/{rich}", "/sessions", f"/sessions/{session_id}", "/nowhere"):
+        page.goto(ui_server.url + path)
+        found = page.evaluate(f"document.body.innerText.match({SYMBOLS}g)")
+        assert found is None, f"{path} shows {found}"
 
 
 def test_inbox_pages_with_a_before_cursor(ui_server, page) -> None:
@@ -155,9 +175,46 @@ def test_sessions_page_highlights_a_failed_auth_session(make_ui_server, page) ->
     page.screenshot(path=str(ARTIFACTS / "sessions-failed-auth.png"), full_page=True)
 
 
-def test_unknown_message_is_a_404_page(ui_server, page) -> None:
-    response = page.goto(f"{ui_server.url}/messages/999999")
-    assert response is not None and response.status == 404
+@pytest.mark.parametrize(
+    ("path", "status", "title"),
+    [
+        ("/messages/999999", 404, "Not found"),
+        ("/no/such/page", 404, "Not found"),
+        ("/?before=yesterday", 400, "Bad request"),
+    ],
+)
+def test_error_pages_use_the_layout_with_a_way_back(ui_server, page, path, status, title) -> None:
+    response = page.goto(ui_server.url + path)
+    assert response is not None and response.status == status
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    expect(page.get_by_role("banner")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Inboxes")).to_be_visible()
+    page.get_by_role("link", name="Back to the inbox").click()
+    expect(page).to_have_url(ui_server.url + "/")
+
+
+def test_server_error_page_uses_the_layout_and_hides_the_details(ui_server, page) -> None:
+    message_id = ui_server.send(text_message("Its bytes go missing"))
+    with sqlite3.connect(ui_server.sink.store.path) as conn:
+        conn.execute("DROP TABLE message_raw")  # a page that cannot be built: a bug's stand-in
+    response = page.goto(f"{ui_server.url}/messages/{message_id}")
+    assert response is not None and response.status == 500
+    expect(page.get_by_role("heading", level=1)).to_have_text("Something went wrong")
+    expect(page.locator("main")).not_to_contain_text("message_raw")
+    expect(page.get_by_role("link", name="Back to the inbox")).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "error-500.png"), full_page=True)
+
+
+def test_api_errors_stay_json(ui_server) -> None:
+    import urllib.error
+    import urllib.request
+
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(f"{ui_server.url}/api/v1/messages/999999", timeout=10)
+    with missing.value as answer:
+        assert answer.code == 404
+        assert answer.headers["Content-Type"] == "application/json"
 
 
 def test_inbox_says_how_many_messages_retention_removed(make_ui_server, page) -> None:

@@ -6,9 +6,7 @@ them in the blueprint `api` and answers errors as JSON.
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from mailtrap_lite.store import StorageError
@@ -22,19 +20,14 @@ for module in (meta, messages, sessions, live, faults):
     api.register_blueprint(module.routes)
 
 
-def _json_error(error: HTTPException) -> Response:
+def json_error(error: HTTPException) -> Response:
+    """Answer an error as JSON {"error": ...} with its status and headers."""
     response = jsonify(error=error.description or error.name)
     response.status_code = error.code or 500
     for name, value in error.get_headers():
         if name.lower() != "content-type":  # keep Allow (405), Retry-After, ...
             response.headers[name] = value
     return response
-
-
-@api.app_errorhandler(HTTPException)
-def http_error(error: HTTPException) -> Any:
-    """Answer errors under /api/ as JSON {"error": ...}; leave other pages alone."""
-    return _json_error(error) if request.path.startswith(API_PREFIX) else error
 
 
 @api.errorhandler(StorageError)

@@ -40,7 +40,7 @@ ui.add_url_rule("/messages/<int:message_id>/download.eml", view_func=content.raw
 
 
 @ui.after_request
-def _security_headers(response: Response) -> Response:
+def security_headers(response: Response) -> Response:
     """Give every UI page a strict policy; content routes set their own."""
     response.headers.setdefault("Content-Security-Policy", _PAGE_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -132,7 +132,8 @@ def message(message_id: int) -> str:
     record = store().get_message(message_id)
     raw = store().raw(message_id)
     if record is None or raw is None:
-        abort(404)
+        abort(404, f"There is no message #{message_id}: it was deleted, or pruned to keep within"
+                   " --max-messages, or never existed.")  # fmt: skip
     parsed = content.read(message_id)
     if not record.read:
         store().set_read(message_id, True)
@@ -182,7 +183,8 @@ def session(session_id: int) -> str:
     since = _feed_position()
     found = store().get_session(session_id)
     if found is None:
-        abort(404)
+        abort(404, f"There is no session #{session_id}: it was pruned to keep within"
+                   " --max-sessions, or never existed.")  # fmt: skip
     return render_template(
         "ui/session.html",
         session=found,

@@ -11,8 +11,17 @@ function select(tab, focus = false) {
     other.tabIndex = on ? 0 : -1;
     document.getElementById(other.getAttribute("aria-controls")).hidden = !on;
   });
-  if (focus) tab.focus();
+  if (focus) tab.focus({ preventScroll: true });
+  reveal(tab);
   history.replaceState(null, "", `#${tab.dataset.tab}`);
+}
+
+// On a narrow window the tabs scroll sideways: bring the selected one into the strip's view.
+function reveal(tab) {
+  const strip = tab.parentElement.getBoundingClientRect();
+  const box = tab.getBoundingClientRect();
+  if (box.left < strip.left) tab.parentElement.scrollLeft -= strip.left - box.left + 8;
+  if (box.right > strip.right) tab.parentElement.scrollLeft += box.right - strip.right + 8;
 }
 
 function startTabs() {
