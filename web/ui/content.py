@@ -2,8 +2,9 @@
 
 Email HTML is hostile input (DESIGN.md). It is never put into a UI page: it is served as a
 document of its own, under a Content-Security-Policy that forbids every script and, until the
-user asks, every fetch that leaves this app; the UI frames it in a sandboxed iframe, and the
-policy's own `sandbox` directive applies even when the document is opened directly.
+user asks, every fetch that leaves this app; the UI frames it in an iframe sandboxed without
+allow-scripts, and the policy's own `sandbox` directive applies even when the document is
+opened directly.
 The server never fetches anything a message points to.
 """
 
@@ -20,10 +21,13 @@ from ..context import store
 from ..downloads import download, inline_image
 
 # Everything denied unless listed; no script-src at all, so no script runs, remote or inline.
+# The sandbox keeps this app's origin only so that the UI can measure the document's height:
+# without allow-scripts (here and on the frame) nothing in it can use that origin.
 _HTML_POLICY = (
     "default-src 'none'; img-src data: {cid}{remote}; style-src 'unsafe-inline'{remote};"
     " font-src data:{remote}; media-src data:{remote}; base-uri 'none'; form-action 'none';"
     " frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox"
+    " allow-same-origin"
 )
 _CID = re.compile(r"""\bcid:([^\s"'()<>]+)""", re.IGNORECASE)
 # <meta http-equiv> pragmas (refresh above all) act without a click; renaming the attribute
