@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.uikit import ARTIFACTS, UIServer, rich_message, text_message
+from tests.wire import greet, send_data
 
 
 @pytest.fixture
@@ -224,3 +225,42 @@ def test_inbox_says_how_many_messages_retention_removed(make_ui_server, page) ->
     page.goto(server.url + "/")
     expect(page.locator("tr.msg")).to_have_count(2)
     expect(page.locator(".pruned-note")).to_contain_text("1 older message removed")
+
+
+def test_message_header_shows_the_date_and_a_size_in_words(ui_server, page) -> None:
+    raw = b"From: a@example.com\r\nSubject: tiny\r\n\r\nhi\r\n"
+    message_id = ui_server.send(raw)
+    record = ui_server.sink.store.get_message(message_id)
+    page.goto(f"{ui_server.url}/messages/{message_id}")
+    received = page.locator(".addresses dd", has=page.locator("time"))
+    year, day = record.received_at[:4], str(int(record.received_at[8:10]))
+    expect(received.locator("time")).to_contain_text(year)
+    expect(received.locator("time")).to_contain_text(re.compile(rf"\b{day}\b"))
+    expect(received).to_contain_text(f"· {record.size} bytes")
+    expect(page.locator("main")).not_to_contain_text("Bytes")
+
+
+def test_source_tab_marks_bare_line_endings_nul_bytes_and_long_lines(ui_server, page) -> None:
+    raw = (b"From: a@example.com\r\nSubject: odd\r\n\r\nbare\nline\nend\r\nnul \x00 here\r\n"
+           + b"y" * 1200 + b"\r\n")  # fmt: skip
+    with greet(ui_server.sink.host, ui_server.sink.port) as wire:  # smtplib would fix the LFs
+        assert send_data(wire, raw + b".\r\n").code == 250
+    [message] = ui_server.sink.wait_for(count=1)
+    page.goto(f"{ui_server.url}/messages/{message.id}#warnings")
+    page.locator("#panel-warnings li", has_text="bare-line-ending").get_by_role(
+        "button", name="Show in the source"
+    ).click()
+    expect(page.locator("#panel-source")).to_be_visible()
+    marks = page.locator("pre.source .src-mark")
+    expect(marks).to_have_count(4)
+    expect(page.locator("pre.source .src-lf")).to_have_count(2)
+    expect(page.locator("pre.source .src-nul")).to_have_count(1)
+    expect(page.locator("pre.source .src-long")).to_have_attribute("data-note", re.compile("1,200"))
+    expect(marks.first).to_have_class(re.compile(r"\bcurrent\b"))
+    expect(marks.first).to_be_in_viewport()
+    expect(page.locator(".source-marks")).to_contain_text("2 × bare LF")
+    page.get_by_role("button", name="Go to the next").click()
+    expect(marks.nth(1)).to_have_class(re.compile(r"\bcurrent\b"))
+    assert "bare\nline\nend" in page.locator("pre.source").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "message-source-marks.png"))

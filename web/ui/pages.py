@@ -17,8 +17,9 @@ from mailtrap_lite.store.query import QueryError, parse_query
 
 from ..context import context, store
 from . import content
-from .model import envelope_rows
+from .model import byte_size, envelope_rows
 from .sessions import duration, transcript_lines
+from .source import KINDS, source_view
 
 ui = Blueprint(
     "ui", __name__, template_folder="templates", static_folder="static", static_url_path="/assets"
@@ -33,6 +34,7 @@ _PAGE_POLICY = (
     " form-action 'self'; frame-ancestors 'none'"
 )
 
+ui.add_app_template_filter(byte_size, "bytes")
 ui.add_url_rule("/messages/<int:message_id>/body.html", view_func=content.html_document)
 ui.add_url_rule("/messages/<int:message_id>/cid/<path:content_id>", view_func=content.inline_part)
 ui.add_url_rule("/messages/<int:message_id>/attachments/<int:index>", view_func=content.attachment)
@@ -146,7 +148,9 @@ def message(message_id: int) -> str:
         part_limit=MAX_PARTS,
         link_sources=LINK_SOURCES,
         envelope=envelope_rows(record),
-        source=raw[:MAX_SOURCE_SHOWN].decode("utf-8", "replace"),
+        source=source_view(raw[:MAX_SOURCE_SHOWN]),
+        source_kinds=KINDS,
+        source_limit=MAX_SOURCE_SHOWN,
         source_cut=len(raw) > MAX_SOURCE_SHOWN,
         remote=request.args.get("remote") == "1",
         remote_count=content.remote_references(parsed.html or ""),

@@ -52,6 +52,28 @@ function startWidths() {
   });
 }
 
+// The Source tab marks what a strict server would refuse where it is: step through the marks.
+let markIndex = -1;
+
+function showMark(step) {
+  const marks = Array.from(document.querySelectorAll("pre.source .src-mark"));
+  if (!marks.length) return;
+  markIndex = (markIndex + step + marks.length) % marks.length;
+  marks.forEach((mark, i) => mark.classList.toggle("current", i === markIndex));
+  marks[markIndex].scrollIntoView({ block: "center" });
+}
+
+function startSourceMarks() {
+  document.querySelector("[data-next-mark]")?.addEventListener("click", () => showMark(1));
+  document.querySelectorAll("[data-show-in-source]").forEach((button) => {
+    button.addEventListener("click", () => {
+      select(tabs().find((tab) => tab.dataset.tab === "source"));
+      markIndex = -1;
+      showMark(1);
+    });
+  });
+}
+
 function backToInbox() {
   location.href = document.querySelector('[data-key="back"]').href;
 }
@@ -68,6 +90,7 @@ export function startMessage() {
   const id = article.dataset.id;
   startTabs();
   startWidths();
+  startSourceMarks();
   document.querySelector('.message-actions [data-action="delete"]').addEventListener("click", () => remove(id));
   document.querySelector('.message-actions [data-action="unread"]').addEventListener("click", async () => {
     try {
