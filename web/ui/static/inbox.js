@@ -27,14 +27,14 @@ function filters() {
   return params;
 }
 
-function setCurrent(index, focus = true) {
+function setCurrent(index, focus = true, scroll = true) {
   const all = rows();
   if (!all.length) { current = -1; return; }
   current = Math.max(0, Math.min(index, all.length - 1));
   all.forEach((row, i) => row.classList.toggle("current", i === current));
   const row = all[current];
   if (focus) row.querySelector("a.subject").focus({ preventScroll: true });
-  row.scrollIntoView({ block: "nearest" });
+  if (scroll) row.scrollIntoView({ block: "nearest" });
 }
 
 function refreshToolbar() {
@@ -208,9 +208,9 @@ function showRows(messages) {
   wanted.forEach((row, i) => {
     if (body().children[i] !== row) body().insertBefore(row, body().children[i] || null);
   });
-  if (current >= 0) {
+  if (current >= 0) {  // the same message stays current, where it now is; the page stays put
     const index = rows().findIndex((row) => row.dataset.id === currentId);
-    setCurrent(index >= 0 ? index : current, false);
+    setCurrent(index >= 0 ? index : current, false, false);
   }
   refreshToolbar();
 }
