@@ -53,9 +53,16 @@ def test_content_disposition_carries_an_ascii_and_a_utf8_name() -> None:
             " http-equiv",
         ),
         ("<!DOCTYPE html><p>x", '<!DOCTYPE html><meta charset="utf-8">', ""),
+        ('<OBJECT data="x"><p>fallback</p></object>',
+         '<disarmed-OBJECT data="x"><p>fallback</p></disarmed-object>', "<OBJECT"),
+        ('<embed src="x"><applet code="y"></APPLET>',
+         '<disarmed-embed src="x"><disarmed-applet code="y"></disarmed-APPLET>', "<embed"),
+        ("<objection>not a plugin</objection>", "<objection>", "disarmed"),
     ],
-)
-def test_prepare_html_rewrites_cid_and_disarms_meta_pragmas(markup, present, absent) -> None:
+)  # fmt: skip
+def test_prepare_html_rewrites_cid_and_disarms_meta_pragmas_and_plugins(
+    markup, present, absent
+) -> None:
     prepared = prepare_html(markup, "/m/cid/")
     assert present in prepared
     if absent:

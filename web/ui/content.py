@@ -33,6 +33,10 @@ _CID = re.compile(r"""\bcid:([^\s"'()<>]+)""", re.IGNORECASE)
 # <meta http-equiv> pragmas (refresh above all) act without a click; renaming the attribute
 # disarms every value, however its characters are encoded (names are never entity-decoded).
 _HTTP_EQUIV = re.compile(r"""(<meta\b(?:[^>"']|"[^"]*"|'[^']*')*?\s)http-equiv\b""", re.IGNORECASE)
+# Plugin elements: the policy blocks them (object-src falls back to 'none'), but a blocked one
+# can keep Chromium from ever firing the frame's load event (1 load in 25 with this app's
+# origin), so the preview would stay unmeasured; renamed, they are inert and show their fallback.
+_PLUGIN = re.compile(r"<(/?)(object|embed|applet)\b", re.IGNORECASE)
 _DOCTYPE = re.compile(r"^\s*<!doctype[^>]*>", re.IGNORECASE)
 _HEAD_EXTRA = (
     '<meta charset="utf-8"><meta name="referrer" content="no-referrer"><base target="_blank">'
@@ -71,8 +75,9 @@ def html_document(message_id: int) -> Response:
 
 
 def prepare_html(markup: str, cid_base: str) -> str:
-    """Point cid: URLs at this app, disarm meta pragmas, open links outside the frame."""
+    """Point cid: URLs at this app, disarm meta pragmas and plugins, open links outside."""
     markup = _HTTP_EQUIV.sub(r"\1data-disarmed-http-equiv", markup)
+    markup = _PLUGIN.sub(r"<\1disarmed-\2", markup)
     markup = _CID.sub(lambda m: cid_base + quote(m.group(1), safe="@.-_~"), markup)
     doctype = _DOCTYPE.match(markup)
     at = doctype.end() if doctype else 0
