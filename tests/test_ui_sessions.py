@@ -127,3 +127,15 @@ def test_sessions_page_keeps_its_size_and_offers_the_older_ones(ui_server, page)
     page.locator("#older").click()
     expect(page.locator("table.sessions tbody tr")).to_have_count(1)
     expect(page.locator("table.sessions tbody tr a").first).to_have_text(f"#{sessions[-1].id}")
+
+
+def test_session_listed_while_open_is_redrawn_when_it_ends(ui_server, page) -> None:
+    with smtplib.SMTP(ui_server.sink.host, ui_server.sink.port, timeout=10) as client:
+        client.ehlo("slow-client")
+        page.goto(ui_server.url + "/sessions")
+        row = page.locator("table.sessions tbody tr").first
+        expect(row.locator(".s-reason")).to_have_text("open")
+        assert client.docmd("NOSUCHCOMMAND")[0] == 500
+    expect(row.locator(".s-reason")).to_have_text("quit")
+    expect(row).to_have_class(re.compile(r"\bfailed\b"))
+    expect(row.locator(".s-problems")).to_contain_text("1 permanent failure(s)")
