@@ -147,3 +147,39 @@ def test_old_messages_have_no_releases_and_can_record_one(upgraded: SQLiteStore)
     upgraded.add_release(ReleaseRecord(first, None, "2026-01-01T00:00:00.000Z", ["a@x.test"],
                                        True, "250 ok"))  # fmt: skip
     assert [r.reply for r in upgraded.releases(first)] == ["250 ok"]
+
+
+def test_old_sessions_that_went_well_have_no_problems(upgraded: SQLiteStore) -> None:
+    assert {s.id: s.problems for s in upgraded.list_sessions()} == {
+        s["id"]: [] for s in EXPECTED["sessions"]
+    }
+
+
+def test_old_failed_session_gets_its_problems_from_its_transcript(tmp_path: Path) -> None:
+    copy = tmp_path / "old.db"
+    shutil.copyfile(DATA / "schema-2.db", copy)
+    entries = [
+        [1.7e9, "server", "220 ready", False],
+        [1.7e9, "client", "AUTH PLAIN ****", False],
+        [1.7e9, "server", "535 5.7.8 Authentication credentials invalid", False],
+    ]
+    with sqlite3.connect(copy) as conn:  # a failed session as the old release stored it
+        cur = conn.execute(
+            "INSERT INTO sessions (peer, started_at, ended_at, end_reason)"
+            " VALUES ('127.0.0.1:9', '2026-01-01T10:00:00.000Z',"
+            " '2026-01-01T10:00:01.000Z', 'disconnect')"
+        )
+        conn.execute(
+            "INSERT INTO transcript_chunks (session_id, seq, entries) VALUES (?, 0, ?)",
+            (cur.lastrowid, json.dumps(entries)),
+        )
+        session_id = int(cur.lastrowid or 0)
+    store = SQLiteStore(copy)
+    try:
+        [listed] = [s for s in store.list_sessions() if s.id == session_id]
+    finally:
+        store.close()
+    assert [(p.code, p.text) for p in listed.problems] == [
+        ("auth-failed", "AUTH failed: 535 5.7.8 Authentication credentials invalid"),
+        ("disconnected", "the client disconnected without QUIT"),
+    ]

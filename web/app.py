@@ -25,6 +25,7 @@ from .context import EXTENSION, AppContext
 from .security import install_security
 from .service import service
 from .ui import ui
+from .ui.errors import error_page
 
 ErrorPage = Callable[[HTTPException], Response]
 MAILPIT_ROOT = "/compat/mailpit"
@@ -72,7 +73,7 @@ def create_app(
     mounts = [(api, "/api/v1"), (service, ""), (mailpit.routes, MAILPIT_ROOT),
               (mailhog.routes, MAILHOG_ROOT), (ui, "")]  # fmt: skip
     pages = [("/api/", json_error), (MAILPIT_ROOT + "/", mailpit.error_page),
-             (MAILHOG_ROOT + "/", mailhog.error_page)]  # fmt: skip
+             (MAILHOG_ROOT + "/", mailhog.error_page), ("/", error_page)]  # fmt: skip
     return build_app(store, config, smtp_address, faults, mounts, pages, **services)
 
 

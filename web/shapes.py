@@ -16,6 +16,7 @@ from mailtrap_lite.mime.links import Link
 from mailtrap_lite.services.webhooks import WebhookDelivery
 from mailtrap_lite.store.records import (
     MessageRecord,
+    Problem,
     ReleaseRecord,
     SessionRecord,
     TranscriptEntry,
@@ -158,6 +159,11 @@ def transcript_entry(entry: TranscriptEntry) -> JSON:
     }
 
 
+def problem(found: Problem) -> JSON:
+    """Return one problem of a session: {"code", "text"}."""
+    return {"code": found.code, "text": found.text}
+
+
 def session(record: SessionRecord) -> JSON:
     """Return the session shape (with its transcript when it was loaded)."""
     tls = None
@@ -175,6 +181,7 @@ def session(record: SessionRecord) -> JSON:
         "ended_at": record.ended_at,
         "end_reason": record.end_reason,
         "message_ids": [str(i) for i in record.message_ids],
+        "problems": [problem(p) for p in record.problems],
     }
     if record.transcript is not None:
         data["transcript"] = [transcript_entry(e) for e in record.transcript]

@@ -68,13 +68,15 @@ class CaptureHandler:
             self.admitted -= 1
         if conversation.session_id is None:
             return
+        reason = conversation.end_reason or "disconnect"
         try:
             self.store.end_session(
                 conversation.session_id,
-                conversation.end_reason or "disconnect",
+                reason,
                 now(),
                 conversation.recorder.take(),
                 conversation.take_facts(),
+                conversation.recorder.problems.problems(reason),
             )
         except StorageError as error:
             log.warning("cannot record the end of session %s: %s", conversation.session_id, error)
@@ -159,12 +161,14 @@ class CaptureHandler:
         # stored message shows the conversation that delivered it (tests assert on it).
         transcript = conversation.recorder.take()
         facts = conversation.take_facts()
+        problems = conversation.recorder.problems.take_changed()
         try:
-            message_id = await self.commits.add(Delivery(new, transcript, facts))
+            message_id = await self.commits.add(Delivery(new, transcript, facts, problems))
         except StorageError as error:
             log.error("cannot store a message from %s: %s", conversation.peer, error)
             conversation.recorder.give_back(transcript)
             conversation.learn(**facts)
+            conversation.recorder.problems.changed |= problems is not None
             return replies.STORAGE_FAILED
         return replies.QUEUED.format(id=message_id)
 
@@ -181,11 +185,12 @@ class CaptureHandler:
             return AuthResult(success=False, handled=False)
         user = data.login.decode("utf-8", "replace")
         password = data.password.decode("utf-8", "replace")
+        conversation = _conversation(server)
+        conversation.recorder.problems.auth_tried(user)
         if server.match_auth_fault(user):
             return AuthResult(success=False, handled=True)  # the fault's reply is sent instead
         if not self._credentials_ok(user, password):
             return AuthResult(success=False, handled=False, message=replies.AUTH_FAILED)
-        conversation = _conversation(server)
         conversation.inbox = conversation.auth_user = user
         conversation.learn(auth_user=user, inbox=user)
         return AuthResult(success=True, auth_data=data)

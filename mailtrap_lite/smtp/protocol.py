@@ -31,7 +31,7 @@ from aiosmtpd.smtp import MISSING, SMTP
 
 from mailtrap_lite.config import Config
 from mailtrap_lite.smtp import replies
-from mailtrap_lite.smtp.content import read_content
+from mailtrap_lite.smtp.content import Progress, buffered, read_content
 from mailtrap_lite.smtp.faults import FaultRule, FaultRules, MatchFacts
 from mailtrap_lite.smtp.transcript import (
     LineTooLong,
@@ -67,6 +67,7 @@ class Conversation:
         self.auth_user: str | None = None
         self.admitted = False  # counted against --max-connections
         self.end_reason: str | None = None
+        self.data: Progress | None = None  # while message content is being read
 
     def learn(self, **facts: str | None) -> None:
         """Remember session facts until the next store write."""
@@ -150,9 +151,22 @@ class CaptureSMTP(SMTP):
         if conversation is not None and conversation.end_reason is None:
             quit_seen = conversation.recorder.quit_received
             conversation.end_reason = "quit" if quit_seen else "disconnect"
+        if conversation is not None and conversation.data is not None:
+            self._note_cut_data(conversation, conversation.data)
         super().connection_lost(error)
         if conversation is not None:
             self.event_handler.conversation_ended(self)
+
+    def _note_cut_data(self, conversation: Conversation, progress: Progress) -> None:
+        """Record that the session ended during DATA: how much arrived; nothing is stored."""
+        conversation.data = None
+        arrived = progress.received
+        if isinstance(self._reader, RecordingReader):
+            arrived += buffered(self._reader.inner)
+        conversation.recorder.client_note(
+            f"<message content cut off after {arrived} octets: no end of data, nothing stored>"
+        )
+        conversation.recorder.problems.data_cut(arrived)
 
     def _cb_client_connected(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -287,8 +301,12 @@ class CaptureSMTP(SMTP):
             return
         await self.push("354 End data with <CR><LF>.<CR><LF>")
         assert isinstance(self._reader, RecordingReader) and self.envelope is not None
-        content = await read_content(self._reader.inner, self.data_size_limit or MAX_UNLIMITED)
         assert self.conversation is not None
+        # Cleared only once the content is read: a session that ends meanwhile says so.
+        progress = self.conversation.data = Progress()
+        limit = self.data_size_limit or MAX_UNLIMITED
+        content = await read_content(self._reader.inner, limit, progress)
+        self.conversation.data = None
         self.conversation.recorder.client_note(f"<message content: {content.received} octets>")
         if content.data is None:
             self.envelope = self._create_envelope()

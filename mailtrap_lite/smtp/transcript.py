@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from mailtrap_lite.mime.headers import rfc3339
+from mailtrap_lite.store.problems import ProblemFinder
 from mailtrap_lite.store.records import RawLine
 
 MASK = "****"
@@ -38,10 +39,11 @@ def now() -> str:
 
 
 class TranscriptRecorder:
-    """Collects one session's lines until the Store takes them."""
+    """Collects one session's lines until the Store takes them, judging each as it passes."""
 
     def __init__(self) -> None:
         self._pending: list[RawLine] = []
+        self.problems = ProblemFinder()
         self._awaiting_challenge_answer = False
         self.last_command: str | None = None
         self.quit_received = False
@@ -71,7 +73,9 @@ class TranscriptRecorder:
         self._add("server", line, injected)
 
     def _add(self, direction: str, line: str, injected: bool = False) -> None:
-        self._pending.append((time.time(), direction, replace_undecodable(line), injected))
+        line = replace_undecodable(line)
+        self.problems.see(direction, line, injected)
+        self._pending.append((time.time(), direction, line, injected))
 
     def take(self) -> list[RawLine]:
         """Return the lines recorded since the last take and forget them."""

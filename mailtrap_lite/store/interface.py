@@ -19,6 +19,7 @@ from mailtrap_lite.store.query import Query
 from mailtrap_lite.store.records import (
     MessageRecord,
     NewMessage,
+    Problem,
     RawLine,
     ReleaseRecord,
     SessionRecord,
@@ -33,11 +34,15 @@ class StorageError(Exception):
 
 
 class Delivery(NamedTuple):
-    """A message with what its session said and learnt since the last commit."""
+    """A message with what its session said and learnt since the last commit.
+
+    `problems`: the session's problems so far, when they changed since the last commit.
+    """
 
     new: NewMessage
     transcript: Sequence[RawLine] = ()
     facts: SessionFacts | None = None
+    problems: Sequence[Problem] | None = None
 
 
 @dataclass
@@ -258,16 +263,23 @@ class Store(ABC):
         ended_at: str,
         tail: Sequence[RawLine] = (),
         facts: SessionFacts | None = None,
+        problems: Sequence[Problem] | None = None,
     ) -> None:
-        """Close a session, storing the rest of its transcript and what was learnt."""
+        """Close a session, storing the rest of its transcript, its facts and its problems.
+
+        `problems` is what went wrong; None judges the stored transcript instead.
+        """
 
     @abstractmethod
     def end_orphaned_sessions(self) -> int:
-        """Mark sessions left open by a server that died as ended by disconnect; count them."""
+        """Mark sessions left open by a server that died as ended by disconnect; count them.
+
+        Their problems are judged again from their transcripts.
+        """
 
     @abstractmethod
-    def get_session(self, session_id: int) -> SessionRecord | None:
-        """Return one session with its transcript, or None."""
+    def get_session(self, session_id: int, transcript: bool = True) -> SessionRecord | None:
+        """Return one session (with its transcript unless `transcript` is False), or None."""
 
     @abstractmethod
     def list_sessions(

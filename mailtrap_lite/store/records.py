@@ -15,6 +15,14 @@ class Warning_:
     message: str
 
 
+@dataclass(frozen=True)
+class Problem:
+    """Something that went wrong in a session: a stable code and a sentence for people."""
+
+    code: str
+    text: str
+
+
 # What opened a session: an SMTP client, the send API, an import, or a release to a server.
 SESSION_KINDS = ("smtp", "api", "import", "outgoing")
 
@@ -98,7 +106,10 @@ class MessageRecord:
 
 @dataclass
 class SessionRecord:
-    """A stored SMTP session; `transcript` is filled only when one session is asked for."""
+    """A stored SMTP session; `transcript` is filled only when one session is asked for.
+
+    `problems` is what went wrong, judged as the session ran and once more when it ended.
+    """
 
     id: int
     inbox: str
@@ -113,6 +124,7 @@ class SessionRecord:
     message_ids: list[int]
     transcript: list[TranscriptEntry] | None = None
     kind: str = "smtp"  # one of SESSION_KINDS
+    problems: list[Problem] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,13 @@ from mailtrap_lite.config import ConfigError, parse_address
 from mailtrap_lite.message import Message, read_message
 from mailtrap_lite.mime.headers import Mailbox
 from mailtrap_lite.smtp.faults import FaultRules
-from mailtrap_lite.store.records import MessageRecord, SessionRecord, TranscriptEntry, Warning_
+from mailtrap_lite.store.records import (
+    MessageRecord,
+    Problem,
+    SessionRecord,
+    TranscriptEntry,
+    Warning_,
+)
 from mailtrap_lite.testing.backends import Cursor
 from mailtrap_lite.testing.captured import MessageSource
 
@@ -247,6 +253,7 @@ def session_record(data: dict[str, Any]) -> SessionRecord:
         end_reason=data.get("end_reason"),
         message_ids=[int(i) for i in data.get("message_ids", [])],
         kind=data.get("kind", "smtp"),
+        problems=[Problem(p["code"], p["text"]) for p in data.get("problems", [])],
         transcript=[
             TranscriptEntry(e["at"], e["direction"], e["line"], bool(e.get("injected")))
             for e in data.get("transcript", [])

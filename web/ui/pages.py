@@ -18,8 +18,9 @@ from mailtrap_lite.store.queryhelp import SEARCH_HELP
 
 from ..context import context, store
 from . import content
-from .model import envelope_rows
-from .sessions import duration, problems, transcript_lines
+from .model import byte_size, envelope_rows
+from .sessions import duration, transcript_lines
+from .source import KINDS, source_view
 
 ui = Blueprint(
     "ui", __name__, template_folder="templates", static_folder="static", static_url_path="/assets"
@@ -34,6 +35,7 @@ _PAGE_POLICY = (
     " form-action 'self'; frame-ancestors 'none'"
 )
 
+ui.add_app_template_filter(byte_size, "bytes")
 ui.add_url_rule("/messages/<int:message_id>/body.html", view_func=content.html_document)
 ui.add_url_rule("/messages/<int:message_id>/cid/<path:content_id>", view_func=content.inline_part)
 ui.add_url_rule("/messages/<int:message_id>/attachments/<int:index>", view_func=content.attachment)
@@ -47,7 +49,7 @@ def _search_help() -> dict[str, Any]:
 
 
 @ui.after_request
-def _security_headers(response: Response) -> Response:
+def security_headers(response: Response) -> Response:
     """Give every UI page a strict policy; content routes set their own."""
     response.headers.setdefault("Content-Security-Policy", _PAGE_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -117,7 +119,8 @@ def inbox() -> tuple[str, int]:
     try:
         query = parse_query(text) if text else None
         since = _feed_position()
-        page = store().list_messages(inbox=name, limit=PAGE_SIZE, before=before, query=query)
+        # One more than a page tells whether an older page exists.
+        page = store().list_messages(inbox=name, limit=PAGE_SIZE + 1, before=before, query=query)
     except QueryError as error:  # the page then shows the error alone, pointing at it
         return _inbox_page(name, text, before, Page(0, []), error), 400
     return _inbox_page(name, text, before, page, since=since), 200
@@ -131,10 +134,11 @@ def _inbox_page(
     error: QueryError | None = None,
     since: int | None = None,
 ) -> str:
-    older = page.messages[-1].id if len(page.messages) == PAGE_SIZE else None
+    older = page.messages[PAGE_SIZE - 1].id if len(page.messages) > PAGE_SIZE else None
     return render_template(
         "ui/inbox.html",
-        page=page,
+        page=Page(page.total, page.messages[:PAGE_SIZE]),
+        page_size=PAGE_SIZE,
         inbox=name,
         query=query,
         before=before,
@@ -160,10 +164,12 @@ def _error_parts(query: str, error: QueryError) -> tuple[str, str, str] | None:
 @ui.get("/messages/<int:message_id>")
 def message(message_id: int) -> str:
     """Show one message with its tabs; opening it marks it read."""
+    since = _feed_position()
     record = store().get_message(message_id)
     raw = store().raw(message_id)
     if record is None or raw is None:
-        abort(404)
+        abort(404, f"There is no message #{message_id}: it was deleted, or pruned to keep within"
+                   " --max-messages, or never existed.")  # fmt: skip
     parsed = content.read(message_id)
     if not record.read:
         store().set_read(message_id, True)
@@ -178,15 +184,17 @@ def message(message_id: int) -> str:
         part_limit=MAX_PARTS,
         link_sources=LINK_SOURCES,
         envelope=envelope_rows(record),
-        source=raw[:MAX_SOURCE_SHOWN].decode("utf-8", "replace"),
+        source=source_view(raw[:MAX_SOURCE_SHOWN]),
+        source_kinds=KINDS,
+        source_limit=MAX_SOURCE_SHOWN,
         source_cut=len(raw) > MAX_SOURCE_SHOWN,
         remote=request.args.get("remote") == "1",
         remote_count=content.remote_references(parsed.html or ""),
         session=session,
         transcript=transcript_lines(session) if session else [],
-        session_problems=problems(session) if session else [],
         session_duration=duration(session) if session else "",
         inboxes=_inboxes(),
+        since=since,
     )
 
 
@@ -195,24 +203,18 @@ def sessions() -> str:
     """List SMTP sessions newest first, failures highlighted."""
     name = request.args.get("inbox") or None
     since = _feed_position()
-    listed = store().list_sessions(inbox=name, limit=PAGE_SIZE, before=_int_arg("before"))
-    rows = [row for row in (_session_row(s.id) for s in listed) if row is not None]
-    older = listed[-1].id if len(listed) == PAGE_SIZE else None
+    listed = store().list_sessions(inbox=name, limit=PAGE_SIZE + 1, before=_int_arg("before"))
+    older = listed[PAGE_SIZE - 1].id if len(listed) > PAGE_SIZE else None
+    rows = [{"session": s, "duration": duration(s)} for s in listed[:PAGE_SIZE]]
     return render_template(
         "ui/sessions.html",
         rows=rows,
+        page_size=PAGE_SIZE,
         inbox=name,
         older=older,
         inboxes=_inboxes(),
         since=since,
     )
-
-
-def _session_row(session_id: int) -> dict[str, Any] | None:
-    full = store().get_session(session_id)
-    if full is None:  # pruned or deleted since it was listed
-        return None
-    return {"session": full, "problems": problems(full), "duration": duration(full)}
 
 
 @ui.get("/sessions/<int:session_id>")
@@ -221,11 +223,11 @@ def session(session_id: int) -> str:
     since = _feed_position()
     found = store().get_session(session_id)
     if found is None:
-        abort(404)
+        abort(404, f"There is no session #{session_id}: it was pruned to keep within"
+                   " --max-sessions, or never existed.")  # fmt: skip
     return render_template(
         "ui/session.html",
         session=found,
-        problems=problems(found),
         duration=duration(found),
         transcript=transcript_lines(found),
         inboxes=_inboxes(),

@@ -122,7 +122,7 @@ class SQLiteStore(TagStore):
         message_id = self._insert_message(conn, delivery.new)
         sid = delivery.new.session_id
         if sid is not None:
-            self._flush_session(conn, sid, delivery.transcript, delivery.facts)
+            self._flush_session(conn, sid, delivery.transcript, delivery.facts, delivery.problems)
             if sid not in self._mailed:
                 conn.execute("UPDATE sessions SET kept_mail = 1 WHERE id = ?", (sid,))
         return message_id

@@ -10,12 +10,16 @@ async function call(method, path, body) {
   const response = await fetch(BASE + path, init);
   const text = await response.text();
   const data = text ? JSON.parse(text) : {};
-  if (!response.ok) throw new Error(data.error || `${method} ${path}: ${response.status}`);
+  if (!response.ok) {
+    throw Object.assign(new Error(data.error || `${method} ${path}: ${response.status}`),
+      { status: response.status });
+  }
   return data;
 }
 
 export const api = {
   listMessages: (params) => call("GET", `/messages?${new URLSearchParams(params)}`),
+  getMessage: (id) => call("GET", `/messages/${encodeURIComponent(id)}`),
   setRead: (id, read) => call("PATCH", `/messages/${encodeURIComponent(id)}`, { read }),
   deleteMessage: (id) => call("DELETE", `/messages/${encodeURIComponent(id)}`),
   deleteMatching: (params) => call("DELETE", `/messages?${new URLSearchParams(params)}`),

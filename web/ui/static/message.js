@@ -71,8 +71,17 @@ function select(tab, focus = false) {
     other.tabIndex = on ? 0 : -1;
     document.getElementById(other.getAttribute("aria-controls")).hidden = !on;
   });
-  if (focus) tab.focus();
+  if (focus) tab.focus({ preventScroll: true });
+  reveal(tab);
   history.replaceState(null, "", `#${tab.dataset.tab}`);
+}
+
+// On a narrow window the tabs scroll sideways: bring the selected one into the strip's view.
+function reveal(tab) {
+  const strip = tab.parentElement.getBoundingClientRect();
+  const box = tab.getBoundingClientRect();
+  if (box.left < strip.left) tab.parentElement.scrollLeft -= strip.left - box.left + 8;
+  if (box.right > strip.right) tab.parentElement.scrollLeft += box.right - strip.right + 8;
 }
 
 function startTabs() {
@@ -103,6 +112,28 @@ function startWidths() {
   });
 }
 
+// The Source tab marks what a strict server would refuse where it is: step through the marks.
+let markIndex = -1;
+
+function showMark(step) {
+  const marks = Array.from(document.querySelectorAll("pre.source .src-mark"));
+  if (!marks.length) return;
+  markIndex = (markIndex + step + marks.length) % marks.length;
+  marks.forEach((mark, i) => mark.classList.toggle("current", i === markIndex));
+  marks[markIndex].scrollIntoView({ block: "center" });
+}
+
+function startSourceMarks() {
+  document.querySelector("[data-next-mark]")?.addEventListener("click", () => showMark(1));
+  document.querySelectorAll("[data-show-in-source]").forEach((button) => {
+    button.addEventListener("click", () => {
+      select(tabs().find((tab) => tab.dataset.tab === "source"));
+      markIndex = -1;
+      showMark(1);
+    });
+  });
+}
+
 function backToInbox() {
   location.href = document.querySelector('[data-key="back"]').href;
 }
@@ -121,6 +152,7 @@ export function startMessage() {
   startWidths();
   startTags(id);
   startRelease(id);
+  startSourceMarks();
   document.querySelector('.message-actions [data-action="delete"]').addEventListener("click", () => remove(id));
   document.querySelector('.message-actions [data-action="unread"]').addEventListener("click", async () => {
     try {

@@ -2,6 +2,8 @@
 import { localizeTimes } from "./times.js";
 import { startInbox } from "./inbox.js";
 import { startMessage } from "./message.js";
+import { followMessage } from "./messagelive.js";
+import { startPreview } from "./preview.js";
 import { startGlobalKeys } from "./keys.js";
 import { startSession, startSessions } from "./sessions.js";
 
@@ -9,6 +11,6 @@ const page = document.body.dataset.page;
 localizeTimes(document);
 startGlobalKeys();
 if (page === "inbox") startInbox();
-if (page === "message") startMessage();
+if (page === "message") { startMessage(); startPreview(); followMessage(); }
 if (page === "sessions") startSessions();
 if (page === "session") startSession();
