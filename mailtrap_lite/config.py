@@ -103,6 +103,10 @@ class Config:
     http_max_waits: int = 56  # open waits + event streams together (of 64 threads); then 503
     events_seconds: float = 300.0  # an event stream ends after this; clients reconnect
     events_heartbeat: float = 15.0  # a comment line on idle streams keeps proxies open
+    # deliverability checks: DKIM key records (name "sel._domainkey.domain", TXT value), read
+    # from --dkim-key files by the command line; spamd's address (None: no spam score)
+    dkim_keys: tuple[tuple[str, str], ...] = ()
+    spamd: Address | None = None
 
     @property
     def has_certificate(self) -> bool:

@@ -37,6 +37,7 @@ CORE_LAYERS = [
     # import and export: through the Store, with SMTP's conformance checks; the CLI and the
     # web API use it
     ("mailtrap_lite.transfer",),
+    ("mailtrap_lite.checks",),
     ("mailtrap_lite.app",),
     ("mailtrap_lite.testing",),
     ("mailtrap_lite.cli", "mailtrap_lite.__main__", "mailtrap_lite"),
@@ -44,7 +45,7 @@ CORE_LAYERS = [
 # What the two outer parts may use of the core (DESIGN.md: web -> core, plugin -> testing).
 WEB_MAY_USE = ("mailtrap_lite.version", "mailtrap_lite.config", "mailtrap_lite.mime",
                "mailtrap_lite.message", "mailtrap_lite.store", "mailtrap_lite.smtp",
-               "mailtrap_lite.transfer")  # fmt: skip
+               "mailtrap_lite.transfer", "mailtrap_lite.checks")  # fmt: skip
 PLUGIN_MAY_USE = ("mailtrap_lite.version", "mailtrap_lite.config", "mailtrap_lite.testing")
 WEB_LIBRARIES = ("flask", "werkzeug", "jinja2", "waitress")
 TEST_LIBRARIES = ("pytest", "_pytest")
@@ -171,7 +172,7 @@ def test_core_layers_point_down() -> None:
     assert shown(bad) == []
 
 
-STORE_NEVER_USES = ["smtp", "testing", "web", "app", "cli"]
+STORE_NEVER_USES = ["smtp", "checks", "testing", "web", "app", "cli"]
 
 
 @pytest.mark.parametrize("part", [f"mailtrap_lite.{name}" for name in STORE_NEVER_USES])
@@ -261,7 +262,8 @@ def part_of(module: str) -> str:
     """Return the package a module belongs to for the package-level graph."""
     for prefix in (WEB, PLUGIN, "mailtrap_lite.store.sqlite",
                    "mailtrap_lite.store", "mailtrap_lite.smtp", "mailtrap_lite.mime",
-                   "mailtrap_lite.testing", "mailtrap_lite.transfer"):  # fmt: skip
+                   "mailtrap_lite.testing", "mailtrap_lite.transfer",
+                   "mailtrap_lite.checks"):  # fmt: skip
         if within(module, prefix):
             return prefix
     return module
