@@ -1,10 +1,11 @@
 """The composition root: the one place that builds a running mailtrap-lite from its Config.
 
-An App owns the Store, the SMTP listeners, the indexer and (when `config.http` is set) the
-web server, and starts and stops them in order. The command line runs one on its main event
-loop; `mailtrap_lite.testing.Sink`, the pytest plugin and the test harnesses run one on a loop
-of its own in a daemon thread (`start_in_thread`). It is the only core module that imports
-the web package, and only when a web server is wanted, so the core never needs Flask.
+An App owns the Store, the SMTP listeners, the indexer, the deliverability reports and (when
+`config.http` is set) the web server, and starts and stops them in order. The command line
+runs one on its main event loop; `mailtrap_lite.testing.Sink`, the pytest plugin and the test
+harnesses run one on a loop of its own in a daemon thread (`start_in_thread`). It is the only
+core module that imports the web package, and only when a web server is wanted, so the core
+never needs Flask.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 import threading
 from typing import TYPE_CHECKING, Any
 
+from mailtrap_lite.checks import Checker, StoredReports
 from mailtrap_lite.config import Config
 from mailtrap_lite.smtp.faults import FaultRules
 from mailtrap_lite.smtp.protocol import quiet_aiosmtpd_notices
@@ -48,6 +50,7 @@ class App:
         self._store: Store | None = None
         self._smtp: SMTPServer | None = None
         self._indexer: Indexer | None = None
+        self._reports: StoredReports | None = None
         self.web: Any = None  # mailtrap_lite.web.serve.WebServer, imported only when serving
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -58,6 +61,13 @@ class App:
         if self._store is None:
             raise RuntimeError("mailtrap-lite is not running: call start() first")
         return self._store
+
+    @property
+    def reports(self) -> StoredReports:
+        """Return the deliverability reports of the stored messages."""
+        if self._reports is None:
+            raise RuntimeError("mailtrap-lite is not running: call start() first")
+        return self._reports
 
     @property
     def smtp(self) -> SMTPServer:
@@ -84,23 +94,24 @@ class App:
         """
         quiet_aiosmtpd_notices()
         store = self._store = open_store(self.config)
+        reports = self._reports = StoredReports(store, Checker.from_config(self.config))
         try:
             store.end_orphaned_sessions()
             smtp = self._smtp = SMTPServer(store, self.config)
             await smtp.start()  # a listener bound before a failure is closed by stop()
             if self.config.http is not None:
-                self.web = self._serve_web(store, smtp)
+                self.web = self._serve_web(store, smtp, reports)
             self._indexer = Indexer(store, self.config.index_max_text, worker=self.index_worker)
             self._indexer.start()
         except BaseException:
             await self.stop()
             raise
 
-    def _serve_web(self, store: Store, smtp: SMTPServer) -> Any:
+    def _serve_web(self, store: Store, smtp: SMTPServer, reports: StoredReports) -> Any:
         # Lazy: the core runs without Flask. mypy cannot follow the web package mapping.
         from mailtrap_lite.web.serve import WebServer  # type: ignore[import-not-found]
 
-        web = WebServer(store, self.config, smtp.address, smtp.faults)
+        web = WebServer(store, self.config, smtp.address, smtp.faults, reports=reports)
         web.start()
         return web
 
@@ -113,6 +124,7 @@ class App:
         smtp, self._smtp = self._smtp, None
         indexer, self._indexer = self._indexer, None
         store, self._store = self._store, None
+        self._reports = None
         if web is not None:
             web.stop()
         if smtp is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from mailtrap_lite.checks import Checker, StoredReports
 from mailtrap_lite.config import Config
 from mailtrap_lite.smtp.faults import FaultRules
 from mailtrap_lite.store import Store
@@ -19,10 +20,17 @@ def create_app(
     config: Config,
     smtp_address: str | None = None,
     faults: FaultRules | None = None,
+    *,
+    reports: StoredReports | None = None,
 ) -> Flask:
-    """Build the web app around a Store; nothing here opens sockets."""
+    """Build the web app around a Store; nothing here opens sockets.
+
+    `reports` are the deliverability reports the rest of the App shares (a new set when
+    none is given).
+    """
     app = Flask(__name__)
-    app.extensions[EXTENSION] = AppContext(store, config, smtp_address, faults)
+    reports = reports or StoredReports(store, Checker.from_config(config))
+    app.extensions[EXTENSION] = AppContext(store, config, smtp_address, faults, reports)
     install_security(app, config)
     app.register_blueprint(api, url_prefix="/api/v1")
     app.register_blueprint(ui)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from mailtrap_lite.checks import StoredReports
 from mailtrap_lite.config import Config
 from mailtrap_lite.smtp.faults import FaultRules
 from mailtrap_lite.store import Store
@@ -19,12 +20,14 @@ STOP_HOOKS = "mailtrap_lite.stop_hooks"
 @dataclass
 class AppContext:
     """What every view may reach: the Store, the settings, the SMTP server's address and
-    fault rules (None when the app serves a Store without an SMTP server)."""
+    fault rules (None when the app serves a Store without an SMTP server), and the
+    deliverability reports."""
 
     store: Store
     config: Config
     smtp_address: str | None
     faults: FaultRules | None = None
+    reports: StoredReports | None = None
 
 
 def context() -> AppContext:
@@ -36,3 +39,10 @@ def context() -> AppContext:
 def store() -> Store:
     """Return the running app's Store."""
     return context().store
+
+
+def reports() -> StoredReports:
+    """Return the running app's deliverability reports."""
+    found = context().reports
+    assert found is not None  # create_app always sets them
+    return found

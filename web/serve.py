@@ -12,6 +12,7 @@ from typing import Any
 from waitress import wasyncore
 from waitress.server import create_server
 
+from mailtrap_lite.checks import StoredReports
 from mailtrap_lite.config import Address, BindError, Config, format_hostport
 from mailtrap_lite.smtp.faults import FaultRules
 from mailtrap_lite.store import Store
@@ -32,9 +33,11 @@ class WebServer:
         config: Config,
         smtp_address: str,
         faults: FaultRules | None = None,
+        *,
+        reports: StoredReports | None = None,
     ) -> None:
         assert config.http is not None
-        app = create_app(store, config, smtp_address, faults)
+        app = create_app(store, config, smtp_address, faults, reports=reports)
         self._stop_hooks: list[Any] = app.extensions.get(STOP_HOOKS, [])
         listen = _listen(config.http)
         try:

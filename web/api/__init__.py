@@ -13,12 +13,12 @@ from werkzeug.exceptions import HTTPException
 
 from mailtrap_lite.store import StorageError
 
-from . import faults, live, messages, meta, sessions, transfer
+from . import checks, faults, live, messages, meta, sessions, transfer
 
 API_PREFIX = "/api/"
 
 api = Blueprint("api", __name__)
-for module in (meta, messages, sessions, live, faults, transfer):
+for module in (meta, messages, checks, sessions, live, faults, transfer):
     api.register_blueprint(module.routes)
 
 
