@@ -51,6 +51,12 @@ class Checker:
         return Report.of([*self.offline_checks(mail), *self.spam_checks(mail.raw)[0]])
 
     def check_file(self, raw: bytes, now: dt.datetime | None = None) -> Report:
-        """Return the report of a message read from a file (no envelope, no session)."""
+        """Return the report of a message read from a file (no envelope, no session).
+
+        A file whose lines all end in LF (as files on Unix do) is read as an SMTP client
+        sends it, with CRLF (smtplib and others convert them); mixed endings are kept.
+        """
+        if b"\r" not in raw:
+            raw = raw.replace(b"\n", b"\r\n")
         when = now or dt.datetime.now(dt.UTC)
         return self.check(CheckedMail.of(raw, read_message(raw), when))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mailtrap_lite.app import App
+from mailtrap_lite.checks import read_key_option
 from mailtrap_lite.config import (
     Address,
     Config,
@@ -75,6 +76,24 @@ def _recipients(text: str) -> int:
     return max(1, whole_number(text))
 
 
+DKIM_KEY = Option(
+    "--dkim-key",
+    "a DKIM public key to verify signatures with, repeatable (the variable:"
+    " comma-separated): SELECTOR._domainkey.DOMAIN=FILE, FILE a PEM key or the TXT record's"
+    " value, or a zone-style file of TXT records; no DNS is ever asked",
+    read_key_option,
+    metavar="SELECTOR._domainkey.DOMAIN=FILE",
+    repeat=True,
+)
+SPAMD = Option(
+    "--spamd",
+    "score messages with SpamAssassin's spamd listening at HOST:PORT",
+    _address,
+    metavar="HOST:PORT",
+    shown_default="off",
+)
+
+
 OPTIONS = [
     Option("--smtp", "SMTP listener; localhost binds 127.0.0.1 and ::1, port 0 a free port",
            _address, "localhost:1025", "HOST:PORT"),
@@ -116,6 +135,8 @@ OPTIONS = [
            metavar="USER:PASS"),
     Option("--cors", "let scripts from ORIGIN (comma-separated list, or *) call the JSON API",
            metavar="ORIGIN"),
+    DKIM_KEY,
+    SPAMD,
     Option("--loop", "event loop: auto uses uvloop when installed (faster ingest)",
            choice("auto", "asyncio", "uvloop"), "auto", "auto|asyncio|uvloop"),
     Option("--log-level", "log level on stderr", choice("debug", "info", "warning", "error"),
@@ -167,7 +188,14 @@ def config_from_values(values: dict[str, Any]) -> Config:
         faults=tuple(values["fault"]),
         ui_auth=values["ui_auth"],
         cors=values["cors"] or None,
+        dkim_keys=dkim_records(values["dkim_key"]),
+        spamd=values["spamd"],
     )
+
+
+def dkim_records(values: list[list[tuple[str, str]]]) -> tuple[tuple[str, str], ...]:
+    """Return the key records of every --dkim-key value, in order."""
+    return tuple(record for records in values for record in records)
 
 
 def _read_auth_file(path: Path) -> dict[str, str]:
