@@ -15,7 +15,7 @@ from mailtrap_lite.mime.body import BODY_HEADER_BYTES, MAX_PARTS
 from mailtrap_lite.store import Page
 from mailtrap_lite.store.query import QueryError, parse_query
 
-from ..context import context, store
+from ..context import context, reports, store
 from . import content
 from .model import envelope_rows
 from .sessions import duration, problems, transcript_lines
@@ -84,6 +84,16 @@ def _int_arg(name: str) -> int | None:
     return int(value)
 
 
+@ui.app_template_global()
+def check_failures(message_id: int) -> int:
+    """Return how many deliverability checks of a listed message fail (the row's badge).
+
+    The report is computed once per message and kept (StoredReports), without asking spamd,
+    so a list page costs at most one report per row never listed before.
+    """
+    return reports().failures(message_id)
+
+
 @ui.get("/")
 def inbox() -> tuple[str, int]:
     """Show one page of messages, newest first, with the inbox switcher and search box."""
@@ -134,6 +144,9 @@ def message(message_id: int) -> str:
     if not record.read:
         store().set_read(message_id, True)
     session = store().get_session(record.session_id) if record.session_id else None
+    checks = reports().report(message_id)
+    if checks is None:  # deleted meanwhile
+        abort(404)
     return render_template(
         "ui/message.html",
         message=record,
@@ -150,6 +163,7 @@ def message(message_id: int) -> str:
         transcript=transcript_lines(session) if session else [],
         session_problems=problems(session) if session else [],
         session_duration=duration(session) if session else "",
+        checks=checks,
         inboxes=_inboxes(),
     )
 

@@ -27,6 +27,7 @@ export const api = {
     if (!response.ok) throw new Error(data.error || `import: ${response.status}`);
     return data;
   },
+  checks: (id) => call("GET", `/messages/${encodeURIComponent(id)}/checks`),
 };
 
 export function toast(text) {
