@@ -26,6 +26,7 @@ VERIFIED, FAILED, NO_KEY, UNREADABLE, UNSUPPORTED = (
     "unreadable",
     "unsupported",
 )
+REQUIRED_TAGS = ("v", "a", "b", "bh", "d", "h", "s")  # RFC 6376 §3.5
 MIN_KEY_BITS = 1024  # RFC 8301 §3.2: smaller RSA keys MUST NOT be considered valid
 GOOD_KEY_BITS = 2048  # RFC 8301 §3.2 "SHOULD use at least 2048 bits"; Google asks for 2048
 REF_DKIM = "RFC 6376 §6.1"
@@ -92,6 +93,10 @@ def _verify_one(
         body_length=b"l" in tags,
         outcome=UNREADABLE,
     )
+    missing = [tag for tag in REQUIRED_TAGS if tag.encode() not in tags]
+    if missing:
+        reason = f"required tags missing: {', '.join(t + '=' for t in missing)}"
+        return _with(found, UNREADABLE, reason if tags else "the tag list cannot be read")
     lookup = keys.lookup()
     notes.errors.clear()
     try:

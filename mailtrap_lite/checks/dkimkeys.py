@@ -90,7 +90,8 @@ def key_record(content: str, where: str) -> str:
     if pem is not None:
         return _record_of_pem(pem.group(0), where)
     strings = _QUOTED.findall(content)
-    value = "".join(strings) if strings else "".join(content.split())
+    # Whitespace around tags and inside base64 means nothing (RFC 6376 §3.2, §3.6.1).
+    value = "".join(("".join(strings) if strings else content).split())
     if not re.search(r"(?:^|;)\s*p\s*=\s*[A-Za-z0-9+/]", value):
         raise ValueError(f"{where}: neither a PEM key nor a DKIM TXT record (no p= tag)")
     return _usable(value, where)

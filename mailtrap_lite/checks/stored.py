@@ -1,6 +1,7 @@
 """Reports of stored messages, computed on first use and kept: a message never changes.
 
-Ids are never reused (the Store's promise), so a kept report never goes stale; deleted
+Ids are never reused (the Store's promise), so a kept report never goes stale (a report
+whose SMTP session is still open is not kept: the session's counts may grow); deleted
 messages are forgotten through the change feed. The offline checks and SpamAssassin's are
 kept apart: the inbox list's badge needs only the first (cheap, no network), and asks
 spamd nothing; the full report adds the spam score, asked once per message.
@@ -71,7 +72,10 @@ class StoredReports:
         report = Report.of(self.checker.offline_checks(mail))
         with self._lock:
             self.computed += 1
-        self._keep(self._offline, message_id, report)
+        # The session's recipients and messages still grow while it is open: keep the
+        # report once they are final.
+        if mail.session is None or mail.session.ended_at is not None:
+            self._keep(self._offline, message_id, report)
         return report
 
     def _mail(self, message_id: int) -> CheckedMail | None:
