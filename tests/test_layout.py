@@ -183,6 +183,30 @@ def test_store_never_imports(part: str) -> None:
     assert shown(bad) == []
 
 
+# What changes stored data (the Store's writers): DESIGN.md says checks/ writes nothing.
+STORE_WRITERS = {"add_message", "add_messages", "set_read", "delete_messages", "delete_matching",
+                 "clear", "save_index", "purge_search", "open_session", "end_session",
+                 "end_orphaned_sessions"}  # fmt: skip
+
+
+def _store_calls(package: str) -> list[tuple[str, int, str]]:
+    """Return (module, line, method) of every call on something named *store* in a package."""
+    return [
+        (source, node.lineno, node.func.attr)
+        for source, path in MODULES.items()
+        if within(source, package)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        and "store" in ast.unparse(node.func.value).lower()
+    ]  # fmt: skip
+
+
+def test_checks_never_call_a_store_writer() -> None:
+    calls = _store_calls("mailtrap_lite.checks")
+    assert {"raw", "read_message", "get_session"} <= {method for _, _, method in calls}
+    assert [f"{s}:{line} calls {m}" for s, line, m in calls if m in STORE_WRITERS] == []
+
+
 def test_web_uses_only_the_core_below_testing() -> None:
     bad = [
         i
