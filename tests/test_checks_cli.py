@@ -59,8 +59,17 @@ def test_dkim_key_flag_verifies_a_signed_file(tmp_path: Path) -> None:
 def test_dkim_key_from_the_environment(tmp_path: Path) -> None:
     key = _write(tmp_path, "s1.txt", signing_key().record.encode())
     path = _write(tmp_path, "signed.eml", sign(crlf(clean_message())))
-    result = run_cli("check", path, env={"MAILTRAP_LITE_DKIM_KEY": f"{KEY_NAME}={key}"})
-    assert "pass  authentication.dkim: DKIM signature verified" in result.stdout
+    result = run_cli("check", "--format", "json", path,
+                     env={"MAILTRAP_LITE_DKIM_KEY": f"{KEY_NAME}={key}"})  # fmt: skip
+    [report] = json.loads(result.stdout)["files"]
+    assert [c["status"] for c in report["checks"] if c["id"] == "authentication.dkim"] == ["pass"]
+
+
+def test_text_output_counts_passed_checks_without_listing_them(tmp_path: Path) -> None:
+    result = run_cli("check", _write(tmp_path, "order.eml", crlf(clean_message())))
+    passed = int(result.stdout.splitlines()[0].split(", ")[-1].removesuffix(" passed"))
+    assert passed > 10
+    assert [line for line in result.stdout.splitlines() if line.startswith("  pass")] == []
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,7 @@ OPTIONS = [
     DKIM_KEY,
     SPAMD,
 ]  # fmt: skip
-LABELS = {FAIL: "FAIL", WARN: "WARN", INFO: "info", PASS: "pass"}
+LABELS = {FAIL: "FAIL", WARN: "WARN", INFO: "info"}
 
 
 def build_parser() -> Parser:
@@ -76,13 +76,16 @@ def as_json(reports: list[tuple[str, Report]]) -> str:
 
 
 def as_text(reports: list[tuple[str, Report]]) -> str:
-    """Return each file's counts, then its checks: failures and warnings with their detail."""
+    """Return each file's counts, then failures and warnings with their detail, then context.
+
+    Passed checks are counted, not listed (--format json lists them).
+    """
     lines: list[str] = []
     for name, report in reports:
         counts = report.summary
         warnings = f"{counts[WARN]} warning{'' if counts[WARN] == 1 else 's'}"
         lines.append(f"{name}: {counts[FAIL]} failed, {warnings}, {counts[PASS]} passed")
-        for found in report.checks:
+        for found in (c for c in report.checks if c.status != PASS):
             lines.append(f"  {LABELS[found.status]}  {found.id}: {found.title}")
             if found.status in (FAIL, WARN) and found.detail:
                 lines.append(f"        {found.detail}")
