@@ -1,21 +1,41 @@
 """Content-Transfer-Encoding against what each part really holds (RFC 2045 §6).
 
 The read model keeps decoded parts; this reads the encoded ones, with the same bounds
-(mime/body.py: header bytes, depth and MAX_PARTS leaves).
+(mime/body.py: header bytes, depth and MAX_PARTS leaves). It parses with the email
+package's compat32 policy, several times cheaper than the read model's modern one (whose
+header objects it does not need): this parse is most of a report's cost.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from email import policy
 from email.message import Message
+from email.parser import BytesParser
+from typing import Self
 
-from mailtrap_lite.mime.body import MAX_PARTS, bounded_headers, parse_message
+from mailtrap_lite.mime.body import MAX_DEPTH, MAX_PARTS, bounded_headers
 
 KNOWN = ("7bit", "8bit", "binary", "quoted-printable", "base64")
 MULTIPART_ENCODINGS = ("7bit", "8bit", "binary")  # RFC 2045 §6.4
 QP_LINE = 76  # RFC 2045 §6.7 rule 5
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]*={0,2}$")
+
+
+class _Bounded(Message):
+    """A compat32 Message the parser does not descend into past MAX_DEPTH (as BoundedMessage)."""
+
+    depth = 0
+
+    def attach(self, payload: Self) -> None:  # type: ignore[override]
+        """Add a subpart one level below this one (the parser calls this before reading it)."""
+        payload.depth = self.depth + 1
+        super().attach(payload)
+
+    def get_content_type(self) -> str:
+        """Return the type, or application/octet-stream below MAX_DEPTH: read it as a leaf."""
+        return "application/octet-stream" if self.depth > MAX_DEPTH else super().get_content_type()
 
 
 @dataclass(frozen=True)
@@ -29,7 +49,7 @@ class EncodingProblem:
 def encoding_problems(raw: bytes) -> list[EncodingProblem]:
     """Return what does not match, one sentence per part and problem."""
     try:
-        root = parse_message(bounded_headers(raw))
+        root = BytesParser(_Bounded, policy=policy.compat32).parsebytes(bounded_headers(raw))
         parts = list(root.walk())
     except Exception as error:  # hostile MIME: format.structure reports it
         return [EncodingProblem(f"the parts cannot be read ({type(error).__name__})")]
