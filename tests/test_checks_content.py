@@ -55,6 +55,7 @@ def test_html_over_102_kb_fails_because_gmail_clips_it(kilobytes: int, expected:
         (_html_message(PROSE, text="   \n"), "warn: The plain-text alternative is empty"),
         (_text_message("Just text."), "pass: Plain text"),
     ],
+    ids=["html and text", "html only", "empty text", "text only"],
 )
 def test_html_needs_a_plain_text_alternative(raw: bytes, expected: str) -> None:
     [result] = found(check_bytes(raw), "content.text-alternative")
@@ -167,7 +168,9 @@ def test_ordinary_text_is_not_taken_for_a_placeholder(text: str) -> None:
         ("link", _html_message('<a href="https://shop.example.com/r/{{token}}">Reset</a>' + PROSE)),
         ("link", _text_message("Reset: https://shop.example.com/r/%7B%7Btoken%7D%7D")),
     ],
-)
+    ids=["subject", "html", "None in a query", "undefined in a path", "template in an href",
+         "percent-encoded template"],
+)  # fmt: skip
 def test_placeholders_are_found_in_subject_html_and_link_targets(where: str, raw: bytes) -> None:
     [result] = found(check_bytes(raw), "content.placeholders")
     assert result.startswith("fail:") and f"in the {where}" in result

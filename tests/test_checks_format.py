@@ -80,7 +80,9 @@ def _date(delta: dt.timedelta) -> bytes:
         (b"Date: yesterday", "fail: Date is not valid"),
         (None, "fail: No Date header"),
     ],
-)
+    ids=["5 minutes ago", "30 minutes ahead", "5 hours ahead", "5 days ago", "unreadable",
+         "missing"],
+)  # fmt: skip
 def test_date_must_be_valid_and_near_the_arrival(line: bytes | None, expected: str) -> None:
     raw = _without(b"Date") + (line + b"\r\n" if line else b"") + b"\r\nbody\r\n"
     [result] = found(check_bytes(raw), "format.date")
@@ -129,6 +131,8 @@ def _part(encoding: bytes, body: bytes) -> bytes:
          b"Content-Transfer-Encoding: base64\r\n\r\n--b\r\n\r\nx\r\n--b--\r\n",
          "warn: Transfer encoding does not match"),
     ],
+    ids=["7bit", "8bit", "7bit holding 8-bit", "bad base64", "unknown", "long qp lines",
+         "8-bit in qp", "encoded multipart"],
 )  # fmt: skip
 def test_transfer_encoding_must_match_the_content(raw: bytes, expected: str) -> None:
     [result] = found(check_bytes(raw), "format.transfer-encoding")
