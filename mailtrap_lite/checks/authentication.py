@@ -9,6 +9,7 @@ does not align, which is what `authentication.alignment` looks for (RFC 7489 §3
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import dkim
@@ -117,16 +118,7 @@ def _verify_one(
 
 
 def _with(found: Signature, outcome: str, reason: str, key_bits: int = 0) -> Signature:
-    return Signature(
-        found.domain,
-        found.selector,
-        found.algorithm,
-        found.signed_headers,
-        found.body_length,
-        outcome,
-        reason,
-        key_bits,
-    )
+    return dataclasses.replace(found, outcome=outcome, reason=reason, key_bits=key_bits)
 
 
 def _tags(value: bytes) -> dict[bytes, bytes]:
