@@ -219,7 +219,7 @@ def mime_version_check(mail: CheckedMail) -> Check:
 def transfer_encoding_check(mail: CheckedMail) -> Check:
     """Check that each part's Content-Transfer-Encoding matches what it holds."""
     ref = "RFC 2045 §6; RFC 2045 §2.7"
-    problems = encoding_problems(mail.raw)
+    problems = encoding_problems(mail.message)
     shown = listed([p.text for p in problems])
     if any(not p.minor for p in problems):
         title = "Transfer encoding does not match the content"
