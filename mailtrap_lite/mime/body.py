@@ -221,7 +221,10 @@ def encoded_facts(part: Message, encoding: str | None) -> Encoded:
 
     Regular expressions and str methods only, so a 30 MB line costs no copy of it.
     """
-    payload = part.get_payload()
+    try:
+        payload = part.get_payload()
+    except (ValueError, LookupError, AssertionError):  # a charset name with a NUL in it
+        return Encoded()
     if not isinstance(payload, str):
         return Encoded()
     longest = max((m.end() - m.start() for m in _LONG_LINE.finditer(payload)), default=0)
