@@ -15,16 +15,24 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from mailtrap_lite.checks import Checker, StoredReports
-from mailtrap_lite.config import Config
+from mailtrap_lite.config import Config, ConfigError
+from mailtrap_lite.services.clock import Clock
+from mailtrap_lite.services.followers import Followers
+from mailtrap_lite.services.retention import AgePruner
+from mailtrap_lite.services.webhooks import Webhooks
 from mailtrap_lite.smtp.faults import FaultRules
 from mailtrap_lite.smtp.protocol import quiet_aiosmtpd_notices
+from mailtrap_lite.smtp.relay import Relay, read_relay_config
 from mailtrap_lite.smtp.server import SMTPServer
 from mailtrap_lite.store import Store
 from mailtrap_lite.store.indexer import Indexer
+from mailtrap_lite.store.query import Query, QueryError, parse_query
 from mailtrap_lite.store.sqlite import SQLiteStore
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
+
+    from mailtrap_lite.services.metrics import Metrics
 
 START_TIMEOUT = 10.0
 
@@ -44,14 +52,23 @@ class App:
     sinks for tests index on a thread.
     """
 
-    def __init__(self, config: Config, *, index_worker: bool = False) -> None:
+    def __init__(
+        self, config: Config, *, index_worker: bool = False, clock: Clock | None = None
+    ) -> None:
         self.config = config
         self.index_worker = index_worker
+        self.clock = clock or Clock()
         self._store: Store | None = None
         self._smtp: SMTPServer | None = None
         self._indexer: Indexer | None = None
         self._reports: StoredReports | None = None
+        self.relay: Relay | None = None
+        self.metrics: Metrics | None = None
+        self.webhooks: Webhooks | None = None
+        self._background: list[Followers | AgePruner] = []
+        self.ready = False  # the store is open and SMTP listens (GET /readyz)
         self.web: Any = None  # mailtrap_lite.web.serve.WebServer, imported only when serving
+        self.compat: dict[str, Any] = {}  # "mailpit", "mailhog": their WebServers
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 
@@ -86,6 +103,11 @@ class App:
         """Return the web UI's base URL, or None when no web server runs."""
         return str(self.web.url) if self.web is not None else None
 
+    @property
+    def compat_urls(self) -> dict[str, str]:
+        """Return the base URLs of the Mailpit- and MailHog-compatible listeners that run."""
+        return {name: str(server.url) for name, server in self.compat.items()}
+
     async def start(self) -> None:
         """Open the Store, listen for SMTP, serve the web app if configured, start indexing.
 
@@ -93,44 +115,103 @@ class App:
         started are stopped again and the error propagates.
         """
         quiet_aiosmtpd_notices()
+        rules = _rules(self.config)  # a bad rule or relay file stops before anything opens
+        relay_settings = _relay_settings(self.config)
         store = self._store = open_store(self.config)
-        reports = self._reports = StoredReports(store, Checker.from_config(self.config))
+        self._reports = StoredReports(store, Checker.from_config(self.config))
         try:
             store.end_orphaned_sessions()
-            smtp = self._smtp = SMTPServer(store, self.config)
+            self._start_services(store, relay_settings)
+            smtp = self._smtp = SMTPServer(store, self.config, self.metrics)
             await smtp.start()  # a listener bound before a failure is closed by stop()
-            if self.config.http is not None:
-                self.web = self._serve_web(store, smtp, reports)
+            self._serve_web(store, smtp)
             self._indexer = Indexer(store, self.config.index_max_text, worker=self.index_worker)
             self._indexer.start()
+            self._start_background(store, rules)
+            self.ready = True
         except BaseException:
             await self.stop()
             raise
 
-    def _serve_web(self, store: Store, smtp: SMTPServer, reports: StoredReports) -> Any:
-        # Lazy: the core runs without Flask. mypy cannot follow the web package mapping.
-        from mailtrap_lite.web.serve import WebServer  # type: ignore[import-not-found]
+    def _start_services(self, store: Store, relay_settings: Any) -> None:
+        """Make the metrics, the relay and the webhook queue the other parts report to."""
+        config = self.config
+        if config.metrics_on:
+            from mailtrap_lite.services.metrics import Metrics  # prometheus_client: ~70 ms
 
-        web = WebServer(store, self.config, smtp.address, smtp.faults, reports=reports)
-        web.start()
-        return web
+            self.metrics = Metrics(store)
+        if relay_settings is not None:
+            self.relay = Relay(relay_settings, store, config.hostname)
+            if self.metrics is not None:
+                self.relay.listeners.append(self.metrics.released)
+        if config.webhooks:
+            self.webhooks = Webhooks(config.webhooks, config.webhook_secret, self.clock,
+                                     attempts=config.webhook_attempts,
+                                     queue=config.webhook_queue,
+                                     timeout=config.webhook_timeout)  # fmt: skip
+            self.webhooks.start()
+            if self.metrics is not None:
+                self.metrics.webhooks = self.webhooks
+
+    def _start_background(self, store: Store, rules: list[tuple[str, Query]]) -> None:
+        """Start what follows new mail (rules, webhooks) and pruning by age."""
+        config = self.config
+        matching = parse_query(config.relay_matching) if config.relay_matching else None
+        if rules or matching is not None or self.webhooks is not None:
+            followers = Followers(store, tag_rules=rules, relay=self.relay,
+                                  relay_matching=matching, webhooks=self.webhooks,
+                                  summarize=_summarizer() if self.webhooks else None)  # fmt: skip
+            self._background.append(followers)
+        if config.max_age is not None:
+            self._background.append(AgePruner(store, config.max_age, self.clock))
+        for part in self._background:
+            part.start()
+
+    def _serve_web(self, store: Store, smtp: SMTPServer) -> None:
+        """Start the web listeners the Config asks for: the UI and API, Mailpit's, MailHog's."""
+        config = self.config
+        if config.http is None and config.mailpit_http is None and config.mailhog_http is None:
+            return
+        # Lazy: the core runs without Flask. mypy cannot follow the web package mapping.
+        from mailtrap_lite.web.serve import listeners  # type: ignore[import-not-found]
+
+        servers = listeners(store, config, smtp.address, smtp.faults, relay=self.relay,
+                            webhooks=self.webhooks, metrics=self.metrics,
+                            reports=self._reports, ready=lambda: self.ready)  # fmt: skip
+        self.web = servers.pop("http", None)
+        self.compat = servers
+        for server in [self.web, *self.compat.values()]:
+            if server is not None:
+                server.start()
 
     async def stop(self) -> None:
         """Stop serving: end web requests, close SMTP sessions (421), stop indexing, close.
 
         Safe to repeat, and after a start() that failed part of the way.
         """
+        self.ready = False
         web, self.web = self.web, None
+        compat, self.compat = self.compat, {}
         smtp, self._smtp = self._smtp, None
         indexer, self._indexer = self._indexer, None
+        background, self._background = self._background, []
+        webhooks, self.webhooks = self.webhooks, None
+        metrics, self.metrics = self.metrics, None
         store, self._store = self._store, None
         self._reports = None
-        if web is not None:
-            web.stop()
+        for server in [web, *compat.values()]:
+            if server is not None:
+                server.stop()
         if smtp is not None:
             await smtp.stop()
         if indexer is not None:
             indexer.stop()
+        for part in background:
+            part.stop()
+        if webhooks is not None:
+            webhooks.stop()
+        if metrics is not None:
+            metrics.close()
         if store is not None:
             store.close()
 
@@ -159,6 +240,42 @@ class App:
             _run_on(loop, self.stop())
         finally:
             _stop_loop(loop, thread)
+
+
+def _rules(config: Config) -> list[tuple[str, Query]]:
+    """Parse the --tag rules' queries; ConfigError names the bad one."""
+    rules = []
+    for name, text in config.tag_rules:
+        try:
+            rules.append((name, parse_query(text)))
+        except QueryError as error:
+            raise ConfigError(f"--tag {name}={text}: {error}") from None
+    return rules
+
+
+def _relay_settings(config: Config) -> Any:
+    """Read --relay-config; refuse --relay-matching without it or without an allow-list."""
+    settings = read_relay_config(config.relay_config) if config.relay_config else None
+    if config.relay_matching is not None:
+        if settings is None:
+            raise ConfigError("--relay-matching needs --relay-config")
+        if settings.allowed_recipients is None:
+            raise ConfigError(
+                "--relay-matching needs allowed_recipients in the --relay-config file:"
+                " without it anyone who reaches the SMTP port could relay mail through it"
+            )
+        try:
+            parse_query(config.relay_matching)
+        except QueryError as error:
+            raise ConfigError(f"--relay-matching: {error}") from None
+    return settings
+
+
+def _summarizer() -> Any:
+    """Return the API's summary shape for webhook bodies (the web package holds wire shapes)."""
+    from mailtrap_lite.web.shapes import summary  # type: ignore[import-not-found]
+
+    return summary
 
 
 def _run_on(loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, None]) -> None:

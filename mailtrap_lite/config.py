@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,16 @@ class Address:
 
     def __str__(self) -> str:
         return format_hostport(self.host, self.port)
+
+
+def is_loopback(host: str) -> bool:
+    """Tell whether a listening host is reachable only from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def format_hostport(host: str, port: int) -> str:
@@ -75,6 +86,9 @@ class Config:
 
     smtp: Address = Address("localhost", DEFAULT_SMTP_PORT)
     http: Address | None = Address("localhost", DEFAULT_HTTP_PORT)
+    # listeners serving Mailpit's and MailHog's API layouts from / (off by default)
+    mailpit_http: Address | None = None
+    mailhog_http: Address | None = None
     db: Path | None = None  # None means a temporary database removed at exit
     max_messages: int = 10_000  # 0 means no limit
     max_sessions: int = 10_000  # 0 means no limit
@@ -103,10 +117,31 @@ class Config:
     http_max_waits: int = 56  # open waits + event streams together (of 64 threads); then 503
     events_seconds: float = 300.0  # an event stream ends after this; clients reconnect
     events_heartbeat: float = 15.0  # a comment line on idle streams keeps proxies open
+    # tags: user+tag@ recipients tag their message; --tag NAME=QUERY rules, as (name, query)
+    plus_tags: bool = True
+    tag_rules: tuple[tuple[str, str], ...] = ()
+    # release to a real SMTP server: the --relay-config file (None: release is off) and the
+    # query of messages released automatically (--relay-matching)
+    relay_config: Path | None = None
+    relay_matching: str | None = None
+    webhooks: tuple[str, ...] = ()  # URLs that get each new message's summary (POST, JSON)
+    webhook_secret: str | None = None  # HMAC-SHA256 key of X-Mailtrap-Lite-Signature
+    webhook_attempts: int = 5  # tries per delivery (1 s, 2 s, 4 s, 8 s apart)
+    webhook_queue: int = 1000  # deliveries waiting; past it the oldest is dropped (counted)
+    webhook_timeout: float = 5.0  # seconds a receiver has to answer one request
+    metrics: bool | None = None  # GET /metrics; None: on when the web listener is loopback
+    max_age: float | None = None  # seconds; older messages are pruned in the background
     # deliverability checks: DKIM key records (name "sel._domainkey.domain", TXT value), read
     # from --dkim-key files by the command line; spamd's address (None: no spam score)
     dkim_keys: tuple[tuple[str, str], ...] = ()
     spamd: Address | None = None
+
+    @property
+    def metrics_on(self) -> bool:
+        """Tell whether /metrics is served: as set, else only on a loopback web listener."""
+        if self.metrics is not None:
+            return self.metrics
+        return self.http is not None and is_loopback(self.http.host)
 
     @property
     def has_certificate(self) -> bool:

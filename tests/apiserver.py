@@ -42,9 +42,9 @@ class Reply:
 class Served:
     """A running sink plus its web server; stop() stops both."""
 
-    def __init__(self, **settings: Any) -> None:
+    def __init__(self, clock: Any = None, **settings: Any) -> None:
         config = Config(smtp=Address("127.0.0.1", 0)).replace(**settings)
-        self.sink = Sink(config, config.db, http=Address("127.0.0.1", 0)).start()
+        self.sink = Sink(config, config.db, http=Address("127.0.0.1", 0), clock=clock).start()
         self.store: Store = self.sink.store
         self.config = self.sink.config
         self.url = self.sink.web_url

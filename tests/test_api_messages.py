@@ -13,12 +13,13 @@ from tests.apiserver import Served, index_all, make_message, store_message, stor
 
 SUMMARY_FIELDS = set(
     "id inbox received_at mail_from rcpt_to from to cc subject size attachment_count read"
-    " snippet session_id".split()
+    " snippet session_id tags".split()
 )
 FULL_FIELDS = SUMMARY_FIELDS | set(
     "message_id date reply_to bcc headers text html attachments links warnings".split()
     # additions of the read model
     + "headers_cut parts omitted_parts link_details".split()
+    + ["releases"]
 )
 
 

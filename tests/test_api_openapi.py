@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from mailtrap_lite.testing import Sink
 from tests.apiserver import Reply, Served, make_message, until
 
 Call = Callable[[Served, dict[str, str]], Reply]
@@ -43,6 +44,8 @@ def _while_stream_open(call: Call) -> Call:
 
 
 M = "/api/v1/messages/{id}"
+T = "/api/v1/tags/{name}"
+SEND = {"from": "a@example.com", "to": ["b@example.com"], "subject": "sent", "tags": ["seed"]}
 # (documented path, method, status, how to get that response)
 CALLS: list[tuple[str, str, str, Call]] = [
     ("/api/v1/messages", "get", "200", _get("/api/v1/messages", query="order")),
@@ -85,14 +88,33 @@ CALLS: list[tuple[str, str, str, Call]] = [
     ("/api/v1/import", "post", "200", _upload(b"Subject: imported\r\n\r\nx\r\n", filename="a.eml")),
     ("/api/v1/import", "post", "400", _upload(b"")),
     ("/api/v1/import", "post", "413", _upload(b"x" * 9000)),
+    ("/api/v1/send", "post", "200", _send("POST", "/api/v1/send", SEND)),
+    ("/api/v1/send", "post", "400", _send("POST", "/api/v1/send", {**SEND, "to": []})),
+    ("/api/v1/send", "post", "413", _send("POST", "/api/v1/send", {**SEND, "text": "x" * 9000})),
+    ("/api/v1/tags", "get", "200", _get("/api/v1/tags")),
+    (T, "put", "200", _send("PUT", "/api/v1/tags/seed", {"name": "seeded"})),
+    (T, "put", "400", _send("PUT", "/api/v1/tags/seeded", {"name": "a/b"})),
+    (T, "put", "404", _send("PUT", "/api/v1/tags/nope", {"name": "x"})),
+    (T, "delete", "200", _send("DELETE", "/api/v1/tags/order")),
+    (T, "delete", "404", _send("DELETE", "/api/v1/tags/nope")),
+    (M + "/release", "post", "200", _send("POST", M + "/release", {"to": ["ann@example.com"]})),
+    (M + "/release", "post", "400", _send("POST", M + "/release", {"to": ["x@elsewhere.test"]})),
+    (M + "/release", "post", "404", _send("POST", "/api/v1/messages/999999/release",
+                                          {"to": ["ann@example.com"]})),
+    ("/api/v1/webhooks/deliveries", "get", "200", _get("/api/v1/webhooks/deliveries")),
 ]
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[tuple[Served, dict[str, str]]]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, dict[str, str]]]:
+    target = Sink().start()  # the relay server that releases go to
+    relay = tmp_path_factory.mktemp("relay") / "relay.toml"
+    relay.write_text(f'host = "127.0.0.1"\nport = {target.port}\ntls = "none"\n'
+                     'allowed_recipients = "@example\\\\.com$"\n')  # fmt: skip
     served = Served(http_max_waits=1, http_max_body=4096, events_seconds=0.2,
-                    http_max_upload=8192)
-    order = make_message("order shipped", To="ann@example.com", Cc="cc@example.com")
+                    http_max_upload=8192, max_message_size=8192, relay_config=relay)  # fmt: skip
+    order = make_message("order shipped", To="ann@example.com", Cc="cc@example.com",
+                         X_Tags="order, seed")  # fmt: skip
     order.add_attachment(b"PDF", maintype="application", subtype="pdf", filename="a.pdf")
     served.send(order, to=["ann@example.com", "hidden@example.com"])
     served.send(make_message("spare"))
@@ -101,6 +123,7 @@ def server() -> Iterator[tuple[Served, dict[str, str]]]:
     ids = {"id": message["id"], "spare": spare["id"], "session": message["session_id"]}
     yield served, ids
     served.stop()
+    target.stop()
 
 
 @pytest.fixture(scope="module")

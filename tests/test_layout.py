@@ -34,9 +34,9 @@ CORE_LAYERS = [
     ("mailtrap_lite.message",),
     ("mailtrap_lite.store",),
     ("mailtrap_lite.smtp",),
-    # import and export: through the Store, with SMTP's conformance checks; the CLI and the
-    # web API use it
-    ("mailtrap_lite.transfer",),
+    # import and export through the Store (with SMTP's conformance checks), and the services
+    # that follow the change feed (tag rules, releases, webhooks, pruning by age)
+    ("mailtrap_lite.transfer", "mailtrap_lite.services"),
     ("mailtrap_lite.checks",),
     ("mailtrap_lite.app",),
     ("mailtrap_lite.testing",),
@@ -45,7 +45,8 @@ CORE_LAYERS = [
 # What the two outer parts may use of the core (DESIGN.md: web -> core, plugin -> testing).
 WEB_MAY_USE = ("mailtrap_lite.version", "mailtrap_lite.config", "mailtrap_lite.mime",
                "mailtrap_lite.message", "mailtrap_lite.store", "mailtrap_lite.smtp",
-               "mailtrap_lite.transfer", "mailtrap_lite.checks")  # fmt: skip
+               "mailtrap_lite.transfer", "mailtrap_lite.services",
+               "mailtrap_lite.checks")  # fmt: skip
 PLUGIN_MAY_USE = ("mailtrap_lite.version", "mailtrap_lite.config", "mailtrap_lite.testing")
 WEB_LIBRARIES = ("flask", "werkzeug", "jinja2", "waitress")
 TEST_LIBRARIES = ("pytest", "_pytest")
@@ -287,7 +288,7 @@ def part_of(module: str) -> str:
     for prefix in (WEB, PLUGIN, "mailtrap_lite.store.sqlite",
                    "mailtrap_lite.store", "mailtrap_lite.smtp", "mailtrap_lite.mime",
                    "mailtrap_lite.testing", "mailtrap_lite.transfer",
-                   "mailtrap_lite.checks"):  # fmt: skip
+                   "mailtrap_lite.services", "mailtrap_lite.checks"):  # fmt: skip
         if within(module, prefix):
             return prefix
     return module

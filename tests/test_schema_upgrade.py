@@ -101,3 +101,23 @@ def test_an_import_skips_what_the_old_file_holds(upgraded: SQLiteStore) -> None:
     with sqlite3.connect(upgraded.path) as conn:
         indexes = {row[1] for row in conn.execute("PRAGMA index_list(messages)")}
     assert "messages_message_id" in indexes
+
+
+def test_old_messages_have_no_tags_and_can_be_tagged(upgraded: SQLiteStore) -> None:
+    index_all(upgraded)
+    ids = [m["id"] for m in EXPECTED["messages"]]
+    assert all(upgraded.get_message(i).tags == [] for i in ids)  # type: ignore[union-attr]
+    upgraded.add_tags(ids[:1], ["migrated"])
+    found = upgraded.list_messages(query=parse_query("tag:migrated is:tagged"))
+    assert [m.id for m in found.messages] == ids[:1]
+    assert upgraded.tags() == [("migrated", 1, int(not EXPECTED["messages"][0]["read"]))]
+
+
+def test_old_messages_have_no_releases_and_can_record_one(upgraded: SQLiteStore) -> None:
+    from mailtrap_lite.store.records import ReleaseRecord
+
+    first = EXPECTED["messages"][0]["id"]
+    assert upgraded.releases(first) == []
+    upgraded.add_release(ReleaseRecord(first, None, "2026-01-01T00:00:00.000Z", ["a@x.test"],
+                                       True, "250 ok"))  # fmt: skip
+    assert [r.reply for r in upgraded.releases(first)] == ["250 ok"]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
 
 from mailtrap_lite.checks import StoredReports
 from mailtrap_lite.config import Config
+from mailtrap_lite.services.metrics import Metrics
+from mailtrap_lite.services.webhooks import Webhooks
 from mailtrap_lite.smtp.faults import FaultRules
+from mailtrap_lite.smtp.relay import Relay
 from mailtrap_lite.store import Store
 
 EXTENSION = "mailtrap_lite"
@@ -27,7 +31,11 @@ class AppContext:
     config: Config
     smtp_address: str | None
     faults: FaultRules | None = None
-    reports: StoredReports | None = None
+    relay: Relay | None = None  # None: release is off (no --relay-config)
+    webhooks: Webhooks | None = None
+    metrics: Metrics | None = None  # None: /metrics is off
+    ready: Callable[[], bool] | None = None  # None: ready while serving
+    reports: StoredReports | None = None  # deliverability reports (build_app sets them)
 
 
 def context() -> AppContext:
@@ -44,5 +52,5 @@ def store() -> Store:
 def reports() -> StoredReports:
     """Return the running app's deliverability reports."""
     found = context().reports
-    assert found is not None  # create_app always sets them
+    assert found is not None  # build_app always sets them
     return found

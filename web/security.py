@@ -10,9 +10,10 @@ from flask import Flask, Response, jsonify, request
 from mailtrap_lite.config import Config
 
 REALM = "mailtrap-lite"
-API_PREFIX = "/api/"
+API_PREFIXES = ("/api/", "/compat/")  # JSON and CORS here; pages elsewhere
 CORS_HEADERS = "Authorization, Content-Type, Last-Event-ID"
-CORS_METHODS = "GET, PUT, PATCH, DELETE, OPTIONS"
+CORS_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+OPEN_PATHS = frozenset({"/livez", "/readyz"})  # reachable without credentials
 
 
 def install_security(app: Flask, config: Config) -> None:
@@ -25,6 +26,8 @@ def install_security(app: Flask, config: Config) -> None:
         def check() -> Any:
             # CORS preflights never carry credentials (Fetch standard), so they pass.
             if cors and request.method == "OPTIONS":
+                return None
+            if request.path in OPEN_PATHS:  # health checks: they reveal nothing but "ok"
                 return None
             return None if _authorized(credentials) else _challenge()
 
@@ -45,7 +48,7 @@ def _authorized(credentials: tuple[str, str]) -> bool:
 
 def _challenge() -> Response:
     """Answer 401 with a basic auth challenge (RFC 7617), JSON under /api/."""
-    if request.path.startswith(API_PREFIX):
+    if request.path.startswith(API_PREFIXES):
         response = jsonify(error="authentication required")
     else:
         response = Response("authentication required\n", mimetype="text/plain")
@@ -57,7 +60,7 @@ def _challenge() -> Response:
 def _allow_origin(response: Response, origins: list[str]) -> Response:
     """Add CORS headers to API responses for an allowed origin ("*" allows any)."""
     origin = request.headers.get("Origin")
-    if not request.path.startswith(API_PREFIX) or origin is None:
+    if not request.path.startswith(API_PREFIXES) or origin is None:
         return response
     if "*" in origins:
         response.headers["Access-Control-Allow-Origin"] = "*"

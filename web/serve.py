@@ -9,37 +9,57 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from flask import Flask
 from waitress import wasyncore
 from waitress.server import create_server
 
-from mailtrap_lite.checks import StoredReports
 from mailtrap_lite.config import Address, BindError, Config, format_hostport
 from mailtrap_lite.smtp.faults import FaultRules
 from mailtrap_lite.store import Store
 
-from .app import create_app
+from .app import create_app, create_mailhog_app, create_mailpit_app
 from .context import STOP_HOOKS
 
 THREADS = 64
 LOOP_TIMEOUT = 0.5  # seconds between the socket loop's looks at the stop flag, at most
 
 
-class WebServer:
-    """The web app on its own thread; `url` is known once bound."""
+def listeners(
+    store: Store,
+    config: Config,
+    smtp_address: str,
+    faults: FaultRules | None = None,
+    **services: Any,
+) -> dict[str, WebServer]:
+    """Bind every web listener the Config asks for: "http" (UI and API), "mailpit", "mailhog".
 
-    def __init__(
-        self,
-        store: Store,
-        config: Config,
-        smtp_address: str,
-        faults: FaultRules | None = None,
-        *,
-        reports: StoredReports | None = None,
-    ) -> None:
-        assert config.http is not None
-        app = create_app(store, config, smtp_address, faults, reports=reports)
+    Each serves an app from web/app.py's one builder, so the same guards apply to all. If
+    one cannot bind, those already bound are closed and the BindError propagates.
+    """
+    wanted = [
+        ("http", config.http, create_app),
+        ("mailpit", config.mailpit_http, create_mailpit_app),
+        ("mailhog", config.mailhog_http, create_mailhog_app),
+    ]
+    servers: dict[str, WebServer] = {}
+    try:
+        for name, address, build in wanted:
+            if address is not None:
+                app = build(store, config, smtp_address, faults, **services)
+                servers[name] = WebServer(app, address)
+    except BaseException:
+        for server in servers.values():
+            server.stop()
+        raise
+    return servers
+
+
+class WebServer:
+    """A web app on its own thread and listener; `url` is known once bound."""
+
+    def __init__(self, app: Flask, address: Address) -> None:
         self._stop_hooks: list[Any] = app.extensions.get(STOP_HOOKS, [])
-        listen = _listen(config.http)
+        listen = _listen(address)
         try:
             self._server: Any = create_server(
                 app, listen=listen, threads=THREADS, ident="mailtrap-lite", channel_timeout=360

@@ -21,7 +21,11 @@ from mailtrap_lite.config import (
     parse_address,
     parse_credentials,
 )
+from mailtrap_lite.services.retention import parse_duration
+from mailtrap_lite.services.webhooks import check_webhook_url
 from mailtrap_lite.smtp.faults import FaultError, parse_rule
+from mailtrap_lite.store.query import QueryError, parse_query
+from mailtrap_lite.store.tagging import TagError, check_tag
 from mailtrap_lite.version import __version__
 
 from .options import Option, Parser, add_options, choice, resolve, seconds, whole_number
@@ -76,6 +80,37 @@ def _recipients(text: str) -> int:
     return max(1, whole_number(text))
 
 
+def _tag_rule(text: str) -> tuple[str, str]:
+    name, sep, query = text.partition("=")
+    if not sep or not query.strip():
+        raise ValueError(f"expected NAME=QUERY, got {text!r}")
+    try:
+        name = check_tag(name)
+        parse_query(query)
+    except (TagError, QueryError) as error:
+        raise ValueError(f"{text!r}: {error}") from None
+    return name, query.strip()
+
+
+def _query(text: str) -> str:
+    try:
+        parse_query(text)
+    except QueryError as error:
+        raise ValueError(str(error)) from None
+    return text.strip()
+
+
+def _webhook(text: str) -> str:
+    try:
+        return check_webhook_url(text)
+    except ConfigError as error:
+        raise ValueError(str(error).removeprefix(f"--webhook {text!r}: ")) from None
+
+
+def _on_off(text: str) -> bool:
+    return choice("on", "off")(text) == "on"
+
+
 DKIM_KEY = Option(
     "--dkim-key",
     "a DKIM public key to verify signatures with, repeatable (the variable:"
@@ -99,6 +134,10 @@ OPTIONS = [
            _address, "localhost:1025", "HOST:PORT"),
     Option("--http", "web UI and JSON API listener, or off", _http, "localhost:8025",
            "HOST:PORT|off"),
+    Option("--mailpit-http", "a listener serving Mailpit's API from / (for Mailpit's clients),"
+           " or off", _http, "off", "HOST:PORT|off"),
+    Option("--mailhog-http", "a listener serving MailHog's API from / (for MailHog's"
+           " clients), or off", _http, "off", "HOST:PORT|off"),
     Option("--db", "SQLite file; :memory: keeps nothing (a temporary file removed at exit)",
            metavar="PATH", shown_default="mail.db in the user data directory"),
     Option("--max-messages", "keep the newest N messages; 0: no limit", whole_number, "10000",
@@ -135,6 +174,23 @@ OPTIONS = [
            metavar="USER:PASS"),
     Option("--cors", "let scripts from ORIGIN (comma-separated list, or *) call the JSON API",
            metavar="ORIGIN"),
+    Option("--tag", "tag every new message that matches QUERY with NAME, repeatable (the"
+           " variable: one rule per line)", _tag_rule, metavar="NAME=QUERY", repeat=True,
+           separator="\n"),
+    Option("--no-plus-tags", "do not tag messages to user+tag@domain with tag", switch=True),
+    Option("--relay-config", "TOML file naming the SMTP server that releases go to; without"
+           " it nothing is ever relayed", Path, metavar="FILE"),
+    Option("--relay-matching", "release every new message that matches QUERY to its"
+           " recipients (needs allowed_recipients in --relay-config)", _query,
+           metavar="QUERY"),
+    Option("--webhook", "POST each new message's summary as JSON to URL, repeatable",
+           _webhook, metavar="URL", repeat=True),
+    Option("--webhook-secret", "sign webhook bodies: X-Mailtrap-Lite-Signature:"
+           " sha256=HMAC-SHA256(secret, body)", metavar="S"),
+    Option("--metrics", "serve Prometheus metrics at /metrics", _on_off, metavar="on|off",
+           shown_default="on for a loopback --http, off otherwise"),
+    Option("--max-age", "prune messages older than this (90m, 12h, 3d) in the background",
+           parse_duration, metavar="DURATION", shown_default="off"),
     DKIM_KEY,
     SPAMD,
     Option("--loop", "event loop: auto uses uvloop when installed (faster ingest)",
@@ -169,6 +225,8 @@ def config_from_values(values: dict[str, Any]) -> Config:
     return Config(
         smtp=values["smtp"],
         http=values["http"],
+        mailpit_http=values["mailpit_http"],
+        mailhog_http=values["mailhog_http"],
         db=None if str(db) == ":memory:" else db,
         max_messages=values["max_messages"],
         max_sessions=values["max_sessions"],
@@ -188,6 +246,14 @@ def config_from_values(values: dict[str, Any]) -> Config:
         faults=tuple(values["fault"]),
         ui_auth=values["ui_auth"],
         cors=values["cors"] or None,
+        plus_tags=not values["no_plus_tags"],
+        tag_rules=tuple(values["tag"]),
+        relay_config=values["relay_config"],
+        relay_matching=values["relay_matching"],
+        webhooks=tuple(values["webhook"]),
+        webhook_secret=values["webhook_secret"] or None,
+        metrics=values["metrics"],
+        max_age=values["max_age"],
         dkim_keys=dkim_records(values["dkim_key"]),
         spamd=values["spamd"],
     )
@@ -252,6 +318,8 @@ def _announce(app: App) -> None:
     if smtp.tls is not None:
         print(f"tls-cert: {smtp.tls.cert}")
     print(f"http: {app.web_url or 'off'}")
+    for name, url in app.compat_urls.items():
+        print(f"{name}-http: {url}")
     print(f"db: {':memory:' if store.temporary else store.path}", flush=True)
 
 

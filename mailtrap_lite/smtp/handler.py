@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
 from mailtrap_lite.config import Config
-from mailtrap_lite.mime.headers import parse_summary
+from mailtrap_lite.mime.headers import Summary, parse_summary
 from mailtrap_lite.smtp import replies
 from mailtrap_lite.smtp.conformance import check_message
 from mailtrap_lite.smtp.groupcommit import GroupCommit
+from mailtrap_lite.smtp.observer import SMTPObserver
 from mailtrap_lite.smtp.protocol import CaptureSMTP, Conversation
 from mailtrap_lite.smtp.transcript import now, replace_undecodable
 from mailtrap_lite.store import Delivery, StorageError, Store
 from mailtrap_lite.store.records import NewMessage
+from mailtrap_lite.store.tagging import plus_tags, tag_list, unique_tags
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +35,10 @@ EXTENSIONS = ("PIPELINING", "ENHANCEDSTATUSCODES")
 class CaptureHandler:
     """Stores every session and every message of the SMTP connections it serves."""
 
-    def __init__(self, store: Store, config: Config) -> None:
+    def __init__(self, store: Store, config: Config, observer: SMTPObserver | None = None) -> None:
         self.store = store
         self.config = config
+        self.observer = observer or SMTPObserver()
         self.commits = GroupCommit(store)
         self.live: set[CaptureSMTP] = set()
         self.admitted = 0  # live connections within --max-connections (0: no limit)
@@ -58,6 +62,7 @@ class CaptureHandler:
         """Store the end of the session and the rest of its transcript."""
         self.live.discard(server)
         conversation = _conversation(server)
+        self.observer.session_ended(conversation.end_reason or "disconnect")
         if conversation.admitted:
             conversation.admitted = False
             self.admitted -= 1
@@ -193,19 +198,52 @@ class CaptureHandler:
         return expected is not None and hmac.compare_digest(expected, password)
 
     def _new_message(self, conversation: Conversation, envelope: Envelope) -> NewMessage:
-        raw = envelope.original_content or b""
-        summary = parse_summary(raw)
-        return NewMessage(
-            raw=raw,
-            mail_from=replace_undecodable(envelope.mail_from or ""),
-            rcpt_to=[replace_undecodable(rcpt) for rcpt in envelope.rcpt_tos],
-            session_id=conversation.session_id,
-            inbox=conversation.inbox,
-            received_at=now(),
-            summary=summary,
-            mail_options=[replace_undecodable(option) for option in envelope.mail_options],
-            warnings=check_message(raw, envelope.mail_options, summary),
+        return arrived_message(
+            envelope.original_content or b"",
+            replace_undecodable(envelope.mail_from or ""),
+            [replace_undecodable(rcpt) for rcpt in envelope.rcpt_tos],
+            conversation.session_id,
+            conversation.inbox,
+            self.config,
+            [replace_undecodable(option) for option in envelope.mail_options],
         )
+
+
+def arrived_message(
+    raw: bytes,
+    mail_from: str,
+    rcpt_to: list[str],
+    session_id: int | None,
+    inbox: str,
+    config: Config,
+    mail_options: list[str] | None = None,
+    tags: Sequence[str] = (),
+) -> NewMessage:
+    """Describe a message as it arrives (over SMTP or the send API): summary, warnings, tags."""
+    summary = parse_summary(raw)
+    options = mail_options or []
+    return NewMessage(
+        raw=raw,
+        mail_from=mail_from,
+        rcpt_to=rcpt_to,
+        session_id=session_id,
+        inbox=inbox,
+        received_at=now(),
+        summary=summary,
+        mail_options=options,
+        warnings=check_message(raw, options, summary),
+        tags=arrival_tags(summary, rcpt_to, config, tags),
+    )
+
+
+def arrival_tags(
+    summary: Summary, rcpt_to: list[str], config: Config, given: Sequence[str] = ()
+) -> list[str]:
+    """Return the tags a message carries in: given ones, X-Tags, plus-addresses (if on)."""
+    found = [*given, *tag_list(summary.x_tags)]
+    if config.plus_tags:
+        found += plus_tags([*rcpt_to, *(m.address for m in summary.to + summary.cc)])
+    return unique_tags(found)
 
 
 def _conversation(server: CaptureSMTP) -> Conversation:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import time
 import warnings
 from email._header_value_parser import (  # the parser aiosmtpd uses for paths
     get_addr_spec,
@@ -185,6 +186,7 @@ class CaptureSMTP(SMTP):
         if recorder.last_command not in (None, "HELO", "EHLO"):
             text = replies.with_enhanced_code(text, recorder.last_command)
         recorder.server(text, injected)
+        self.event_handler.observer.reply(recorder.last_command, text)
         await super().push(text)
         if injected and text.startswith("421"):
             self._hang_up()  # RFC 5321 §3.8: 421 means the server closes the channel
@@ -293,7 +295,10 @@ class CaptureSMTP(SMTP):
             await self.push(replies.TOO_BIG)
             return
         self.envelope.content = self.envelope.original_content = content.data
+        started = time.perf_counter()
         status = await self._call_handler_hook("DATA")
+        if status.startswith("250"):
+            self.event_handler.observer.ingested(time.perf_counter() - started)
         self.envelope = self._create_envelope()
         await self.push(status)
 

@@ -20,6 +20,7 @@ from mailtrap_lite.store.records import (
     MessageRecord,
     NewMessage,
     RawLine,
+    ReleaseRecord,
     SessionRecord,
     StoredMessage,
 )
@@ -77,7 +78,7 @@ class Store(ABC):
         self.feed.subscribe(self._forget_deleted)
 
     def _forget_deleted(self, change: Change) -> None:
-        if change.kind == "deleted":
+        if change.kind in ("deleted", "pruned"):
             self.message_cache.forget(change.ids)
 
     @abstractmethod
@@ -177,6 +178,44 @@ class Store(ABC):
     @abstractmethod
     def stats(self) -> dict[str, int]:
         """Return counts for health reports: messages, pruned, sessions, index lag."""
+
+    @abstractmethod
+    def prune_older_than(self, cutoff: str) -> int:
+        """Delete messages received before `cutoff` (RFC 3339 UTC), counted as pruned."""
+
+    # -- tags and releases ------------------------------------------------------------------
+
+    @abstractmethod
+    def tags(self) -> list[tuple[str, int, int]]:
+        """Return (name, messages, unread) for every tag in use, by name."""
+
+    @abstractmethod
+    def add_tags(self, ids: Sequence[int], names: Sequence[str]) -> int:
+        """Add tags to messages; return how many messages gained one (TagError: bad name)."""
+
+    @abstractmethod
+    def set_tags(self, message_id: int, names: Sequence[str]) -> bool:
+        """Replace a message's tags; return False if it does not exist."""
+
+    @abstractmethod
+    def rename_tag(self, old: str, new: str) -> bool:
+        """Rename a tag on every message (merging into an existing one); False if unknown."""
+
+    @abstractmethod
+    def delete_tag(self, name: str) -> int | None:
+        """Remove a tag from every message; return how many had it, None if unknown."""
+
+    @abstractmethod
+    def matching_ids(self, query: Query, ids: Sequence[int]) -> list[int]:
+        """Return which of these messages match the query, in id order."""
+
+    @abstractmethod
+    def add_release(self, release: ReleaseRecord) -> None:
+        """Record a release of a message to a real SMTP server."""
+
+    @abstractmethod
+    def releases(self, message_id: int) -> list[ReleaseRecord]:
+        """Return the releases of a message, oldest first."""
 
     # -- indexing (after the commit) --------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """The search language of INTERFACE.md, parsed into terms (no SQL here: see search.py).
 
     invoice from:shop@example.com -is:read after:2024-05-01 "order #1042" header:X-Tag=promo
+    tag:signup is:tagged
 
 Terms combine with AND; `-` negates any term; a field takes a quoted phrase. Dates become
 RFC 3339 UTC instants (a date means its 00:00 UTC), sizes become bytes (K = 1024, M = 1024²).
@@ -19,8 +20,8 @@ __all__ = ["Query", "QueryError", "Term", "parse_query"]
 
 ADDRESS_FIELDS = ("from", "to", "cc", "bcc")
 FIELDS = (*ADDRESS_FIELDS, "subject", "inbox", "header", "is", "has", "before", "after",
-          "larger", "smaller")  # fmt: skip
-FLAGS = ("is:read", "is:unread", "has:attachment", "has:attachments")
+          "larger", "smaller", "tag")  # fmt: skip
+FLAGS = ("is:read", "is:unread", "is:tagged", "has:attachment", "has:attachments")
 UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
 
 _FIELD = re.compile(r"([A-Za-z][A-Za-z0-9_-]*):(.*)", re.DOTALL)

@@ -46,6 +46,7 @@ class NewMessage:
     summary: Summary
     mail_options: list[str] = field(default_factory=list)
     warnings: list[Warning_] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)  # stored with the message, in its commit
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class MessageRecord:
     attachment_count: int | None
     snippet: str | None
     indexed: bool
+    tags: list[str] = field(default_factory=list)
 
     @property
     def bcc(self) -> list[str]:
@@ -111,3 +113,15 @@ class SessionRecord:
     message_ids: list[int]
     transcript: list[TranscriptEntry] | None = None
     kind: str = "smtp"  # one of SESSION_KINDS
+
+
+@dataclass(frozen=True)
+class ReleaseRecord:
+    """One release of a message to a real SMTP server, and how the server answered."""
+
+    message_id: int
+    session_id: int | None
+    released_at: str
+    recipients: list[str]
+    ok: bool
+    reply: str

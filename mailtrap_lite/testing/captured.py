@@ -85,6 +85,15 @@ class CapturedMessage:
         return self.record.inbox
 
     @property
+    def tags(self) -> list[str]:
+        """Return the message's tags when it was listed (X-Tags, plus-addresses, by hand).
+
+        Tags from --tag rules are added just after the message is indexed; read a fresh
+        copy (wait_for again) to see those.
+        """
+        return list(self.record.tags)
+
+    @property
     def read(self) -> bool:
         """Say whether the message is marked read."""
         return self.record.read

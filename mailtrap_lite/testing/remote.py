@@ -233,6 +233,7 @@ def message_record(data: dict[str, Any]) -> MessageRecord:
         attachment_count=data.get("attachment_count"),
         snippet=data.get("snippet"),
         indexed=True,
+        tags=[str(tag) for tag in data.get("tags", [])],
     )
 
 

@@ -6,35 +6,28 @@ them in the blueprint `api` and answers errors as JSON.
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from mailtrap_lite.store import StorageError
 
-from . import checks, faults, live, messages, meta, sessions, transfer
+from . import checks, faults, live, messages, meta, release, send, sessions, tags, transfer
 
 API_PREFIX = "/api/"
 
 api = Blueprint("api", __name__)
-for module in (meta, messages, checks, sessions, live, faults, transfer):
+for module in (meta, messages, checks, sessions, live, faults, tags, send, release, transfer):
     api.register_blueprint(module.routes)
 
 
-def _json_error(error: HTTPException) -> Response:
+def json_error(error: HTTPException) -> Response:
+    """Answer an HTTP error as JSON {"error": ...} (web/app.py installs it for /api/)."""
     response = jsonify(error=error.description or error.name)
     response.status_code = error.code or 500
     for name, value in error.get_headers():
         if name.lower() != "content-type":  # keep Allow (405), Retry-After, ...
             response.headers[name] = value
     return response
-
-
-@api.app_errorhandler(HTTPException)
-def http_error(error: HTTPException) -> Any:
-    """Answer errors under /api/ as JSON {"error": ...}; leave other pages alone."""
-    return _json_error(error) if request.path.startswith(API_PREFIX) else error
 
 
 @api.errorhandler(StorageError)

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from mailtrap_lite.message import Message
 from mailtrap_lite.store.records import MessageRecord
+from mailtrap_lite.store.tagging import TagError
 
 from .. import shapes
 from ..context import store
@@ -16,7 +17,7 @@ from .params import fail, id_arg, inbox_arg, int_arg, path_id, query_arg
 
 routes = Blueprint("messages", __name__)
 
-PATCH_FIELDS = {"read": bool}
+PATCH_FIELDS = {"read": "true or false", "tags": "a list of tag names"}
 
 
 @routes.get("/messages")
@@ -54,8 +55,9 @@ def read(message_id: str) -> tuple[MessageRecord, Message]:
 
 @routes.get("/messages/<message_id>")
 def get_message(message_id: str) -> Any:
-    """GET /messages/ID: the full message; it is not marked read. 404 for an unknown id."""
-    return jsonify(shapes.full_message(*read(message_id)))
+    """GET /messages/ID: the full message with its releases; not marked read. 404."""
+    record, message = read(message_id)
+    return jsonify(shapes.full_message(record, message, store().releases(record.id)))
 
 
 @routes.get("/messages/<message_id>/raw")
@@ -83,22 +85,37 @@ def get_attachment(message_id: str, index: str) -> Response:
 
 @routes.patch("/messages/<message_id>")
 def patch_message(message_id: str) -> Any:
-    """PATCH /messages/ID with {"read": bool}: update it; the summary. 400 bad body, 404."""
+    """PATCH /messages/ID with {"read": bool} and/or {"tags": [names]}: the summary.
+
+    `tags` replaces the message's tags. 400 names a bad field or tag; 404 unknown id.
+    """
     mid = path_id(message_id)
     changes = request.get_json(silent=True)
     if not isinstance(changes, dict) or not changes:
-        fail(400, 'expected a JSON object such as {"read": true}')
+        fail(400, 'expected a JSON object such as {"read": true} or {"tags": ["a"]}')
     for name, value in changes.items():
         if name not in PATCH_FIELDS:
             fail(400, f"cannot change {name!r}; fields: {', '.join(PATCH_FIELDS)}")
-        if not isinstance(value, PATCH_FIELDS[name]):
-            fail(400, f"{name} must be true or false, got {value!r}")
-    if not store().set_read(mid, changes["read"]):
-        fail(404, f"no message with id {message_id!r}")
-    record = store().get_message(mid)
-    if record is None:  # deleted meanwhile
+        if not _valid(name, value):
+            fail(400, f"{name} must be {PATCH_FIELDS[name]}, got {value!r}")
+    found = True
+    if "tags" in changes:
+        try:
+            found = store().set_tags(mid, changes["tags"])
+        except TagError as error:
+            fail(400, f"tags: {error}")
+    if found and "read" in changes:
+        found = store().set_read(mid, changes["read"])
+    record = store().get_message(mid) if found else None
+    if record is None:  # unknown, or deleted meanwhile
         fail(404, f"no message with id {message_id!r}")
     return jsonify(shapes.summary(record))
+
+
+def _valid(name: str, value: Any) -> bool:
+    if name == "read":
+        return isinstance(value, bool)
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
 @routes.delete("/messages/<message_id>")

@@ -67,6 +67,23 @@ def _inboxes() -> list[tuple[str, int, int]]:
     return _counts()[0]
 
 
+@ui.app_template_global("tag_query")
+def tag_query(name: str) -> str:
+    """Return the search for one tag (quoted when the name has a space)."""
+    return f'tag:"{name}"' if " " in name else f"tag:{name}"
+
+
+@ui.context_processor
+def _sidebar() -> dict[str, Any]:
+    """Give every page the tags for the sidebar (recounted after changes, like inboxes)."""
+    cache: dict[str, Any] = current_app.extensions.setdefault("mailtrap_lite.ui", {})
+    seq = store().feed.seq
+    cached = cache.get("tags")
+    if cached is None or cached[0] != seq:
+        cached = cache["tags"] = (seq, store().tags())
+    return {"sidebar_tags": cached[1]}
+
+
 def _feed_position() -> int:
     """Return the change a live page is built at; its event stream replays all that follow.
 
@@ -149,6 +166,8 @@ def message(message_id: int) -> str:
         abort(404)
     return render_template(
         "ui/message.html",
+        releases=store().releases(message_id),
+        relay=context().relay,
         message=record,
         parsed=parsed,
         header_limit=BODY_HEADER_BYTES,

@@ -30,6 +30,7 @@ __all__ = [
 ADDRESS_KINDS = {"from": ("from", "sender"), "to": ("to", "rcpt"), "cc": ("cc",),
                  "bcc": ("bcc",)}  # fmt: skip
 FLAGS = {"is:read": "m.read = 1", "is:unread": "m.read = 0",
+         "is:tagged": "m.id IN (SELECT message_id FROM message_tags)",
          "has:attachment": "m.attachment_count > 0",
          "has:attachments": "m.attachment_count > 0"}  # fmt: skip
 COLUMNS = {"inbox": "m.inbox = ?", "before": "m.received_at < ?", "after": "m.received_at >= ?",
@@ -164,6 +165,12 @@ def _term_sql(term: Term) -> tuple[str, list[object]]:
             "m.id IN (SELECT message_id FROM message_addresses"
             f" WHERE address = ? AND field IN ({kinds}))",
             [value.translate(_ASCII_LOWER)],  # as SQLite's lower() stored it
+        )
+    if field == "tag":  # names compare without case (the column is NOCASE)
+        return (
+            "m.id IN (SELECT mt.message_id FROM message_tags mt JOIN tags t"
+            " ON t.id = mt.tag_id WHERE t.name = ?)",
+            [value],
         )
     if field == "header":
         if not value:

@@ -35,12 +35,12 @@ from mailtrap_lite.store.sqlite.search import (
     purge_search_rows,
     write_search_rows,
 )
-from mailtrap_lite.store.sqlite.sessions import SessionStore
+from mailtrap_lite.store.sqlite.tags import TagStore, insert_tags
 
 __all__ = ["SQLiteStore"]
 
 
-class SQLiteStore(SessionStore):
+class SQLiteStore(TagStore):
     """SQLite storage for messages, sessions and transcripts, with retention and a feed."""
 
     def __init__(
@@ -71,10 +71,11 @@ class SQLiteStore(SessionStore):
         One commit writes each touched page once, however many messages share it. Raises
         StorageError when the database cannot take them; then none is stored.
         """
-        with self._transaction() as conn:
-            ids = [self._insert_delivery(conn, delivery) for delivery in batch]
-            pruned = self._prune_messages(conn, self._count + len(batch))
-        self._count += len(batch) - len(pruned)  # only once committed: a rollback changes nothing
+        with self._lock:  # the count is shared by the SMTP loop and the send API's threads
+            with self._transaction() as conn:
+                ids = [self._insert_delivery(conn, delivery) for delivery in batch]
+                pruned = self._prune_messages(conn, self._count + len(batch))
+            self._count += len(batch) - len(pruned)  # once committed: a rollback changes nothing
         self.last_message_at = time.monotonic()
         for delivery, message_id in zip(batch, ids, strict=True):
             self._note_mailed(delivery.new.session_id, pruned)
@@ -144,6 +145,8 @@ class SQLiteStore(SessionStore):
         )  # fmt: skip
         message_id = int(cur.lastrowid or 0)
         conn.execute("INSERT INTO message_raw (id, data) VALUES (?, ?)", (message_id, new.raw))
+        if new.tags:
+            insert_tags(conn, message_id, new.tags)
         return message_id
 
     def _prune_messages(self, conn: sqlite3.Connection, count: int) -> list[int | None]:
@@ -183,12 +186,15 @@ class SQLiteStore(SessionStore):
 
     def get_message(self, message_id: int) -> MessageRecord | None:
         """Return one message's stored fields, or None."""
-        row = (
-            self._read()
-            .execute(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,))
-            .fetchone()
-        )
-        return message_from_row(row) if row else None
+        conn = self._read()
+        row = conn.execute(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        record = message_from_row(row)
+        self.attach_tags(conn, [record])
+        return record
 
     def raw(self, message_id: int) -> bytes | None:
         """Return the exact bytes received, or None."""
@@ -211,7 +217,9 @@ class SQLiteStore(SessionStore):
         conn = self._read()
         total = conn.execute(*count_sql(query, inbox, after)).fetchone()[0]
         rows = conn.execute(*page_sql(MESSAGE_COLUMNS, query, inbox, before, after, limit))
-        return Page(total, [message_from_row(row) for row in rows.fetchall()])
+        records = [message_from_row(row) for row in rows.fetchall()]
+        self.attach_tags(conn, records)
+        return Page(total, records)
 
     def count_messages(
         self, query: Query | None = None, inbox: str | None = None, after: int | None = None
@@ -266,6 +274,30 @@ class SQLiteStore(SessionStore):
         self._note_mailed(None, sessions)
         if ids:
             self.feed.publish("deleted", tuple(ids), inbox)
+        return len(ids)
+
+    def prune_older_than(self, cutoff: str) -> int:
+        """Delete messages received before `cutoff` (--max-age), counted as pruned.
+
+        Their sessions go too once they hold no kept message and began before the cutoff.
+        Publishes `pruned` with the ids. Returns how many messages went.
+        """
+        with self._lock:
+            with self._transaction() as conn:
+                ids = [r[0] for r in conn.execute(
+                    "SELECT id FROM messages WHERE received_at < ?", (cutoff,))]  # fmt: skip
+                sessions = self._delete_where(conn, "received_at < ?", (cutoff,))
+                self._bump(conn, "pruned_messages", len(ids))
+                gone = conn.execute(
+                    "DELETE FROM sessions WHERE kept_mail = 0 AND started_at < ?"
+                    " AND end_reason IS NOT NULL",
+                    (cutoff,),
+                ).rowcount
+                self._bump(conn, "pruned_sessions", gone)
+            self._count -= len(ids)
+        self._note_mailed(None, sessions)
+        if ids:
+            self.feed.publish("pruned", tuple(ids))
         return len(ids)
 
     def inboxes(self) -> list[tuple[str, int, int]]:

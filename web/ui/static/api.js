@@ -28,7 +28,20 @@ export const api = {
     return data;
   },
   checks: (id) => call("GET", `/messages/${encodeURIComponent(id)}/checks`),
+  setTags: (id, tags) => call("PATCH", `/messages/${encodeURIComponent(id)}`, { tags }),
+  release: (id, to) => call("POST", `/messages/${encodeURIComponent(id)}/release`, { to }),
 };
+
+// The search for one tag, quoted when the name has a space (as the server writes it).
+export function tagQuery(name) {
+  return name.includes(" ") ? `tag:"${name}"` : `tag:${name}`;
+}
+
+export function tagChip(name) {
+  const chip = Object.assign(document.createElement("a"), { className: "chip", textContent: name });
+  chip.href = `/?${new URLSearchParams({ query: tagQuery(name) })}`;
+  return chip;
+}
 
 export function toast(text) {
   const el = document.getElementById("toast");

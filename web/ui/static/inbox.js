@@ -1,5 +1,5 @@
 // The inbox list: selection, actions through the JSON API, keyboard, live new mail (SSE).
-import { api, toast } from "./api.js";
+import { api, tagChip, toast } from "./api.js";
 import { typing } from "./keys.js";
 import { formatTime } from "./times.js";
 import { dataOf, debounced, openEvents } from "./live.js";
@@ -28,7 +28,7 @@ function setCurrent(index, focus = true) {
 
 function refreshToolbar() {
   const count = picked().length;
-  document.querySelectorAll('.toolbar [data-action="read"], .toolbar [data-action="unread"], .toolbar [data-action="delete"]')
+  document.querySelectorAll('.toolbar [data-action="read"], .toolbar [data-action="unread"], .toolbar [data-action="delete"], .toolbar [data-action="tag"]')
     .forEach((button) => { button.disabled = count === 0; });
   rows().forEach((row) => row.classList.toggle("selected", row.querySelector(".pick").checked));
   const all = document.getElementById("select-all");
@@ -117,12 +117,41 @@ async function importFile(file) {
   refreshInboxes();
 }
 
+function showTags(row, tags) {
+  row.dataset.tags = JSON.stringify(tags);
+  row.querySelector(".chips").replaceChildren(...tags.map(tagChip));
+}
+
+async function tagRows(targets, name) {
+  await Promise.all(targets.map(async (row) => {
+    const tags = JSON.parse(row.dataset.tags || "[]");
+    if (tags.some((t) => t.toLowerCase() === name.toLowerCase())) return;
+    const summary = await api.setTags(row.dataset.id, [...tags, name]);
+    showTags(row, summary.tags);
+  }));
+  toast(`Tagged ${targets.length} with “${name}”`);
+}
+
+function askTag(targets) {
+  const dialog = document.getElementById("tag-dialog");
+  const input = document.getElementById("tag-name");
+  input.value = "";
+  dialog.returnValue = "";
+  dialog.showModal();
+  dialog.addEventListener("close", async () => {
+    const name = input.value.trim();
+    if (dialog.returnValue !== "ok" || !name) return;
+    try { await tagRows(targets, name); } catch (error) { toast(error.message); }
+  }, { once: true });
+}
+
 async function act(action) {
   const targets = picked();
   try {
     if (action === "delete-all") return confirmDeleteAll();
     if (action === "export") return exportRows(targets);
     if (action === "import") return document.getElementById("import-file").click();
+    if (action === "tag" && targets.length) return askTag(targets);
     if (!targets.length) return;
     if (action === "delete") await deleteRows(targets);
     if (action === "read" || action === "unread") await markRows(targets, action === "read");
@@ -189,6 +218,7 @@ async function showFailures(row, id) {
 // that indexing fills in just after the commit.
 function updateRow(row, summary) {
   if (typeof summary.read === "boolean") row.classList.toggle("unread", !summary.read);
+  if (Array.isArray(summary.tags)) showTags(row, summary.tags);
   if (summary.snippet !== undefined) row.querySelector(".snippet").textContent = summary.snippet || "";
   if (summary.attachment_count === undefined) return;
   const clip = row.querySelector(".clip");

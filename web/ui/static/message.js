@@ -1,5 +1,65 @@
 // The message page: tabs (with arrow keys and #hash), preview widths, read/delete actions.
 import { api, toast } from "./api.js";
+
+function currentTags() {
+  return JSON.parse(document.querySelector(".tag-editor").dataset.tags || "[]");
+}
+
+function showTags(tags) {
+  document.querySelector(".tag-editor").dataset.tags = JSON.stringify(tags);
+  const chips = tags.map((name) => {
+    const chip = Object.assign(document.createElement("span"), { className: "chip", textContent: name });
+    const remove = Object.assign(document.createElement("button"),
+      { type: "button", className: "chip-remove", textContent: "×" });
+    remove.dataset.removeTag = name;
+    remove.setAttribute("aria-label", `Remove tag ${name}`);
+    chip.append(remove);
+    return chip;
+  });
+  document.getElementById("message-tags").replaceChildren(...chips);
+}
+
+async function saveTags(id, tags) {
+  try {
+    showTags((await api.setTags(id, tags)).tags);
+  } catch (error) { toast(error.message); }
+}
+
+function startTags(id) {
+  document.getElementById("add-tag").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const input = document.getElementById("new-tag");
+    const name = input.value.trim();
+    if (!name) return;
+    await saveTags(id, [...currentTags(), name]);
+    input.value = "";
+  });
+  document.getElementById("message-tags").addEventListener("click", (event) => {
+    const name = event.target.dataset.removeTag;
+    if (name !== undefined) saveTags(id, currentTags().filter((t) => t !== name));
+  });
+}
+
+function startRelease(id) {
+  const button = document.querySelector('.message-actions [data-action="release"]');
+  const dialog = document.getElementById("release-dialog");
+  if (!button || !dialog) return;
+  const error = document.getElementById("release-error");
+  button.addEventListener("click", () => { error.hidden = true; dialog.showModal(); });
+  document.getElementById("release-send").addEventListener("click", async (event) => {
+    event.preventDefault();
+    const to = document.getElementById("release-to").value.split(",").map((s) => s.trim()).filter(Boolean);
+    try {
+      const outcome = await api.release(id, to);
+      dialog.close();
+      toast(outcome.ok ? `Released to ${to.join(", ")}` : `Release failed: ${outcome.reply}`);
+      setTimeout(() => location.reload(), 600);
+    } catch (failure) {
+      error.textContent = failure.message;
+      error.hidden = false;
+    }
+  });
+}
 import { typing } from "./keys.js";
 
 const tabs = () => Array.from(document.querySelectorAll('[role="tab"]'));
@@ -59,6 +119,8 @@ export function startMessage() {
   const id = article.dataset.id;
   startTabs();
   startWidths();
+  startTags(id);
+  startRelease(id);
   document.querySelector('.message-actions [data-action="delete"]').addEventListener("click", () => remove(id));
   document.querySelector('.message-actions [data-action="unread"]').addEventListener("click", async () => {
     try {
