@@ -66,3 +66,10 @@ def test_cli_json_has_the_api_shape_for_the_same_message(served: Served, tmp_pat
     offline = [c for c in api["checks"] if c["category"] != "transport"]
     from_file = [c for c in cli["checks"] if c["category"] != "transport"]
     assert from_file == offline  # only the session differs between a file and captured mail
+
+
+def test_mailpit_sa_check_is_404_without_spamd(served: Served) -> None:
+    served.send(crlf(clean_message()))
+    message_id = _first_id(served)
+    assert served.get(f"/compat/mailpit/api/v1/message/{message_id}/sa-check").status == 404
+    assert served.get("/compat/mailpit/api/v1/webui").json()["SpamAssassin"] is False

@@ -1,79 +1,20 @@
-"""SpamAssassin's score through a real spamd on 127.0.0.1 (Debian's spamassassin package).
+"""SpamAssassin's score through a real spamd on 127.0.0.1 (the `spamd` fixture, spamdkit.py).
 
-spamd runs with -L (local tests only: no DNS blocklists, no traffic off this machine) and -x
-(no per-user configuration). Scores depend on the installed rules, so the tests assert only
-that GTUBE, SpamAssassin's test pattern, scores at or above the threshold.
+Scores depend on the installed rules, so the tests assert only that GTUBE, SpamAssassin's
+test pattern, scores at or above the threshold.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
 import socket
-import subprocess
 import threading
-import time
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from mailtrap_lite.checks import Checker
 from mailtrap_lite.checks.spam import MAX_BYTES
 from mailtrap_lite.config import Address
 from tests.apiserver import send_mail
 from tests.checkmail import clean_message, crlf, found, status
-
-GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
-SPAMD = shutil.which("spamd") or ("/usr/sbin/spamd" if Path("/usr/sbin/spamd").exists() else None)
-START_TIMEOUT = 120.0  # spamd compiles its rules at start: seconds, more on a busy machine
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _pong(port: int) -> bool:
-    """Ask spamd PING over SPAMC; True once it answers PONG."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
-            sock.sendall(b"PING SPAMC/1.5\r\n\r\n")
-            return b"PONG" in sock.recv(100)
-    except OSError:
-        return False
-
-
-@pytest.fixture(scope="module")
-def spamd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Address]:
-    """Start spamd on a free loopback port, wait (bounded) until it answers, stop it after."""
-    if SPAMD is None:
-        pytest.skip("spamd is not installed (Debian: spamassassin and spamd; scripts/test installs"
-                    " them when run as root)")  # fmt: skip
-    port = _free_port()
-    log = tmp_path_factory.mktemp("spamd") / "spamd.log"
-    command = [SPAMD, "-L", "-x", "--listen", f"127.0.0.1:{port}", "--max-children", "1",
-               "-s", "stderr"]  # fmt: skip
-    if os.geteuid() == 0:
-        command[1:1] = ["-u", "nobody"]  # spamd refuses to keep running as root
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not _pong(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"spamd did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.2)
-        yield Address("127.0.0.1", port)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+from tests.spamdkit import GTUBE, free_port
 
 
 def _gtube() -> bytes:
@@ -114,7 +55,7 @@ def test_without_spamd_there_is_no_spam_check() -> None:
 
 
 def test_unreachable_spamd_is_noted_and_asked_again_later(make_sink) -> None:
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     sink = make_sink(spamd=Address("127.0.0.1", port))
     send_mail(sink, crlf(clean_message()))
     [message] = sink.wait_for()
@@ -140,7 +81,22 @@ def test_unreachable_spamd_is_noted_and_asked_again_later(make_sink) -> None:
 
 
 def test_message_too_large_for_spamassassin_is_not_sent() -> None:
-    port = _free_port()  # a spamd that is not there would fail the check if it were asked
+    port = free_port()  # a spamd that is not there would fail the check if it were asked
     big = crlf(clean_message()) + b"x" * MAX_BYTES
     [result] = found(Checker(spamd=Address("127.0.0.1", port)).check_file(big), "spam.score")
     assert result.startswith("info: Not scored: too large for SpamAssassin")
+
+
+def test_mailpit_sa_check_answers_from_the_report(make_served, spamd: Address) -> None:
+    served = make_served(spamd=spamd)
+    served.send(_gtube())
+    message_id = served.get("/api/v1/messages").json()["messages"][0]["id"]
+    result = served.get(f"/compat/mailpit/api/v1/message/{message_id}/sa-check").json()
+    assert result["Error"] == "" and result["IsSpam"] is True
+    [gtube] = [rule for rule in result["Rules"] if rule["Name"] == "GTUBE"]
+    assert gtube["Score"] > 0 and "Generic Test for Unsolicited Bulk Email" in gtube["Description"]
+    assert served.get("/compat/mailpit/api/v1/webui").json()["SpamAssassin"] is True
+    kept = served.sink.reports.spam(int(message_id))
+    assert kept is served.sink.reports.spam(int(message_id))  # spamd was asked once
+    report = served.get(f"/api/v1/messages/{message_id}/checks").json()
+    assert [c["status"] for c in report["checks"] if c["id"] == "spam.score"] == ["fail"]

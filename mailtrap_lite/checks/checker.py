@@ -11,7 +11,7 @@ from mailtrap_lite.checks.dkimkeys import KeyRing
 from mailtrap_lite.checks.formatting import format_checks
 from mailtrap_lite.checks.mail import CheckedMail
 from mailtrap_lite.checks.report import Check, Report
-from mailtrap_lite.checks.spam import spam_checks
+from mailtrap_lite.checks.spam import SpamOutcome, spam_checks
 from mailtrap_lite.checks.transport import transport_checks
 from mailtrap_lite.config import Address, Config
 from mailtrap_lite.message import read_message
@@ -40,15 +40,15 @@ class Checker:
             *transport_checks(mail),
         ]
 
-    def spam_checks(self, raw: bytes) -> tuple[list[Check], bool]:
-        """Return SpamAssassin's checks (none without spamd) and whether they may be kept."""
+    def spam(self, raw: bytes) -> SpamOutcome:
+        """Ask spamd about a message (no checks at all without --spamd)."""
         if self.spamd is None:
-            return [], True
+            return SpamOutcome(())
         return spam_checks(self.spamd, raw)
 
     def check(self, mail: CheckedMail) -> Report:
         """Return the whole report of one message."""
-        return Report.of([*self.offline_checks(mail), *self.spam_checks(mail.raw)[0]])
+        return Report.of([*self.offline_checks(mail), *self.spam(mail.raw).checks])
 
     def check_file(self, raw: bytes, now: dt.datetime | None = None) -> Report:
         """Return the report of a message read from a file (no envelope, no session).

@@ -111,26 +111,28 @@ def parse_rules(report: str) -> list[SpamRule]:
 # -- the checks ---------------------------------------------------------------------------------
 
 
-def spam_checks(address: Address, raw: bytes) -> tuple[list[Check], bool]:
-    """Return the score check and one check per rule hit; and whether the result may be kept.
+@dataclass(frozen=True)
+class SpamOutcome:
+    """What asking spamd about one message gave: its verdict, or why there is none."""
 
-    A failure to reach spamd is reported but not kept, so the next look asks again.
-    """
+    checks: tuple[Check, ...]  # the score check, then one per rule hit
+    result: SpamResult | None = None  # None: not scored (too large) or spamd did not answer
+    error: str = ""  # why spamd did not answer
+    keep: bool = True  # False: a failure to reach spamd, to be asked again next time
+
+
+def spam_checks(address: Address, raw: bytes) -> SpamOutcome:
+    """Ask spamd about one message: the score check and one check per rule hit."""
     if len(raw) > MAX_BYTES:
-        return [
-            check(
-                "spam.score",
-                INFO,
-                "Not scored: too large for SpamAssassin",
-                f"{len(raw):,} bytes; spamc does not send messages over {MAX_BYTES:,}.",
-                REF,
-            )
-        ], True
+        detail = f"{len(raw):,} bytes; spamc does not send messages over {MAX_BYTES:,}."
+        too_large = check("spam.score", INFO, "Not scored: too large for SpamAssassin", detail, REF)
+        return SpamOutcome((too_large,))
     try:
         result = ask_spamd(address, raw)
     except SpamdError as error:
-        return [check("spam.score", INFO, "SpamAssassin did not answer", str(error), REF)], False
-    return [score_check(result), *(rule_check(rule) for rule in result.rules)], True
+        silent = check("spam.score", INFO, "SpamAssassin did not answer", str(error), REF)
+        return SpamOutcome((silent,), error=str(error), keep=False)
+    return SpamOutcome((score_check(result), *(rule_check(r) for r in result.rules)), result)
 
 
 def score_check(result: SpamResult) -> Check:

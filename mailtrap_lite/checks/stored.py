@@ -16,7 +16,8 @@ from typing import TypeVar
 
 from mailtrap_lite.checks.checker import Checker
 from mailtrap_lite.checks.mail import CheckedMail, Envelope
-from mailtrap_lite.checks.report import FAIL, Check, Report
+from mailtrap_lite.checks.report import FAIL, Report
+from mailtrap_lite.checks.spam import SpamOutcome
 from mailtrap_lite.store import Store
 from mailtrap_lite.store.feed import Change
 
@@ -36,31 +37,38 @@ class StoredReports:
         self.computed = 0  # offline reports computed (a second look at one does not count)
         self._lock = threading.Lock()
         self._offline: OrderedDict[int, Report] = OrderedDict()
-        self._spam: OrderedDict[int, list[Check]] = OrderedDict()
+        self._spam: OrderedDict[int, SpamOutcome] = OrderedDict()
         store.feed.subscribe(self._forget_deleted)
 
     def report(self, message_id: int) -> Report | None:
         """Return the whole report (SpamAssassin's checks included when configured), or None."""
         offline = self._offline_report(message_id)
-        if offline is None:
+        spam = self.spam(message_id) if offline is not None else None
+        if offline is None or spam is None:
             return None
-        spam = self._kept(self._spam, message_id)
-        if spam is None:
-            raw = self.store.raw(message_id)
-            if raw is None:
-                return None
-            spam, keep = self.checker.spam_checks(raw)
-            if keep:
-                self._keep(self._spam, message_id, spam)
-        return offline.with_checks(spam)
+        return offline.with_checks(list(spam.checks))
+
+    def spam(self, message_id: int) -> SpamOutcome | None:
+        """Return what spamd said of a message (asked once; a failure to reach it is not kept)."""
+        found = self._kept(self._spam, message_id)
+        if found is not None:
+            return found
+        raw = self.store.raw(message_id)
+        if raw is None:
+            return None
+        found = self.checker.spam(raw)
+        if found.keep:
+            self._keep(self._spam, message_id, found)
+        return found
 
     def failures(self, message_id: int) -> int:
         """Return how many checks fail, without asking spamd (its verdict counts once known)."""
         offline = self._offline_report(message_id)
         if offline is None:
             return 0
-        spam = self._kept(self._spam, message_id) or []
-        return len(offline.failures) + sum(1 for found in spam if found.status == FAIL)
+        spam = self._kept(self._spam, message_id)
+        spam_checks = spam.checks if spam is not None else ()
+        return len(offline.failures) + sum(1 for found in spam_checks if found.status == FAIL)
 
     def _offline_report(self, message_id: int) -> Report | None:
         found = self._kept(self._offline, message_id)
