@@ -1,10 +1,11 @@
 """The composition root: the one place that builds a running mailtrap-lite from its Config.
 
-An App owns the Store, the SMTP listeners, the indexer and (when `config.http` is set) the
-web server, and starts and stops them in order. The command line runs one on its main event
-loop; `mailtrap_lite.testing.Sink`, the pytest plugin and the test harnesses run one on a loop
-of its own in a daemon thread (`start_in_thread`). It is the only core module that imports
-the web package, and only when a web server is wanted, so the core never needs Flask.
+An App owns the Store, the SMTP listeners, the indexer, the deliverability reports and (when
+`config.http` is set) the web server, and starts and stops them in order. The command line
+runs one on its main event loop; `mailtrap_lite.testing.Sink`, the pytest plugin and the test
+harnesses run one on a loop of its own in a daemon thread (`start_in_thread`). It is the only
+core module that imports the web package, and only when a web server is wanted, so the core
+never needs Flask.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 import threading
 from typing import TYPE_CHECKING, Any
 
+from mailtrap_lite.checks import Checker, StoredReports
 from mailtrap_lite.config import Config, ConfigError
 from mailtrap_lite.services.clock import Clock
 from mailtrap_lite.services.followers import Followers
@@ -59,6 +61,7 @@ class App:
         self._store: Store | None = None
         self._smtp: SMTPServer | None = None
         self._indexer: Indexer | None = None
+        self._reports: StoredReports | None = None
         self.relay: Relay | None = None
         self.metrics: Metrics | None = None
         self.webhooks: Webhooks | None = None
@@ -75,6 +78,13 @@ class App:
         if self._store is None:
             raise RuntimeError("mailtrap-lite is not running: call start() first")
         return self._store
+
+    @property
+    def reports(self) -> StoredReports:
+        """Return the deliverability reports of the stored messages."""
+        if self._reports is None:
+            raise RuntimeError("mailtrap-lite is not running: call start() first")
+        return self._reports
 
     @property
     def smtp(self) -> SMTPServer:
@@ -108,6 +118,7 @@ class App:
         rules = _rules(self.config)  # a bad rule or relay file stops before anything opens
         relay_settings = _relay_settings(self.config)
         store = self._store = open_store(self.config)
+        self._reports = StoredReports(store, Checker.from_config(self.config))
         try:
             store.end_orphaned_sessions()
             self._start_services(store, relay_settings)
@@ -166,7 +177,7 @@ class App:
 
         servers = listeners(store, config, smtp.address, smtp.faults, relay=self.relay,
                             webhooks=self.webhooks, metrics=self.metrics,
-                            ready=lambda: self.ready)  # fmt: skip
+                            reports=self._reports, ready=lambda: self.ready)  # fmt: skip
         self.web = servers.pop("http", None)
         self.compat = servers
         for server in [self.web, *self.compat.values()]:
@@ -187,6 +198,7 @@ class App:
         webhooks, self.webhooks = self.webhooks, None
         metrics, self.metrics = self.metrics, None
         store, self._store = self._store, None
+        self._reports = None
         for server in [web, *compat.values()]:
             if server is not None:
                 server.stop()

@@ -131,6 +131,10 @@ class Config:
     webhook_timeout: float = 5.0  # seconds a receiver has to answer one request
     metrics: bool | None = None  # GET /metrics; None: on when the web listener is loopback
     max_age: float | None = None  # seconds; older messages are pruned in the background
+    # deliverability checks: DKIM key records (name "sel._domainkey.domain", TXT value), read
+    # from --dkim-key files by the command line; spamd's address (None: no spam score)
+    dkim_keys: tuple[tuple[str, str], ...] = ()
+    spamd: Address | None = None
 
     @property
     def metrics_on(self) -> bool:

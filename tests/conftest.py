@@ -25,6 +25,14 @@ settings.register_profile("long", max_examples=5000, **_FUZZ_BASE)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+@pytest.fixture(scope="session")
+def spamd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Address]:
+    """Start SpamAssassin's spamd once per worker, on 127.0.0.1 (skipped when not installed)."""
+    from tests.spamdkit import run_spamd
+
+    yield from run_spamd(tmp_path_factory.mktemp("spamd") / "spamd.log")
+
+
 @pytest.fixture
 def sink() -> Iterator[Sink]:
     """Start a sink with default settings and a temporary database."""

@@ -64,6 +64,8 @@ CALLS: list[tuple[str, str, str, Call]] = [
     (M + "/raw", "get", "404", _get("/api/v1/messages/999999/raw")),
     (M + "/attachments/{n}", "get", "200", _get(M + "/attachments/0")),
     (M + "/attachments/{n}", "get", "404", _get(M + "/attachments/9")),
+    (M + "/checks", "get", "200", _get(M + "/checks")),
+    (M + "/checks", "get", "404", _get("/api/v1/messages/999999/checks")),
     ("/api/v1/wait", "get", "200", _get("/api/v1/wait", query="order", timeout=5)),
     ("/api/v1/wait", "get", "400", _get("/api/v1/wait", timeout=301)),
     ("/api/v1/wait", "get", "408", _get("/api/v1/wait", query="nomatch", timeout=0)),

@@ -23,6 +23,7 @@ import pytest
 from mailtrap_lite.config import Address, Config
 from mailtrap_lite.testing import Sink
 from tests.apiserver import make_message
+from tests.spamdkit import GTUBE
 
 JS = Path(__file__).resolve().parent / "js"
 NODE = shutil.which("node")
@@ -251,6 +252,17 @@ def test_cypress_mailpit_deletes_by_search_and_all(sink: Sink, filled) -> None:
 
 def test_cypress_mailpit_spam_summary_is_mailpits_404_while_off(sink: Sink, filled) -> None:
     assert "404 page not found" in node("cypress-mailpit", "spamSummary", sink.mailpit_url)
+
+
+def test_mailpit_api_spam_check_reads_spamassassins_verdict(spamd: Address) -> None:
+    gtube = make_message("Test", f"The GTUBE test pattern:\n{GTUBE}\n")
+    with Sink(Config(smtp=LOCAL, spamd=spamd), mailpit_http=LOCAL) as running:
+        send(running, gtube)
+        found = node("mailpit-api", "spamCheck", running.mailpit_url)
+        summary = node("cypress-mailpit", "spamSummary", running.mailpit_url)
+    assert found["Error"] == "" and found["IsSpam"] is True
+    assert "GTUBE" in [rule["Name"] for rule in found["Rules"]]
+    assert summary == "no error"
 
 
 # -- mailhog 4.16.0 (npm) --------------------------------------------------------------------

@@ -37,6 +37,7 @@ CORE_LAYERS = [
     # import and export through the Store (with SMTP's conformance checks), and the services
     # that follow the change feed (tag rules, releases, webhooks, pruning by age)
     ("mailtrap_lite.transfer", "mailtrap_lite.services"),
+    ("mailtrap_lite.checks",),
     ("mailtrap_lite.app",),
     ("mailtrap_lite.testing",),
     ("mailtrap_lite.cli", "mailtrap_lite.__main__", "mailtrap_lite"),
@@ -44,7 +45,8 @@ CORE_LAYERS = [
 # What the two outer parts may use of the core (DESIGN.md: web -> core, plugin -> testing).
 WEB_MAY_USE = ("mailtrap_lite.version", "mailtrap_lite.config", "mailtrap_lite.mime",
                "mailtrap_lite.message", "mailtrap_lite.store", "mailtrap_lite.smtp",
-               "mailtrap_lite.transfer", "mailtrap_lite.services")  # fmt: skip
+               "mailtrap_lite.transfer", "mailtrap_lite.services",
+               "mailtrap_lite.checks")  # fmt: skip
 PLUGIN_MAY_USE = ("mailtrap_lite.version", "mailtrap_lite.config", "mailtrap_lite.testing")
 WEB_LIBRARIES = ("flask", "werkzeug", "jinja2", "waitress")
 TEST_LIBRARIES = ("pytest", "_pytest")
@@ -171,7 +173,7 @@ def test_core_layers_point_down() -> None:
     assert shown(bad) == []
 
 
-STORE_NEVER_USES = ["smtp", "testing", "web", "app", "cli"]
+STORE_NEVER_USES = ["smtp", "checks", "testing", "web", "app", "cli"]
 
 
 @pytest.mark.parametrize("part", [f"mailtrap_lite.{name}" for name in STORE_NEVER_USES])
@@ -180,6 +182,30 @@ def test_store_never_imports(part: str) -> None:
         i for i in ALL_IMPORTS if within(i.source, "mailtrap_lite.store") and within(i.target, part)
     ]
     assert shown(bad) == []
+
+
+# What changes stored data (the Store's writers): DESIGN.md says checks/ writes nothing.
+STORE_WRITERS = {"add_message", "add_messages", "set_read", "delete_messages", "delete_matching",
+                 "clear", "save_index", "purge_search", "open_session", "end_session",
+                 "end_orphaned_sessions"}  # fmt: skip
+
+
+def _store_calls(package: str) -> list[tuple[str, int, str]]:
+    """Return (module, line, method) of every call on something named *store* in a package."""
+    return [
+        (source, node.lineno, node.func.attr)
+        for source, path in MODULES.items()
+        if within(source, package)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        and "store" in ast.unparse(node.func.value).lower()
+    ]  # fmt: skip
+
+
+def test_checks_never_call_a_store_writer() -> None:
+    calls = _store_calls("mailtrap_lite.checks")
+    assert {"raw", "read_message", "get_session"} <= {method for _, _, method in calls}
+    assert [f"{s}:{line} calls {m}" for s, line, m in calls if m in STORE_WRITERS] == []
 
 
 def test_web_uses_only_the_core_below_testing() -> None:
@@ -262,7 +288,7 @@ def part_of(module: str) -> str:
     for prefix in (WEB, PLUGIN, "mailtrap_lite.store.sqlite",
                    "mailtrap_lite.store", "mailtrap_lite.smtp", "mailtrap_lite.mime",
                    "mailtrap_lite.testing", "mailtrap_lite.transfer",
-                   "mailtrap_lite.services"):  # fmt: skip
+                   "mailtrap_lite.services", "mailtrap_lite.checks"):  # fmt: skip
         if within(module, prefix):
             return prefix
     return module

@@ -9,6 +9,7 @@ swapped for the server's free ones (and /home/me for that HOME). `text` blocks s
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -22,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from mailtrap_lite.smtp.faults import parse_rule
+from tests.checkmail import clean_message, crlf, sign, signing_key
 from tests.process import ServerProcess, start_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -168,9 +170,44 @@ def test_python_examples_run(live: Live) -> None:
 # -- shell commands ---------------------------------------------------------------------------
 
 
-def _run(command: str, live: Live, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def _run(command: str, live: Live, timeout: float = 60,
+         cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:  # fmt: skip
     return subprocess.run(live.localize(command), shell=True, capture_output=True, text=True,
-                          env=live.env, timeout=timeout, check=False, cwd=ROOT)  # fmt: skip
+                          env=live.env, timeout=timeout, check=False, cwd=cwd)  # fmt: skip
+
+
+def _check_folder(live: Live) -> Path:
+    """Return a folder with what the `check` examples name: emails/*.eml and dkim.pem.
+
+    welcome.eml has a placeholder left in its subject; receipt.eml is well made. Both are
+    signed with the key in dkim.pem, as the application would sign them.
+    """
+    folder = live.home / "check"
+    if not folder.exists():
+        (folder / "emails").mkdir(parents=True)
+        (folder / "dkim.pem").write_bytes(signing_key().private_pem)
+        welcome = clean_message(Subject="Welcome, {{ first_name }}!")
+        (folder / "emails" / "welcome.eml").write_bytes(sign(crlf(welcome)))
+        (folder / "emails" / "receipt.eml").write_bytes(sign(crlf(clean_message())))
+    return folder
+
+
+def _check_files(command: str, live: Live) -> None:
+    """Run a README `mailtrap-lite check` and compare it with the output the README shows."""
+    # this interpreter's mailtrap-lite, whatever another on PATH may be
+    command = command.replace("mailtrap-lite", f"{shlex.quote(sys.executable)} -m mailtrap_lite", 1)
+    result = _run(command, live, cwd=_check_folder(live))
+    assert result.returncode == 1, result.stdout + result.stderr  # welcome.eml fails
+    if "--format json" in command:
+        [report] = json.loads(result.stdout)["files"]
+        dkim = [c["status"] for c in report["checks"] if c["id"] == "authentication.dkim"]
+        assert dkim == ["pass"]
+        return
+    shown = next(b for b in BLOCKS if b.language == "text" and "emails/welcome.eml" in b.text)
+    lines = result.stdout.splitlines()
+    assert [line for line in shown.text.splitlines() if line.strip() != "..."] == [
+        line for line in lines if line in shown.text.splitlines()
+    ]
 
 
 def _serve_briefly(args: list[str], live: Live) -> None:
@@ -198,6 +235,8 @@ def check_command(command: str, live: Live) -> None:
             result = subprocess.run(args, capture_output=True, text=True, env=live.env,
                                     timeout=30, check=False)  # fmt: skip
             assert result.returncode == 0, result.stderr
+        elif words[:2] == ["mailtrap-lite", "check"]:
+            _check_files(part, live)
         elif words[0] == "mailtrap-lite":
             _serve_briefly(words, live)
         elif words[0] == "curl":

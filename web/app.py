@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
+from mailtrap_lite.checks import Checker, StoredReports
 from mailtrap_lite.config import Config
 from mailtrap_lite.smtp.faults import FaultRules
 from mailtrap_lite.store import Store
@@ -43,9 +44,12 @@ def build_app(
 ) -> Flask:
     """Build one listener's app: context, guards, error pages by path prefix, blueprints.
 
-    `services` are AppContext's optional parts: relay, webhooks, metrics, ready.
+    `services` are AppContext's optional parts: relay, webhooks, metrics, reports, ready.
+    An app built without the App's deliverability reports (a test's) gets reports of its own.
     """
     app = Flask(__name__)
+    if services.get("reports") is None:
+        services["reports"] = StoredReports(store, Checker.from_config(config))
     app.extensions[EXTENSION] = AppContext(store, config, smtp_address, faults, **services)
     install_security(app, config)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from mailtrap_lite.checks import StoredReports
 from mailtrap_lite.config import Config
 from mailtrap_lite.services.metrics import Metrics
 from mailtrap_lite.services.webhooks import Webhooks
@@ -23,7 +24,8 @@ STOP_HOOKS = "mailtrap_lite.stop_hooks"
 @dataclass
 class AppContext:
     """What every view may reach: the Store, the settings, the SMTP server's address and
-    fault rules (None when the app serves a Store without an SMTP server)."""
+    fault rules (None when the app serves a Store without an SMTP server), and the
+    deliverability reports."""
 
     store: Store
     config: Config
@@ -33,6 +35,7 @@ class AppContext:
     webhooks: Webhooks | None = None
     metrics: Metrics | None = None  # None: /metrics is off
     ready: Callable[[], bool] | None = None  # None: ready while serving
+    reports: StoredReports | None = None  # deliverability reports (build_app sets them)
 
 
 def context() -> AppContext:
@@ -44,3 +47,10 @@ def context() -> AppContext:
 def store() -> Store:
     """Return the running app's Store."""
     return context().store
+
+
+def reports() -> StoredReports:
+    """Return the running app's deliverability reports."""
+    found = context().reports
+    assert found is not None  # build_app always sets them
+    return found

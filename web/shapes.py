@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from mailtrap_lite.checks import Check, Report
 from mailtrap_lite.message import Attachment, Message
 from mailtrap_lite.mime.body import Part
 from mailtrap_lite.mime.headers import Mailbox, rfc3339
@@ -199,3 +200,20 @@ def import_summary(tally: Tally) -> JSON:
         ],
         "session_ids": [str(i) for i in tally.session_ids],
     }
+
+
+def check(found: Check) -> JSON:
+    """Return one deliverability check: id, category, status, title, detail, reference."""
+    return {
+        "id": found.id,
+        "category": found.category,
+        "status": found.status,
+        "title": found.title,
+        "detail": found.detail,
+        "reference": found.reference,
+    }
+
+
+def report(found: Report) -> JSON:
+    """Return a deliverability report: {"summary": {"fail", "warn", "pass"}, "checks": [...]}."""
+    return {"summary": found.summary, "checks": [check(c) for c in found.checks]}

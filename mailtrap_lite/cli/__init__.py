@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from mailtrap_lite.config import BindError, ConfigError
 from mailtrap_lite.store import StorageError
 
-from . import export, health, importing, serve
+from . import check, export, health, importing, serve
 from .options import EXIT_USAGE, UsageError
 from .serve import build_parser, config_from_args
 
@@ -24,6 +24,7 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {}
 COMMANDS["export"] = export.run
 COMMANDS["health"] = health.run
 COMMANDS["import"] = importing.run
+COMMANDS["check"] = check.run
 
 
 def main(argv: Sequence[str] | None = None) -> int:

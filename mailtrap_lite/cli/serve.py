@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mailtrap_lite.app import App
+from mailtrap_lite.checks import read_key_option
 from mailtrap_lite.config import (
     Address,
     Config,
@@ -110,6 +111,24 @@ def _on_off(text: str) -> bool:
     return choice("on", "off")(text) == "on"
 
 
+DKIM_KEY = Option(
+    "--dkim-key",
+    "a DKIM public key to verify signatures with, repeatable (the variable:"
+    " comma-separated): SELECTOR._domainkey.DOMAIN=FILE, FILE a PEM key or the TXT record's"
+    " value, or a zone-style file of TXT records; no DNS is ever asked",
+    read_key_option,
+    metavar="SELECTOR._domainkey.DOMAIN=FILE",
+    repeat=True,
+)
+SPAMD = Option(
+    "--spamd",
+    "score messages with SpamAssassin's spamd listening at HOST:PORT",
+    _address,
+    metavar="HOST:PORT",
+    shown_default="off",
+)
+
+
 OPTIONS = [
     Option("--smtp", "SMTP listener; localhost binds 127.0.0.1 and ::1, port 0 a free port",
            _address, "localhost:1025", "HOST:PORT"),
@@ -172,6 +191,8 @@ OPTIONS = [
            shown_default="on for a loopback --http, off otherwise"),
     Option("--max-age", "prune messages older than this (90m, 12h, 3d) in the background",
            parse_duration, metavar="DURATION", shown_default="off"),
+    DKIM_KEY,
+    SPAMD,
     Option("--loop", "event loop: auto uses uvloop when installed (faster ingest)",
            choice("auto", "asyncio", "uvloop"), "auto", "auto|asyncio|uvloop"),
     Option("--log-level", "log level on stderr", choice("debug", "info", "warning", "error"),
@@ -233,7 +254,14 @@ def config_from_values(values: dict[str, Any]) -> Config:
         webhook_secret=values["webhook_secret"] or None,
         metrics=values["metrics"],
         max_age=values["max_age"],
+        dkim_keys=dkim_records(values["dkim_key"]),
+        spamd=values["spamd"],
     )
+
+
+def dkim_records(values: list[list[tuple[str, str]]]) -> tuple[tuple[str, str], ...]:
+    """Return the key records of every --dkim-key value, in order."""
+    return tuple(record for records in values for record in records)
 
 
 def _read_auth_file(path: Path) -> dict[str, str]:

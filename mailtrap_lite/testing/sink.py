@@ -27,6 +27,7 @@ from types import TracebackType
 from typing import Unpack
 
 from mailtrap_lite.app import App
+from mailtrap_lite.checks import StoredReports
 from mailtrap_lite.config import Address, Config
 from mailtrap_lite.services.clock import Clock
 from mailtrap_lite.smtp.faults import FaultRules
@@ -74,6 +75,11 @@ class Sink:
     def store(self) -> Store:
         """Return the sink's Store."""
         return self._running().store
+
+    @property
+    def reports(self) -> StoredReports:
+        """Return the deliverability reports of the sink's messages."""
+        return self._running().reports
 
     @property
     def server(self) -> SMTPServer:

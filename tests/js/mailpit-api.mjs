@@ -109,3 +109,7 @@ export async function missing(base) {
   }
   return "no error";
 }
+
+export async function spamCheck(base) {
+  return await client(base).spamAssassinCheck();
+}

@@ -14,12 +14,12 @@ from werkzeug.exceptions import HTTPException
 from mailtrap_lite.store import StorageError
 from mailtrap_lite.store.query import QueryError
 
-from . import faults, live, messages, meta, release, send, sessions, tags, transfer
+from . import checks, faults, live, messages, meta, release, send, sessions, tags, transfer
 
 API_PREFIX = "/api/"
 
 api = Blueprint("api", __name__)
-for module in (meta, messages, sessions, live, faults, tags, send, release, transfer):
+for module in (meta, messages, checks, sessions, live, faults, tags, send, release, transfer):
     api.register_blueprint(module.routes)
 
 

@@ -5,8 +5,9 @@ Mailpit's: plain text, `404 page not found`. As in Mailpit, `GET /api/v1/message
 the message read (unless the browser says the request is cross-site), and `DELETE
 /api/v1/messages` without IDs deletes everything: both only here, never on /api/v1.
 Not served: the websocket /api/events (waitress cannot hand a socket to a websocket
-handler), thumbnails, and html-check, link-check and sa-check (404, as Mailpit answers
-while a check is off).
+handler), thumbnails, and html-check and link-check (404, as Mailpit answers while a check
+is off). sa-check answers from the deliverability report's SpamAssassin verdict when
+--spamd is given (404 without it).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from mailtrap_lite.store.query import parse_query
 from mailtrap_lite.store.records import MessageRecord
 from mailtrap_lite.store.tagging import TagError
 
-from ..context import context, store
+from ..context import context, reports, store
 from ..downloads import download
 from . import mailpit_shapes as shapes
 from .chaos import chaos_routes
@@ -202,6 +203,21 @@ def get_headers(message_id: str) -> Any:
     """GET /api/v1/message/ID/headers: {Canonical-Key: [values as received]}."""
     raw = store().raw(_record(message_id).id) or b""
     return jsonify(shapes.headers(headers_of(raw, BODY_HEADER_BYTES)))
+
+
+@routes.get("/api/v1/message/<message_id>/sa-check")
+def sa_check(message_id: str) -> Any:
+    """GET /api/v1/message/ID/sa-check: SpamAssassin's verdict, from the deliverability report.
+
+    spamd is asked once per message (the report keeps the answer); 404 without --spamd, as
+    Mailpit answers while its spam check is off.
+    """
+    if context().config.spamd is None:
+        fail(404, "not found")
+    outcome = reports().spam(_record(message_id).id)
+    if outcome is None:
+        fail(404, "not found")
+    return jsonify(shapes.spam_check(outcome))
 
 
 @routes.get("/api/v1/message/<message_id>/part/<part_id>")

@@ -1,7 +1,7 @@
 """Mailpit's routes about the server: /api/v1/info, /api/v1/webui, and the checks that are off.
 
-Values are truthful: the relay as --relay-config sets it, chaos on (the fault rules), no
-spam check; counts since start come from the metrics while they are on.
+Values are truthful: the relay as --relay-config sets it, chaos on (the fault rules), the
+spam check on with --spamd; counts since start come from the metrics while they are on.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def _database_size(found: Store) -> int:
 
 @about_routes.get("/api/v1/webui")
 def webui() -> Any:
-    """GET /api/v1/webui: what is on, as configured (relay, chaos; no spam check)."""
+    """GET /api/v1/webui: what is on, as configured (relay, chaos, the spam check)."""
     ctx = context()
     relay = ctx.relay.settings if ctx.relay is not None else None
     allowed = relay.allowed_recipients.pattern if relay and relay.allowed_recipients else ""
@@ -80,7 +80,7 @@ def webui() -> Any:
             "OverrideFrom": (relay.override_from or "") if relay else "",
             "PreserveMessageIDs": relay.preserve_message_id if relay else False,
         },
-        SpamAssassin=False,
+        SpamAssassin=ctx.config.spamd is not None,
         ChaosEnabled=ctx.faults is not None,
         DuplicatesIgnored=False,
         HideDeleteAllButton=False,
@@ -89,5 +89,5 @@ def webui() -> Any:
 
 @about_routes.get("/api/v1/message/<message_id>/<check>")
 def checks_off(message_id: str, check: str) -> Response:
-    """GET html-check, link-check, sa-check: 404, as Mailpit answers while a check is off."""
+    """GET html-check, link-check: 404, as Mailpit answers while a check is off."""
     fail(404, "not found")

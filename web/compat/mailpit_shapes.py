@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from typing import Any
 
+from mailtrap_lite.checks.spam import SpamOutcome
 from mailtrap_lite.message import Attachment, Message
 from mailtrap_lite.mime.headers import Mailbox
 from mailtrap_lite.store.records import MessageRecord
@@ -136,3 +137,19 @@ def headers(fields: list[tuple[str, str]]) -> JSON:
     for name, value in fields:
         found[canonical_key(name)].append(value)
     return dict(sorted(found.items()))
+
+
+def spam_check(outcome: SpamOutcome) -> JSON:
+    """Return Mailpit's SpamAssassin result: Error, IsSpam, Score, Rules (null after an error)."""
+    result = outcome.result
+    if result is None:
+        reason = outcome.error or (outcome.checks[0].detail if outcome.checks else "not scored")
+        return {"Error": reason, "IsSpam": False, "Score": 0, "Rules": None}
+    return {
+        "Error": "",
+        "IsSpam": result.is_spam or result.score >= result.threshold,
+        "Score": result.score,
+        "Rules": [
+            {"Name": r.name, "Score": r.score, "Description": r.description} for r in result.rules
+        ],  # fmt: skip
+    }

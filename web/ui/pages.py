@@ -16,7 +16,7 @@ from mailtrap_lite.store import Page
 from mailtrap_lite.store.query import QueryError, parse_query
 from mailtrap_lite.store.queryhelp import SEARCH_HELP
 
-from ..context import context, store
+from ..context import context, reports, store
 from . import content
 from .model import byte_size, envelope_rows
 from .sessions import duration, transcript_lines
@@ -110,6 +110,16 @@ def _int_arg(name: str) -> int | None:
     return int(value)
 
 
+@ui.app_template_global()
+def check_failures(message_id: int) -> int:
+    """Return how many deliverability checks of a listed message fail (the row's badge).
+
+    The report is computed once per message and kept (StoredReports), without asking spamd,
+    so a list page costs at most one report per row never listed before.
+    """
+    return reports().failures(message_id)
+
+
 @ui.get("/")
 def inbox() -> tuple[str, int]:
     """Show one page of messages, newest first, with the inbox switcher and search box."""
@@ -174,6 +184,9 @@ def message(message_id: int) -> str:
     if not record.read:
         store().set_read(message_id, True)
     session = store().get_session(record.session_id) if record.session_id else None
+    checks = reports().report(message_id)
+    if checks is None:  # deleted meanwhile
+        abort(404)
     return render_template(
         "ui/message.html",
         releases=store().releases(message_id),
@@ -193,6 +206,7 @@ def message(message_id: int) -> str:
         session=session,
         transcript=transcript_lines(session) if session else [],
         session_duration=duration(session) if session else "",
+        checks=checks,
         inboxes=_inboxes(),
         since=since,
     )

@@ -31,6 +31,7 @@ export const api = {
     if (!response.ok) throw new Error(data.error || `import: ${response.status}`);
     return data;
   },
+  checks: (id) => call("GET", `/messages/${encodeURIComponent(id)}/checks`),
   setTags: (id, tags) => call("PATCH", `/messages/${encodeURIComponent(id)}`, { tags }),
   release: (id, to) => call("POST", `/messages/${encodeURIComponent(id)}/release`, { to }),
 };

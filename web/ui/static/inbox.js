@@ -196,7 +196,19 @@ function rowFor(summary) {
   time.title = new Date(summary.received_at).toString();
   time.textContent = formatTime(summary.received_at);
   updateRow(row, summary);
+  showFailures(row, summary.id);
   return row;
+}
+
+// A new row's badge: how many deliverability checks fail (the server keeps each report).
+async function showFailures(row, id) {
+  try {
+    const { summary } = await api.checks(id);
+    const badge = row.querySelector(".check-fails");
+    badge.textContent = `${summary.fail} failing`;
+    badge.title = `${summary.fail} deliverability check(s) fail`;
+    badge.hidden = !summary.fail;
+  } catch { /* the badge is a nicety; the message page shows the checks */ }
 }
 
 // What can change after a message arrives: read state, and the snippet and attachment count
