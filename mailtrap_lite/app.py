@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mailtrap_lite.config import Config
@@ -51,6 +52,8 @@ class App:
         self.web: Any = None  # mailtrap_lite.web.serve.WebServer, imported only when serving
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self.failure: str | None = None  # why a part stopped for good while serving
+        self._failure_listeners: list[Callable[[str], None]] = []
 
     @property
     def store(self) -> Store:
@@ -76,6 +79,21 @@ class App:
         """Return the web UI's base URL, or None when no web server runs."""
         return str(self.web.url) if self.web is not None else None
 
+    def on_failure(self, listener: Callable[[str], None]) -> None:
+        """Call `listener(reason)` (from any thread) when a part stops for good while serving.
+
+        The command line stops and exits non-zero then: a server that no longer answers on
+        one of its ports must not look alive to whoever supervises it.
+        """
+        self._failure_listeners.append(listener)
+
+    def _fail(self, reason: str) -> None:
+        if self.failure is not None:
+            return  # the first failure is the one worth reporting
+        self.failure = reason
+        for listener in self._failure_listeners:
+            listener(reason)
+
     async def start(self) -> None:
         """Open the Store, listen for SMTP, serve the web app if configured, start indexing.
 
@@ -100,7 +118,7 @@ class App:
         # Lazy: the core runs without Flask. mypy cannot follow the web package mapping.
         from mailtrap_lite.web.serve import WebServer  # type: ignore[import-not-found]
 
-        web = WebServer(store, self.config, smtp.address, smtp.faults)
+        web = WebServer(store, self.config, smtp.address, smtp.faults, on_failure=self._fail)
         web.start()
         return web
 

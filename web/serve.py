@@ -6,7 +6,9 @@ for them and the web layer caps how many may be open at once.
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from waitress import wasyncore
@@ -19,8 +21,14 @@ from mailtrap_lite.store import Store
 from .app import create_app
 from .context import STOP_HOOKS
 
+log = logging.getLogger(__name__)
+
 THREADS = 64
 LOOP_TIMEOUT = 0.5  # seconds between the socket loop's looks at the stop flag, at most
+# poll(), not waitress's default select(): select() cannot watch a descriptor numbered 1024 or
+# more, and with a thousand SMTP connections open the next web socket is one; the socket
+# loop then raised ValueError and the web server was gone for good.
+USE_POLL = True
 
 
 class WebServer:
@@ -32,6 +40,7 @@ class WebServer:
         config: Config,
         smtp_address: str,
         faults: FaultRules | None = None,
+        on_failure: Callable[[str], None] | None = None,
     ) -> None:
         assert config.http is not None
         app = create_app(store, config, smtp_address, faults)
@@ -39,11 +48,13 @@ class WebServer:
         listen = _listen(config.http)
         try:
             self._server: Any = create_server(
-                app, listen=listen, threads=THREADS, ident="mailtrap-lite", channel_timeout=360
-            )
+                app, listen=listen, threads=THREADS, ident="mailtrap-lite", channel_timeout=360,
+                asyncore_use_poll=USE_POLL,
+            )  # fmt: skip
         except OSError as error:
             raise BindError(error.errno, f"cannot listen on {listen}: {error.strerror}") from None
         self._stopping = threading.Event()
+        self._on_failure = on_failure
         self._thread = threading.Thread(target=self._run, name="mailtrap-lite-web", daemon=True)
 
     @property
@@ -64,14 +75,24 @@ class WebServer:
         it during shutdown (EBADF on the write), which left the loop running; a flag checked
         at every turn (at most LOOP_TIMEOUT apart) ends the loop whatever becomes of the pipe.
         Closing the sockets here, not from stop()'s thread, avoids racing select() (EBADF).
+        If the loop dies, `on_failure` hears why: a process serving no web requests must not
+        look alive to its supervisor.
         """
         server = self._server
         poll = wasyncore.poll2 if server.adj.asyncore_use_poll else wasyncore.poll
+        failure: str | None = None
         try:
             while server._map and not self._stopping.is_set():
                 poll(LOOP_TIMEOUT, server._map)
+            if not self._stopping.is_set():
+                failure = "the web server's sockets closed"
+        except Exception as error:
+            log.exception("the web server's socket loop failed")
+            failure = f"the web server stopped: {error!r}"
         finally:
             self._close_all()
+        if failure is not None and self._on_failure is not None:
+            self._on_failure(failure)
 
     def stop(self) -> None:
         """End waits and streams, let running requests finish, close the sockets."""

@@ -8,6 +8,7 @@ import contextlib
 import logging
 import os
 import signal
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,16 @@ from mailtrap_lite.config import (
 from mailtrap_lite.smtp.faults import FaultError, parse_rule
 from mailtrap_lite.version import __version__
 
-from .options import Option, Parser, add_options, choice, resolve, seconds, whole_number
+from .options import (
+    EXIT_FAILURE,
+    Option,
+    Parser,
+    add_options,
+    choice,
+    resolve,
+    seconds,
+    whole_number,
+)
 
 DESCRIPTION = (
     "Catch-all SMTP sink for development and tests: captures every message and SMTP session,"
@@ -204,15 +214,24 @@ def run(argv: Sequence[str]) -> int:
 
 
 async def serve(config: Config) -> int:
-    """Serve until SIGINT or SIGTERM; every acknowledged message is committed by then."""
+    """Serve until SIGINT or SIGTERM (0), or until a part fails for good (1, with the reason).
+
+    Every acknowledged message is committed by then.
+    """
     app = App(config, index_worker=True)
     try:
         await app.start()
         stop = _stop_on_signals()  # before announcing: a signal right after must stop cleanly
+        loop = asyncio.get_running_loop()
+        app.on_failure(lambda _: _call_soon(loop, stop.set))
         _announce(app)
-        await stop.wait()
+        if app.failure is None:
+            await stop.wait()
     finally:
         await app.stop()
+    if app.failure is not None:
+        print(f"mailtrap-lite: {app.failure}; stopped", file=sys.stderr)
+        return EXIT_FAILURE
     return 0
 
 
@@ -234,3 +253,7 @@ def _stop_on_signals() -> asyncio.Event:
         with contextlib.suppress(NotImplementedError):  # not on every platform
             loop.add_signal_handler(signum, stop.set)
     return stop
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> None:
+    loop.call_soon_threadsafe(callback)

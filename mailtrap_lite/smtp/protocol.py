@@ -153,6 +153,19 @@ class CaptureSMTP(SMTP):
         if conversation is not None:
             self.event_handler.conversation_ended(self)
 
+    def eof_received(self) -> bool:
+        """Close the connection when the client closes its side, whatever the loop.
+
+        aiosmtpd cancels the session's task and keeps the transport half-open (True), relying
+        on that task to close it. Under uvloop the end of a connect-then-close (a TCP health
+        check, `nc -z`) arrives before the task has taken its first step; a task cancelled
+        then never runs, so the socket stayed in CLOSE-WAIT and its place under
+        --max-connections stayed taken until the idle timeout. False makes the transport
+        close itself, and connection_lost frees the place at once.
+        """
+        super().eof_received()
+        return False
+
     def _cb_client_connected(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
