@@ -98,6 +98,7 @@ class Config:
     # web: basic auth (USER, PASS) for UI and API; CORS origin(s) for the API (none by default)
     ui_auth: tuple[str, str] | None = None
     cors: str | None = None
+    allowed_hosts: tuple[str, ...] = ()  # Host names answered besides localhost and IPs; "*": any
     http_max_body: int = 1_048_576  # request body bytes; larger bodies get 413
     http_max_waits: int = 56  # open waits + event streams together (of 64 threads); then 503
     events_seconds: float = 300.0  # an event stream ends after this; clients reconnect

@@ -1,4 +1,4 @@
-"""Request guards for UI and API: HTTP basic auth, a body size cap, opt-in CORS."""
+"""Request guards for UI and API: the Host check, basic auth, a body size cap, opt-in CORS."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from flask import Flask, Response, jsonify, request
 
 from mailtrap_lite.config import Config
 
+from . import hosts
+
 REALM = "mailtrap-lite"
 API_PREFIX = "/api/"
 CORS_HEADERS = "Authorization, Content-Type, Last-Event-ID"
@@ -16,8 +18,9 @@ CORS_METHODS = "GET, PUT, PATCH, DELETE, OPTIONS"
 
 
 def install_security(app: Flask, config: Config) -> None:
-    """Cap request bodies; require basic auth when --ui-auth is set; answer CORS if asked."""
+    """Check Host; cap request bodies; require basic auth with --ui-auth; answer CORS if asked."""
     app.config["MAX_CONTENT_LENGTH"] = config.http_max_body
+    install_host_check(app, config.http.host if config.http else None, config.allowed_hosts)
     if config.ui_auth is not None:
         credentials = config.ui_auth
         cors = config.cors is not None
@@ -32,6 +35,29 @@ def install_security(app: Flask, config: Config) -> None:
     if config.cors is not None:
         origins = [o.strip() for o in config.cors.split(",") if o.strip()]
         app.after_request(lambda response: _allow_origin(response, origins))
+
+
+def install_host_check(app: Flask, bound_host: str | None, extra: tuple[str, ...]) -> None:
+    """Refuse requests for Host names not answered here (403), before anything else runs."""
+    names = hosts.allowed_names(bound_host, extra)
+
+    def check() -> Any:
+        header = request.headers.get("Host")
+        if request.path in hosts.OPEN_PATHS or hosts.host_allowed(header, names):
+            return None
+        return _refuse(hosts.refusal(header or ""))
+
+    app.before_request(check)
+
+
+def _refuse(reason: str) -> Response:
+    """Answer 403 with the reason, JSON under /api/."""
+    if request.path.startswith(API_PREFIX):
+        response = jsonify(error=reason)
+    else:
+        response = Response(reason + "\n", mimetype="text/plain")
+    response.status_code = 403
+    return response
 
 
 def _authorized(credentials: tuple[str, str]) -> bool:

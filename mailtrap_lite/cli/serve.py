@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -81,6 +82,14 @@ def _command_length(text: str) -> int:
     return value
 
 
+def _host_names(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    for name in names:
+        if name != "*" and not re.fullmatch(r"[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\]", name):
+            raise ValueError(f"expected host names such as mail.test, got {name!r}")
+    return names
+
+
 def _recipients(text: str) -> int:
     return max(1, whole_number(text))
 
@@ -126,6 +135,9 @@ OPTIONS = [
            metavar="USER:PASS"),
     Option("--cors", "let scripts from ORIGIN (comma-separated list, or *) call the JSON API",
            metavar="ORIGIN"),
+    Option("--allowed-hosts", "Host names the web UI and API answer besides localhost, the"
+           " --http name and IP addresses (comma-separated; * allows any); other names get 403,"
+           " which defeats DNS rebinding", _host_names, metavar="H1,H2", shown_default="none"),
     Option("--loop", "event loop: auto uses uvloop when installed (faster ingest)",
            choice("auto", "asyncio", "uvloop"), "auto", "auto|asyncio|uvloop"),
     Option("--log-level", "log level on stderr", choice("debug", "info", "warning", "error"),
@@ -177,6 +189,7 @@ def config_from_values(values: dict[str, Any]) -> Config:
         faults=tuple(values["fault"]),
         ui_auth=values["ui_auth"],
         cors=values["cors"] or None,
+        allowed_hosts=values["allowed_hosts"] or (),
     )
 
 
