@@ -253,6 +253,6 @@ def test_purge_after_clearing_everything_empties_the_search_tables(store: Store)
 def test_running_indexer_purges_deleted_messages(served: Served) -> None:
     served.send(make_message("bye", "soon gone\n"))
     until(lambda: served.get("/api/v1/health").json()["unindexed"] == 0)
-    served.request("DELETE", "/api/v1/messages")
+    served.request("DELETE", "/api/v1/messages", {"all": "true"})
     served.send(make_message("wake the indexer"))
     until(lambda: search_rows(served.store)[0] == 1 and search_rows(served.store)[3] == 0)

@@ -14,12 +14,14 @@ from werkzeug.exceptions import HTTPException
 from mailtrap_lite.store import StorageError
 
 from . import faults, live, messages, meta, sessions
+from .params import check_parameters
 
 API_PREFIX = "/api/"
 
 api = Blueprint("api", __name__)
 for module in (meta, messages, sessions, live, faults):
     api.register_blueprint(module.routes)
+api.before_request(check_parameters)
 
 
 def _json_error(error: HTTPException) -> Response:

@@ -21,7 +21,7 @@ from mailtrap_lite.store.feed import Change, ChangeFeed
 
 from .. import shapes
 from ..context import EXTENSION, STOP_HOOKS, context, store
-from .params import fail, id_arg, inbox_arg, int_arg, query_arg
+from .params import accepts, fail, id_arg, inbox_arg, int_arg, query_arg
 
 routes = Blueprint("live", __name__)
 
@@ -82,6 +82,7 @@ def live_slots() -> Slots:
 
 
 @routes.get("/wait")
+@accepts("query", "inbox", "count", "timeout", "after", "limit")
 def wait() -> Any:
     """GET /wait?query=&inbox=&count=1&timeout=10&after=ID&limit=: block for `count` matches.
 
@@ -149,6 +150,7 @@ def _next_relevant(feed: ChangeFeed, seen: int, deadline: float) -> None:
 
 
 @routes.get("/events")
+@accepts("inbox", "last_event_id")
 def events() -> Response:
     """GET /events?inbox=: Server-Sent Events `message`, `updated`, `deleted`, `session`.
 

@@ -12,7 +12,7 @@ from mailtrap_lite.store.records import MessageRecord
 from .. import shapes
 from ..context import store
 from ..downloads import download
-from .params import fail, id_arg, inbox_arg, int_arg, path_id, query_arg
+from .params import accepts, fail, id_arg, inbox_arg, int_arg, path_id, query_arg
 
 routes = Blueprint("messages", __name__)
 
@@ -20,6 +20,7 @@ PATCH_FIELDS = {"read": bool}
 
 
 @routes.get("/messages")
+@accepts("query", "inbox", "limit", "before", "after")
 def list_messages() -> Any:
     """GET /messages?query=&inbox=&limit=50&before=ID&after=ID: {"total", "messages"}.
 
@@ -36,10 +37,28 @@ def list_messages() -> Any:
 
 
 @routes.delete("/messages")
+@accepts("query", "inbox", "all")
 def delete_messages() -> Any:
-    """DELETE /messages?query=&inbox=: delete the matches (all without both); {"deleted": n}."""
-    deleted = store().delete_matching(query_arg(), inbox_arg())
-    return jsonify(deleted=deleted)
+    """DELETE /messages?query=&inbox=&all=true: delete the matches; {"deleted": n}.
+
+    Deleting everything takes all=true. 400 (and nothing deleted) with none of the three,
+    with a request body (a client that meant to name ids), or on a bad query.
+    """
+    if request.get_data(cache=True):
+        fail(400, "DELETE /api/v1/messages takes no request body; delete messages by id with"
+             " DELETE /api/v1/messages/ID, or those that match with query= or inbox=")  # fmt: skip
+    query, inbox, everything = query_arg(), inbox_arg(), all_arg()
+    if query is None and inbox is None and not everything:
+        fail(400, "to delete every message add all=true; to delete some, give query= or inbox=")
+    return jsonify(deleted=store().delete_matching(query, inbox))
+
+
+def all_arg() -> bool:
+    """Read all=true (or all=false) of a deletion."""
+    text = request.args.get("all", "").strip().lower()
+    if text not in ("", "true", "false"):
+        fail(400, f"all must be true or false, got {text!r}")
+    return text == "true"
 
 
 def read(message_id: str) -> tuple[MessageRecord, Message]:

@@ -1,14 +1,47 @@
-"""Request parameters of the JSON API, read and checked the same way by every route."""
+"""Request parameters of the JSON API, read and checked the same way by every route.
+
+Every route declares the query parameters it takes (`@accepts(...)`); any other, or one
+given twice, is a 400 before the route runs, so a typo such as `?qeury=x` can never widen
+what a request does. An empty value counts as absent.
+"""
 
 from __future__ import annotations
 
-from typing import NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
 
-from flask import abort, request
+from flask import abort, current_app, request
 
 from mailtrap_lite.store.query import Query, QueryError, parse_query
 
 MAX_LIMIT = 1000
+ACCEPTED = "accepted_parameters"  # attribute of a view: the query parameters it takes
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def accepts(*names: str) -> Callable[[View], View]:
+    """Declare the query parameters a route takes; check_parameters refuses any other."""
+
+    def mark(view: View) -> View:
+        setattr(view, ACCEPTED, frozenset(names))
+        return view
+
+    return mark
+
+
+def check_parameters() -> None:
+    """Fail with 400 on a query parameter the route does not take, or one given twice."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None:
+        return  # no route: the 404 or 405 follows
+    accepted: frozenset[str] = getattr(view, ACCEPTED, frozenset())
+    for name in request.args:
+        if name not in accepted:
+            takes = ", ".join(sorted(accepted)) if accepted else "no query parameters"
+            fail(400, f"unknown parameter {name!r}; {request.method} {request.path} takes {takes}")
+        if len(request.args.getlist(name)) > 1:
+            fail(400, f"parameter {name!r} is given more than once")
 
 
 def fail(status: int, message: str) -> NoReturn:

@@ -88,7 +88,7 @@ function confirmDeleteAll() {
   dialog.addEventListener("close", async () => {
     if (dialog.returnValue !== "ok") return;
     try {
-      await api.deleteMatching(filters());
+      await api.deleteMatching({ ...filters(), all: "true" });
       removeRows(rows().map((row) => row.dataset.id));
       changeTotal(-Number(document.getElementById("total").dataset.total));
       toast("Deleted all");
