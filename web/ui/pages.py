@@ -125,14 +125,12 @@ def _inbox_page(
 
 @ui.get("/messages/<int:message_id>")
 def message(message_id: int) -> str:
-    """Show one message with its tabs; opening it marks it read."""
+    """Show one message with its tabs (its script marks it read: GET never changes state)."""
     record = store().get_message(message_id)
     raw = store().raw(message_id)
     if record is None or raw is None:
         abort(404)
     parsed = content.read(message_id)
-    if not record.read:
-        store().set_read(message_id, True)
     session = store().get_session(record.session_id) if record.session_id else None
     return render_template(
         "ui/message.html",
