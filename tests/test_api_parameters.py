@@ -118,3 +118,26 @@ def test_mailpit_style_delete_over_a_real_server_keeps_the_store(served: Served)
     assert reply.status == 400
     assert served.request("DELETE", "/api/v1/messages", {"qeury": "x"}).status == 400
     assert served.get("/api/v1/messages").json()["total"] == 2
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/messages/%C2%B2", "/api/v1/messages/%D9%A1", "/api/v1/messages/%EF%BC%91",
+     "/api/v1/messages/99999999999999999999", "/api/v1/sessions/%D9%A1",
+     "/api/v1/messages/1/attachments/%D9%A0", "/messages/%D9%A1", "/messages/%C2%B2",
+     "/messages/99999999999999999999", "/sessions/%D9%A1"],
+)  # fmt: skip
+def test_ids_other_than_ascii_digits_in_range_are_404(client: FlaskClient, path: str) -> None:
+    assert client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "params",
+    ["before=99999999999999999999999", "after=%C2%B2", "limit=%D9%A1",
+     "query=after:0001-01-01T00:00:00%2B14:00", "query=before:9999-12-31T23:59:59-14:00",
+     "query=larger:99999999999999999999G", "query=smaller:1e400"],
+)  # fmt: skip
+def test_numbers_and_dates_out_of_range_are_400(client: FlaskClient, params: str) -> None:
+    reply = client.get(f"/api/v1/messages?{params}")
+    assert reply.status_code == 400
+    assert reply.json["error"]

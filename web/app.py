@@ -10,6 +10,7 @@ from mailtrap_lite.store import Store
 
 from .api import api
 from .context import EXTENSION, AppContext
+from .ids import IdConverter
 from .security import install_security
 from .ui import ui
 
@@ -22,6 +23,7 @@ def create_app(
 ) -> Flask:
     """Build the web app around a Store; nothing here opens sockets."""
     app = Flask(__name__)
+    app.url_map.converters["id"] = IdConverter
     app.extensions[EXTENSION] = AppContext(store, config, smtp_address, faults)
     install_security(app, config)
     app.register_blueprint(api, url_prefix="/api/v1")

@@ -22,6 +22,7 @@ FIELDS = (*ADDRESS_FIELDS, "subject", "inbox", "header", "is", "has", "before", 
           "larger", "smaller")  # fmt: skip
 FLAGS = ("is:read", "is:unread", "has:attachment", "has:attachments")
 UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+MAX_SIZE = 2**63 - 1  # the largest size SQLite can compare with
 
 _FIELD = re.compile(r"([A-Za-z][A-Za-z0-9_-]*):(.*)", re.DOTALL)
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([KMG]?)B?", re.IGNORECASE)
@@ -151,11 +152,17 @@ def _parse_date(value: str, where: str) -> str:
             ) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
-    return rfc3339(when)
+    try:
+        return rfc3339(when)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is before the first instant Python has
+        raise QueryError(f"date {value!r} out of range in {where}") from None
 
 
 def _parse_size(value: str, where: str) -> int:
     match = _SIZE.fullmatch(value.strip())
-    if match is None:
+    if match is None or not match.group(1).isascii():
         raise QueryError(f"bad size {value!r} in {where}; expected a number with K or M (1024)")
-    return int(float(match.group(1)) * UNITS[match.group(2).upper()])
+    size = float(match.group(1)) * UNITS[match.group(2).upper()]
+    if not size <= MAX_SIZE:  # SQLite's integers are 64-bit; also refuses inf
+        raise QueryError(f"size {value!r} out of range in {where}")
+    return int(size)

@@ -21,6 +21,7 @@ from mailtrap_lite.store.feed import Change, ChangeFeed
 
 from .. import shapes
 from ..context import EXTENSION, STOP_HOOKS, context, store
+from ..ids import parse_id
 from .params import accepts, fail, id_arg, inbox_arg, int_arg, query_arg
 
 routes = Blueprint("live", __name__)
@@ -113,9 +114,9 @@ def wait() -> Any:
 def _timeout_arg() -> float:
     text = request.args.get("timeout", "").strip() or "10"
     try:
-        timeout = float(text)
+        timeout = float(text) if text.isascii() else -1.0  # float() reads other scripts' digits
     except ValueError:
-        fail(400, f"timeout must be a number of seconds from 0 to 300, got {text!r}")
+        timeout = -1.0
     if not 0 <= timeout <= MAX_TIMEOUT:  # also rejects nan
         fail(400, f"timeout must be a number of seconds from 0 to 300, got {text!r}")
     return timeout
@@ -176,9 +177,10 @@ def _last_event_id() -> int | None:
     text = (request.headers.get("Last-Event-ID") or request.args.get("last_event_id", "")).strip()
     if not text:
         return None
-    if not text.isdigit():
-        fail(400, f"Last-Event-ID must be an event id (digits), got {text!r}")
-    return int(text)
+    value = parse_id(text)
+    if value is None:
+        fail(400, f"Last-Event-ID must be an event id (ASCII digits), got {text!r}")
+    return value
 
 
 class EventStream:

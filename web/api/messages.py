@@ -12,6 +12,7 @@ from mailtrap_lite.store.records import MessageRecord
 from .. import shapes
 from ..context import store
 from ..downloads import download
+from ..ids import parse_id
 from .params import accepts, fail, id_arg, inbox_arg, int_arg, path_id, query_arg
 
 routes = Blueprint("messages", __name__)
@@ -93,7 +94,8 @@ def get_attachment(message_id: str, index: str) -> Response:
     404 for an unknown message or attachment.
     """
     _, message = read(message_id)
-    attachment = message.attachment(int(index)) if index.isascii() and index.isdigit() else None
+    number = parse_id(index)
+    attachment = message.attachment(number) if number is not None else None
     if attachment is None:
         fail(404, f"message {message_id} has no attachment {index!r}")
     fallback = f"attachment-{index}"

@@ -14,6 +14,8 @@ from flask import abort, current_app, request
 
 from mailtrap_lite.store.query import Query, QueryError, parse_query
 
+from ..ids import MAX_ID, parse_id
+
 MAX_LIMIT = 1000
 ACCEPTED = "accepted_parameters"  # attribute of a view: the query parameters it takes
 
@@ -54,9 +56,10 @@ def int_arg(name: str, default: int, low: int = 0, high: int = MAX_LIMIT) -> int
     text = request.args.get(name, "").strip()
     if not text:
         return default
-    if not text.isdigit() or not low <= int(text) <= high:
+    value = parse_id(text)
+    if value is None or not low <= value <= high:
         fail(400, f"{name} must be a whole number from {low} to {high}, got {text!r}")
-    return int(text)
+    return value
 
 
 def id_arg(name: str) -> int | None:
@@ -64,9 +67,10 @@ def id_arg(name: str) -> int | None:
     text = request.args.get(name, "").strip()
     if not text:
         return None
-    if not text.isdigit():
-        fail(400, f"{name} must be a message id (digits), got {text!r}")
-    return int(text)
+    value = parse_id(text)
+    if value is None:
+        fail(400, f"{name} must be a message id (ASCII digits, at most {MAX_ID}), got {text!r}")
+    return value
 
 
 def query_arg() -> Query | None:
@@ -84,7 +88,8 @@ def inbox_arg() -> str | None:
 
 
 def path_id(text: str, kind: str = "message") -> int:
-    """Turn an id from the path into an int; an id that is not digits is unknown (404)."""
-    if not text.isdigit():
+    """Turn an id from the path into an int; anything but an id in range is unknown (404)."""
+    value = parse_id(text)
+    if value is None:
         fail(404, f"no {kind} with id {text!r}")
-    return int(text)
+    return value

@@ -16,6 +16,7 @@ from mailtrap_lite.store import Page
 from mailtrap_lite.store.query import QueryError, parse_query
 
 from ..context import context, store
+from ..ids import parse_id
 from . import content
 from .model import envelope_rows
 from .sessions import duration, problems, transcript_lines
@@ -33,10 +34,10 @@ _PAGE_POLICY = (
     " form-action 'self'; frame-ancestors 'none'"
 )
 
-ui.add_url_rule("/messages/<int:message_id>/body.html", view_func=content.html_document)
-ui.add_url_rule("/messages/<int:message_id>/cid/<path:content_id>", view_func=content.inline_part)
-ui.add_url_rule("/messages/<int:message_id>/attachments/<int:index>", view_func=content.attachment)
-ui.add_url_rule("/messages/<int:message_id>/download.eml", view_func=content.raw_download)
+ui.add_url_rule("/messages/<id:message_id>/body.html", view_func=content.html_document)
+ui.add_url_rule("/messages/<id:message_id>/cid/<path:content_id>", view_func=content.inline_part)
+ui.add_url_rule("/messages/<id:message_id>/attachments/<id:index>", view_func=content.attachment)
+ui.add_url_rule("/messages/<id:message_id>/download.eml", view_func=content.raw_download)
 
 
 @ui.after_request
@@ -79,9 +80,10 @@ def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "")
     if not value:
         return None
-    if not value.isdigit():
+    parsed = parse_id(value)
+    if parsed is None:
         abort(400, f"{name} must be a message id")
-    return int(value)
+    return parsed
 
 
 @ui.get("/")
@@ -123,7 +125,7 @@ def _inbox_page(
     )
 
 
-@ui.get("/messages/<int:message_id>")
+@ui.get("/messages/<id:message_id>")
 def message(message_id: int) -> str:
     """Show one message with its tabs (its script marks it read: GET never changes state)."""
     record = store().get_message(message_id)
@@ -177,7 +179,7 @@ def _session_row(session_id: int) -> dict[str, Any] | None:
     return {"session": full, "problems": problems(full), "duration": duration(full)}
 
 
-@ui.get("/sessions/<int:session_id>")
+@ui.get("/sessions/<id:session_id>")
 def session(session_id: int) -> str:
     """Show one SMTP session and its transcript; an open one reloads when it ends."""
     since = _feed_position()
