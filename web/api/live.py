@@ -85,15 +85,15 @@ def live_slots() -> Slots:
 @routes.get("/wait")
 @accepts("query", "inbox", "count", "timeout", "after", "limit")
 def wait() -> Any:
-    """GET /wait?query=&inbox=&count=1&timeout=10&after=ID&limit=: block for `count` matches.
+    """GET /wait?query=&inbox=&count=1&timeout=10&after=ID&limit=50: block for `count` matches.
 
-    Matches newer than `after` (without it, stored ones count too); then {"messages"} with
-    every such match, newest first (only the newest `limit`, when given). 408 when `timeout`
+    Matches newer than `after` (without it, stored ones count too); then {"total", "messages"}:
+    how many match, and the newest `limit` of them (at most 1,000, as lists). 408 when `timeout`
     (0-300 s) passes; 400 on bad parameters; 503 when too many waits and streams are open.
     """
     query, inbox, after = query_arg(), inbox_arg(), id_arg("after")
     count = int_arg("count", 1, low=1, high=10_000)
-    limit = int_arg("limit", 0, high=1_000_000)  # 0: every match
+    limit = int_arg("limit", 50)
     timeout = _timeout_arg()
     slots = live_slots()
     slots.take()
@@ -106,9 +106,8 @@ def wait() -> Any:
         fail(503, "the server is stopping")
     if found < count:
         fail(408, f"timed out after {timeout:g} s: {found} of {count} matching message(s) arrived")
-    size = min(found, limit) if limit else found
-    page = store().list_messages(inbox=inbox, limit=size, after=after, query=query)
-    return jsonify(messages=[shapes.summary(m) for m in page.messages])
+    page = store().list_messages(inbox=inbox, limit=limit, after=after, query=query)
+    return jsonify(total=page.total, messages=[shapes.summary(m) for m in page.messages])
 
 
 def _timeout_arg() -> float:
