@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
@@ -11,10 +12,16 @@ from mailtrap_lite.config import Config
 
 from . import hosts
 
+log = logging.getLogger(__name__)
+
 REALM = "mailtrap-lite"
 API_PREFIX = "/api/"
 CORS_HEADERS = "Authorization, Content-Type, Last-Event-ID"
 CORS_METHODS = "GET, PUT, PATCH, DELETE, OPTIONS"
+OPEN_CORS_WARNING = (
+    "--cors * without --ui-auth lets every website you visit read and delete all captured"
+    " mail through this browser; name the origins that may call the API, or add --ui-auth"
+)
 
 
 def install_security(app: Flask, config: Config) -> None:
@@ -34,6 +41,8 @@ def install_security(app: Flask, config: Config) -> None:
         app.before_request(check)
     if config.cors is not None:
         origins = [o.strip() for o in config.cors.split(",") if o.strip()]
+        if "*" in origins and config.ui_auth is None:
+            log.warning(OPEN_CORS_WARNING)
         app.after_request(lambda response: _allow_origin(response, origins))
 
 
@@ -81,16 +90,22 @@ def _challenge() -> Response:
 
 
 def _allow_origin(response: Response, origins: list[str]) -> Response:
-    """Add CORS headers to API responses for an allowed origin ("*" allows any)."""
+    """Add CORS headers to API responses for an allowed origin ("*" allows any).
+
+    Every API response says `Vary: Origin`, with or without an Origin header: its CORS
+    headers depend on it, and a cache must not hand one origin's answer to another.
+    """
+    if not request.path.startswith(API_PREFIX):
+        return response
+    response.vary.add("Origin")
     origin = request.headers.get("Origin")
-    if not request.path.startswith(API_PREFIX) or origin is None:
+    if origin is None:
         return response
     if "*" in origins:
         response.headers["Access-Control-Allow-Origin"] = "*"
     elif origin in origins:
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Allow-Credentials"] = "true"
-        response.headers.add("Vary", "Origin")
     else:
         return response
     if request.method == "OPTIONS":
