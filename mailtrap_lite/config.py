@@ -93,10 +93,18 @@ class Config:
     tls_self_signed: bool = False
     require_tls: bool = False  # 530 to MAIL and AUTH before STARTTLS (RFC 3207 §4)
     auth_require_tls: bool = False  # AUTH only over TLS (RFC 4954 §4); off for development
+    # wrong SMTP credentials: the reply waits this long, doubling each time; the connection
+    # gets 421 at the max_auth_failures-th
+    auth_failure_delay: float = 0.25
+    max_auth_failures: int = 5
     faults: tuple[str, ...] = ()  # rules in the --fault grammar (mailtrap_lite.smtp.faults)
     index_max_text: int = 1_048_576  # body characters indexed for search per message
     # web: basic auth (USER, PASS) for UI and API; CORS origin(s) for the API (none by default)
     ui_auth: tuple[str, str] | None = None
+    # wrong basic-auth credentials: past http_auth_failures from one address within
+    # http_auth_window seconds, that address gets 429 until the window has passed
+    http_auth_failures: int = 10
+    http_auth_window: float = 60.0
     cors: str | None = None
     allowed_hosts: tuple[str, ...] = ()  # Host names answered besides localhost and IPs; "*": any
     http_max_body: int = 1_048_576  # request body bytes; larger bodies get 413

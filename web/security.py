@@ -11,6 +11,7 @@ from flask import Flask, Response, jsonify, request
 from mailtrap_lite.config import Config
 
 from . import hosts
+from .throttle import FailureLimit
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +30,7 @@ def install_security(app: Flask, config: Config) -> None:
     app.config["MAX_CONTENT_LENGTH"] = config.http_max_body
     install_host_check(app, config.http.host if config.http else None, config.allowed_hosts)
     if config.ui_auth is not None:
-        credentials = config.ui_auth
-        cors = config.cors is not None
-
-        def check() -> Any:
-            # CORS preflights never carry credentials (Fetch standard), so they pass.
-            if cors and request.method == "OPTIONS":
-                return None
-            return None if _authorized(credentials) else _challenge()
-
-        app.before_request(check)
+        install_basic_auth(app, config)
     if config.cors is not None:
         origins = [o.strip() for o in config.cors.split(",") if o.strip()]
         if "*" in origins and config.ui_auth is None:
@@ -66,6 +58,47 @@ def _refuse(reason: str) -> Response:
     else:
         response = Response(reason + "\n", mimetype="text/plain")
     response.status_code = 403
+    return response
+
+
+def install_basic_auth(app: Flask, config: Config) -> None:
+    """Require --ui-auth's credentials; refuse an address after too many wrong ones (429)."""
+    assert config.ui_auth is not None
+    credentials, cors = config.ui_auth, config.cors is not None
+    failures = FailureLimit(config.http_auth_failures, config.http_auth_window)
+
+    def check() -> Any:
+        # CORS preflights never carry credentials (Fetch standard), so they pass.
+        if cors and request.method == "OPTIONS":
+            return None
+        address = request.remote_addr or "unknown"
+        wait = failures.retry_after(address)
+        if wait:
+            return _too_many_failures(wait)
+        if request.authorization is None:
+            return _challenge()  # no guess made: a browser asks its user first
+        if _authorized(credentials):
+            failures.succeeded(address)
+            return None
+        count = failures.failed(address)
+        log.info("HTTP basic auth failed from %s (%d in %g s)", address, count, failures.window)
+        if count == failures.limit:
+            log.warning("HTTP basic auth failed %d times from %s within %g s; refusing it",
+                        count, address, failures.window)  # fmt: skip
+        return _challenge()
+
+    app.before_request(check)
+
+
+def _too_many_failures(retry_after: int) -> Response:
+    """Answer 429 (RFC 6585 §4) to an address that sent too many wrong passwords."""
+    reason = "too many failed logins from this address; try again later"
+    if request.path.startswith(API_PREFIX):
+        response = jsonify(error=reason)
+    else:
+        response = Response(reason + "\n", mimetype="text/plain")
+    response.status_code = 429
+    response.headers["Retry-After"] = str(retry_after)
     return response
 
 

@@ -178,9 +178,10 @@ class CaptureHandler:
         password = data.password.decode("utf-8", "replace")
         if server.match_auth_fault(user):
             return AuthResult(success=False, handled=True)  # the fault's reply is sent instead
-        if not self._credentials_ok(user, password):
-            return AuthResult(success=False, handled=False, message=replies.AUTH_FAILED)
         conversation = _conversation(server)
+        if not self._credentials_ok(user, password):
+            conversation.auth_failures += 1  # the protocol slows the reply and counts them
+            return AuthResult(success=False, handled=False, message=replies.AUTH_FAILED)
         conversation.inbox = conversation.auth_user = user
         conversation.learn(auth_user=user, inbox=user)
         return AuthResult(success=True, auth_data=data)

@@ -66,6 +66,7 @@ class Conversation:
         self.auth_user: str | None = None
         self.admitted = False  # counted against --max-connections
         self.end_reason: str | None = None
+        self.auth_failures = 0  # AUTH attempts whose credentials were wrong
 
     def learn(self, **facts: str | None) -> None:
         """Remember session facts until the next store write."""
@@ -116,6 +117,7 @@ class CaptureSMTP(SMTP):
         self.faults = faults if faults is not None else FaultRules()
         self.conversation: Conversation | None = None
         self._auth_fault: FaultRule | None = None
+        self._auth_failures_slowed = 0
         # aiosmtpd keeps these limits in a dict shared by every connection; keep our own.
         self.command_size_limit = config.max_command_length
         self.command_size_limits = collections.defaultdict(lambda: self.command_size_limit)
@@ -255,7 +257,30 @@ class CaptureSMTP(SMTP):
             reply = await self._perform(rule)
             if reply is not None:
                 await self.push(reply)
+        await self._slow_failed_auth()
         return result
+
+    async def _slow_failed_auth(self) -> None:
+        """Hold back the reply to wrong credentials, twice as long each time; past the
+        limit answer 421 and close, so guessing passwords takes time (RFC 4954 §4 leaves
+        the pace of retries to the server)."""
+        conversation = self._conversation()
+        failures = conversation.auth_failures
+        if failures <= self._auth_failures_slowed:
+            return  # this attempt did not fail on its credentials
+        self._auth_failures_slowed = failures
+        if failures >= self.config.max_auth_failures:
+            log.warning("%s: %d failed AUTH attempts; closing", conversation.peer, failures)
+            conversation.end_reason = "limit"
+            self.say_goodbye(replies.TOO_MANY_AUTH_FAILURES.format(host=self.hostname))
+            return
+        seconds = self.config.auth_failure_delay * 2 ** (failures - 1)
+        conversation.recorder.server(
+            f"<AUTH failure {failures}: reply held back {seconds * 1000:.0f} ms>"
+        )
+        self._reset_timeout(self.config.idle_timeout + seconds)  # our pause is not idleness
+        await asyncio.sleep(seconds)
+        self._reset_timeout()
 
     def _timeout_cb(self) -> None:
         """Say why before closing an idle session (aiosmtpd just closes)."""
