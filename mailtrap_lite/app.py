@@ -21,6 +21,7 @@ from mailtrap_lite.smtp.server import SMTPServer
 from mailtrap_lite.store import Store
 from mailtrap_lite.store.indexer import Indexer
 from mailtrap_lite.store.sqlite import SQLiteStore
+from mailtrap_lite.store.sqlite.lock import DatabaseLock
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
@@ -49,6 +50,7 @@ class App:
         self._store: Store | None = None
         self._smtp: SMTPServer | None = None
         self._indexer: Indexer | None = None
+        self._db_lock: DatabaseLock | None = None
         self.web: Any = None  # mailtrap_lite.web.serve.WebServer, imported only when serving
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -97,19 +99,25 @@ class App:
     async def start(self) -> None:
         """Open the Store, listen for SMTP, serve the web app if configured, start indexing.
 
-        Runs on the loop that will serve SMTP. If a part fails to start, the parts already
-        started are stopped again and the error propagates.
+        Runs on the loop that will serve SMTP. A database file is locked first (DatabaseLocked
+        when another process serves it). If a part fails to start, the parts already started
+        are stopped again and the error propagates.
         """
         quiet_aiosmtpd_notices()
-        store = self._store = open_store(self.config)
         try:
-            store.end_orphaned_sessions()
+            # First of all: a second server on this database must fail before it changes it.
+            if self.config.db is not None:
+                self._db_lock = DatabaseLock.acquire(self.config.db)
+            store = self._store = open_store(self.config)
+            store.end_orphaned_sessions()  # the lock is ours: no other server has sessions
             smtp = self._smtp = SMTPServer(store, self.config)
             await smtp.start()  # a listener bound before a failure is closed by stop()
             if self.config.http is not None:
                 self.web = self._serve_web(store, smtp)
             self._indexer = Indexer(store, self.config.index_max_text, worker=self.index_worker)
             self._indexer.start()
+            if self._db_lock is not None:
+                self._db_lock.announce(self.web_url)
         except BaseException:
             await self.stop()
             raise
@@ -131,6 +139,7 @@ class App:
         smtp, self._smtp = self._smtp, None
         indexer, self._indexer = self._indexer, None
         store, self._store = self._store, None
+        db_lock, self._db_lock = self._db_lock, None
         if web is not None:
             web.stop()
         if smtp is not None:
@@ -139,6 +148,8 @@ class App:
             indexer.stop()
         if store is not None:
             store.close()
+        if db_lock is not None:
+            db_lock.release()
 
     # -- on a loop of its own (in-process sinks, tests) --------------------------------------
 

@@ -13,6 +13,7 @@ import tempfile
 import threading
 from importlib import resources
 from pathlib import Path
+from urllib.parse import quote
 
 from mailtrap_lite.store.interface import StorageError
 
@@ -35,9 +36,13 @@ def temporary_path() -> Path:
     return Path(name)
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
     """Open one connection with the settings every connection needs."""
-    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    if read_only:  # SQLite's own read-only mode: no write, no file created (RFC 8089 URI)
+        uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+    else:
+        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = OFF")
@@ -57,6 +62,23 @@ def open_writer(path: Path) -> sqlite3.Connection:
         raise StorageError(f"cannot use database {path}: {error}") from error
     if mode != "wal":
         raise StorageError(f"cannot use database {path}: WAL mode unavailable ({mode})")
+    return conn
+
+
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """Open a database read-only (beside a server that writes it); it must be up to date."""
+    try:
+        conn = connect(path, read_only=True)
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.Error as error:
+        raise StorageError(f"cannot read database {path}: {error}") from error
+    latest = _migrations()[-1][0]
+    if version < latest:
+        conn.close()
+        raise StorageError(
+            f"cannot read database {path}: it has schema {version}, this version reads"
+            f" {latest}; serve it once with this version to upgrade it"
+        )
     return conn
 
 
@@ -82,8 +104,9 @@ def migrate(conn: sqlite3.Connection) -> None:
 class Readers:
     """A read connection per thread, so that web threads read while the SMTP loop writes."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, read_only: bool = False) -> None:
         self._path = path
+        self._read_only = read_only
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -92,7 +115,7 @@ class Readers:
         """Return this thread's read connection, opening it on first use."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = connect(self._path)
+            conn = connect(self._path, self._read_only)
             conn.execute("PRAGMA query_only = ON")
             conn.execute("PRAGMA cache_size = -256")
             self._local.conn = conn

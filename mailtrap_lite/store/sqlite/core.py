@@ -2,6 +2,8 @@
 
 The SMTP loop and the indexer write; web threads read on connections of their own, so reads
 never wait for a commit. Any SQLite failure in a write becomes a StorageError, rolled back.
+Opened `read_only`, every connection is SQLite's read-only kind and every write is a
+StorageError: that is how a database served by another process is read (lock.py).
 """
 
 from __future__ import annotations
@@ -13,23 +15,36 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from mailtrap_lite.store.interface import StorageError, Store
-from mailtrap_lite.store.sqlite.connection import Readers, open_writer, temporary_path
+from mailtrap_lite.store.sqlite.connection import (
+    Readers,
+    open_read_only,
+    open_writer,
+    temporary_path,
+)
 
 
 class StoreCore(Store):
     """Connections, write transactions, counters and the change feed of one database."""
 
     def __init__(
-        self, path: Path | None = None, *, max_messages: int = 0, max_sessions: int = 0
+        self,
+        path: Path | None = None,
+        *,
+        max_messages: int = 0,
+        max_sessions: int = 0,
+        read_only: bool = False,
     ) -> None:
         super().__init__()
         self.temporary = path is None or str(path) == ":memory:"
+        if self.temporary and read_only:
+            raise ValueError("a temporary database cannot be opened read-only")
         self.path = temporary_path() if self.temporary else Path(str(path))
         self.max_messages = max_messages
         self.max_sessions = max_sessions
+        self.read_only = read_only
         self._lock = threading.RLock()
-        self._writer = open_writer(self.path)
-        self._readers = Readers(self.path)
+        self._writer = open_read_only(self.path) if read_only else open_writer(self.path)
+        self._readers = Readers(self.path, read_only)
 
     def close(self) -> None:
         """Close every connection; a temporary database is removed."""
@@ -44,6 +59,8 @@ class StoreCore(Store):
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """Run a write transaction; any SQLite failure becomes a StorageError, rolled back."""
+        if self.read_only:
+            raise StorageError(f"database {self.path} is open read-only")
         with self._lock:
             conn = self._writer
             try:

@@ -23,9 +23,16 @@ class SessionStore(StoreCore):
     """Records SMTP sessions: opened, facts learnt, transcript chunks, ended; pruned by count."""
 
     def __init__(
-        self, path: Path | None = None, *, max_messages: int = 0, max_sessions: int = 0
+        self,
+        path: Path | None = None,
+        *,
+        max_messages: int = 0,
+        max_sessions: int = 0,
+        read_only: bool = False,
     ) -> None:
-        super().__init__(path, max_messages=max_messages, max_sessions=max_sessions)
+        super().__init__(
+            path, max_messages=max_messages, max_sessions=max_sessions, read_only=read_only
+        )
         self._chunks: dict[int, int] = {}  # session id -> next transcript chunk number
 
     def open_session(self, peer: str, started_at: str, kind: str = "smtp") -> int:

@@ -43,9 +43,16 @@ class SQLiteStore(SessionStore):
     """SQLite storage for messages, sessions and transcripts, with retention and a feed."""
 
     def __init__(
-        self, path: Path | None = None, *, max_messages: int = 0, max_sessions: int = 0
+        self,
+        path: Path | None = None,
+        *,
+        max_messages: int = 0,
+        max_sessions: int = 0,
+        read_only: bool = False,
     ) -> None:
-        super().__init__(path, max_messages=max_messages, max_sessions=max_sessions)
+        super().__init__(
+            path, max_messages=max_messages, max_sessions=max_sessions, read_only=read_only
+        )
         self._count = self._writer.execute("SELECT count(*) FROM messages").fetchone()[0]
         self._mailed: set[int] = set()  # sessions already marked kept_mail = 1
         self.last_message_at = 0.0  # time.monotonic() of the newest commit of a message
