@@ -18,7 +18,7 @@ from mailtrap_lite.config import Config
 from mailtrap_lite.smtp.faults import FaultRules
 from mailtrap_lite.smtp.protocol import quiet_aiosmtpd_notices
 from mailtrap_lite.smtp.server import SMTPServer
-from mailtrap_lite.store import Store
+from mailtrap_lite.store import StorageError, Store
 from mailtrap_lite.store.indexer import Indexer
 from mailtrap_lite.store.sqlite import SQLiteStore
 from mailtrap_lite.store.sqlite.lock import DatabaseLock
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Coroutine
 
 START_TIMEOUT = 10.0
+WATCH_SECONDS = 1.0  # how often the database file is checked (deleted, replaced)
 
 
 def open_store(config: Config) -> Store:
@@ -51,6 +52,7 @@ class App:
         self._smtp: SMTPServer | None = None
         self._indexer: Indexer | None = None
         self._db_lock: DatabaseLock | None = None
+        self._watch: asyncio.Task[None] | None = None
         self.web: Any = None  # mailtrap_lite.web.serve.WebServer, imported only when serving
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -118,9 +120,20 @@ class App:
             self._indexer.start()
             if self._db_lock is not None:
                 self._db_lock.announce(self.web_url)
+            self._watch = asyncio.get_running_loop().create_task(self._watch_database(store))
         except BaseException:
             await self.stop()
             raise
+
+    async def _watch_database(self, store: Store) -> None:
+        """Fail (the command line exits) once the database file is deleted or replaced."""
+        while True:
+            await asyncio.sleep(WATCH_SECONDS)
+            try:
+                store.check_file()
+            except StorageError as error:
+                self._fail(str(error))
+                return
 
     def _serve_web(self, store: Store, smtp: SMTPServer) -> Any:
         # Lazy: the core runs without Flask. mypy cannot follow the web package mapping.
@@ -140,6 +153,9 @@ class App:
         indexer, self._indexer = self._indexer, None
         store, self._store = self._store, None
         db_lock, self._db_lock = self._db_lock, None
+        watch, self._watch = self._watch, None
+        if watch is not None:
+            watch.cancel()
         if web is not None:
             web.stop()
         if smtp is not None:

@@ -78,6 +78,14 @@ class Store(ABC):
     def close(self) -> None:
         """Close every connection; a temporary database is removed."""
 
+    def check_file(self) -> None:
+        """Raise StorageError when the database is no longer the one opened.
+
+        A file database can be deleted or replaced under a running server; writing on would
+        acknowledge mail that is gone at the next start. Stores without a file never fail.
+        """
+        return None
+
     # -- messages ---------------------------------------------------------------------------
 
     def add_message(

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from mailtrap_lite.mime.body import BODY_HEADER_BYTES, MAX_PARTS
-from mailtrap_lite.store import Page
+from mailtrap_lite.store import Page, StorageError
 from mailtrap_lite.store.query import QueryError, parse_query
 
 from ..context import context, store
@@ -38,6 +38,12 @@ ui.add_url_rule("/messages/<id:message_id>/body.html", view_func=content.html_do
 ui.add_url_rule("/messages/<id:message_id>/cid/<path:content_id>", view_func=content.inline_part)
 ui.add_url_rule("/messages/<id:message_id>/attachments/<id:index>", view_func=content.attachment)
 ui.add_url_rule("/messages/<id:message_id>/download.eml", view_func=content.raw_download)
+
+
+@ui.errorhandler(StorageError)
+def _storage_error(error: StorageError) -> Response:
+    """Answer 503 when the database cannot be read (the API answers the same in JSON)."""
+    return Response(f"storage unavailable: {error}\n", status=503, mimetype="text/plain")
 
 
 @ui.after_request

@@ -45,6 +45,7 @@ class StoreCore(Store):
         self._lock = threading.RLock()
         self._writer = open_read_only(self.path) if read_only else open_writer(self.path)
         self._readers = Readers(self.path, read_only)
+        self._identity = _file_identity(self.path)
 
     def close(self) -> None:
         """Close every connection; a temporary database is removed."""
@@ -56,11 +57,20 @@ class StoreCore(Store):
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
 
+    def check_file(self) -> None:
+        """Raise StorageError when the file at our path is gone or another one (its inode)."""
+        found = _file_identity(self.path)
+        if found == self._identity:
+            return
+        what = "deleted" if found is None else "replaced by another file"
+        raise StorageError(f"database file {self.path} was {what} while the server ran")
+
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """Run a write transaction; any SQLite failure becomes a StorageError, rolled back."""
         if self.read_only:
             raise StorageError(f"database {self.path} is open read-only")
+        self.check_file()  # never acknowledge a write to a file nobody will open again
         with self._lock:
             conn = self._writer
             try:
@@ -75,6 +85,7 @@ class StoreCore(Store):
                 raise
 
     def _read(self) -> sqlite3.Connection:
+        self.check_file()  # a new reader would create an empty file in its place
         return self._readers.get()
 
     def _bump(self, conn: sqlite3.Connection, counter: str, by: int) -> None:
@@ -92,6 +103,15 @@ def filters(
             clauses.append(clause)
             params.append(value)
     return ("WHERE " + " AND ".join(clauses) if clauses else "", tuple(params))
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """Return (device, inode) of the file at `path`, or None when there is none."""
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
