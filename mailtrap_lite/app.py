@@ -31,9 +31,12 @@ WATCH_SECONDS = 1.0  # how often the database file is checked (deleted, replaced
 
 
 def open_store(config: Config) -> Store:
-    """Open the Store that `config.db` names (None: a temporary database)."""
+    """Open the Store that `config.db` names (None: a temporary database), checked first."""
     return SQLiteStore(
-        config.db, max_messages=config.max_messages, max_sessions=config.max_sessions
+        config.db,
+        max_messages=config.max_messages,
+        max_sessions=config.max_sessions,
+        check="full" if config.check_db else "quick",
     )
 
 

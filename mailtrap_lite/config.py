@@ -76,6 +76,7 @@ class Config:
     smtp: Address = Address("localhost", DEFAULT_SMTP_PORT)
     http: Address | None = Address("localhost", DEFAULT_HTTP_PORT)
     db: Path | None = None  # None means a temporary database removed at exit
+    check_db: bool = False  # a full integrity check at start instead of the quick one
     max_messages: int = 10_000  # 0 means no limit
     max_sessions: int = 10_000  # 0 means no limit
     max_message_size: int = 33_554_432

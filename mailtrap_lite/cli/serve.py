@@ -101,6 +101,8 @@ OPTIONS = [
            "HOST:PORT|off"),
     Option("--db", "SQLite file; :memory: keeps nothing (a temporary file removed at exit)",
            metavar="PATH", shown_default="mail.db in the user data directory"),
+    Option("--check-db", "check the whole database at start (PRAGMA integrity_check, indexes"
+           " included) instead of the quick check; a damaged file stops the start", switch=True),
     Option("--max-messages", "keep the newest N messages; 0: no limit", whole_number, "10000",
            "N"),
     Option("--max-sessions", "keep the newest N sessions that delivered no kept message;"
@@ -171,6 +173,7 @@ def config_from_values(values: dict[str, Any]) -> Config:
         smtp=values["smtp"],
         http=values["http"],
         db=None if str(db) == ":memory:" else db,
+        check_db=values["check_db"],
         max_messages=values["max_messages"],
         max_sessions=values["max_sessions"],
         max_message_size=values["max_message_size"],

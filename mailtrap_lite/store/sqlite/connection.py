@@ -26,6 +26,11 @@ BUSY_TIMEOUT_MS = 5000
 # cap: 229 us a message at 1,000 pages, 197 at 4,000, 168 at 10,000, 164 at 20,000.
 CHECKPOINT_PAGES = 10_000
 WAL_SIZE_LIMIT = 64 * 1024 * 1024  # the WAL file is truncated to this after it restarts
+MAX_PROBLEMS = 3  # problems named when a database is corrupt
+
+
+class CorruptDatabase(StorageError):
+    """SQLite's integrity check found damage in the database file."""
 
 
 def temporary_path() -> Path:
@@ -49,11 +54,17 @@ def connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
     return conn
 
 
-def open_writer(path: Path) -> sqlite3.Connection:
-    """Open the writing connection, switch to WAL and bring the schema up to date."""
+def open_writer(path: Path, check: str | None = None) -> sqlite3.Connection:
+    """Open the writing connection, check the file (`check`), switch to WAL and migrate.
+
+    `check` is "quick" (PRAGMA quick_check: every page and b-tree, in about a second per GB)
+    or "full" (integrity_check: indexes against their tables too, several times longer).
+    """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = connect(path)
+        if check is not None:
+            check_integrity(conn, path, full=check == "full")
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
         conn.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
@@ -63,6 +74,21 @@ def open_writer(path: Path) -> sqlite3.Connection:
     if mode != "wal":
         raise StorageError(f"cannot use database {path}: WAL mode unavailable ({mode})")
     return conn
+
+
+def check_integrity(conn: sqlite3.Connection, path: Path, full: bool = False) -> None:
+    """Raise CorruptDatabase naming the first problems SQLite's own check finds."""
+    pragma = "integrity_check" if full else "quick_check"
+    rows = conn.execute(f"PRAGMA {pragma}({MAX_PROBLEMS})").fetchall()
+    if [row[0] for row in rows] == ["ok"]:
+        return
+    conn.close()
+    lines = [line for (text,) in rows for line in str(text).splitlines()]
+    found = "; ".join(line for line in lines if not line.startswith("***"))  # "*** in main"
+    raise CorruptDatabase(
+        f"database {path} is corrupt ({pragma}: {found}); restore it from a backup, or move"
+        " it away to start with an empty one"
+    )
 
 
 def open_read_only(path: Path) -> sqlite3.Connection:

@@ -33,6 +33,7 @@ class StoreCore(Store):
         max_messages: int = 0,
         max_sessions: int = 0,
         read_only: bool = False,
+        check: str | None = None,
     ) -> None:
         super().__init__()
         self.temporary = path is None or str(path) == ":memory:"
@@ -43,7 +44,10 @@ class StoreCore(Store):
         self.max_sessions = max_sessions
         self.read_only = read_only
         self._lock = threading.RLock()
-        self._writer = open_read_only(self.path) if read_only else open_writer(self.path)
+        if read_only:
+            self._writer = open_read_only(self.path)
+        else:  # a fresh temporary file needs no check
+            self._writer = open_writer(self.path, None if self.temporary else check)
         self._readers = Readers(self.path, read_only)
         self._identity = _file_identity(self.path)
 

@@ -29,9 +29,14 @@ class SessionStore(StoreCore):
         max_messages: int = 0,
         max_sessions: int = 0,
         read_only: bool = False,
+        check: str | None = None,
     ) -> None:
         super().__init__(
-            path, max_messages=max_messages, max_sessions=max_sessions, read_only=read_only
+            path,
+            max_messages=max_messages,
+            max_sessions=max_sessions,
+            read_only=read_only,
+            check=check,
         )
         self._chunks: dict[int, int] = {}  # session id -> next transcript chunk number
 

@@ -40,7 +40,11 @@ __all__ = ["SQLiteStore"]
 
 
 class SQLiteStore(SessionStore):
-    """SQLite storage for messages, sessions and transcripts, with retention and a feed."""
+    """SQLite storage for messages, sessions and transcripts, with retention and a feed.
+
+    `read_only` opens a database that another process serves (lock.py); `check` ("quick" or
+    "full") checks the file's integrity first and raises CorruptDatabase on damage.
+    """
 
     def __init__(
         self,
@@ -49,9 +53,14 @@ class SQLiteStore(SessionStore):
         max_messages: int = 0,
         max_sessions: int = 0,
         read_only: bool = False,
+        check: str | None = None,
     ) -> None:
         super().__init__(
-            path, max_messages=max_messages, max_sessions=max_sessions, read_only=read_only
+            path,
+            max_messages=max_messages,
+            max_sessions=max_sessions,
+            read_only=read_only,
+            check=check,
         )
         self._count = self._writer.execute("SELECT count(*) FROM messages").fetchone()[0]
         self._mailed: set[int] = set()  # sessions already marked kept_mail = 1
