@@ -94,8 +94,8 @@ class Config:
     tls_self_signed: bool = False
     require_tls: bool = False  # 530 to MAIL and AUTH before STARTTLS (RFC 3207 §4)
     auth_require_tls: bool = False  # AUTH only over TLS (RFC 4954 §4); off for development
-    # wrong SMTP credentials: the reply waits this long, doubling each time; the connection
-    # gets 421 at the max_auth_failures-th
+    # wrong SMTP credentials: the next command is read this much later, doubling each time;
+    # the max_auth_failures-th wrong credentials get 421 and the connection closes
     auth_failure_delay: float = 0.25
     max_auth_failures: int = 5
     faults: tuple[str, ...] = ()  # rules in the --fault grammar (mailtrap_lite.smtp.faults)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 from collections.abc import Callable, Iterator
@@ -23,6 +24,25 @@ _FUZZ_BASE = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
 settings.register_profile("ci", max_examples=100, derandomize=True, database=None, **_FUZZ_BASE)
 settings.register_profile("long", max_examples=5000, **_FUZZ_BASE)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(autouse=True)
+def _no_browser_loop(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Let a test that drives no browser run asyncio, even after a browser test in this worker.
+
+    Playwright's sync API leaves its event loop marked as running on the main thread once
+    the session's Chromium has started, and asyncio.run() then refuses to start: tests of
+    asyncio code failed whenever xdist gave them a worker that had run a browser test first.
+    """
+    if "chromium" in request.fixturenames:
+        yield
+        return
+    running = asyncio.events._get_running_loop()
+    asyncio.events._set_running_loop(None)
+    try:
+        yield
+    finally:
+        asyncio.events._set_running_loop(running)
 
 
 @pytest.fixture

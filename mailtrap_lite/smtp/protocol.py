@@ -117,7 +117,6 @@ class CaptureSMTP(SMTP):
         self.faults = faults if faults is not None else FaultRules()
         self.conversation: Conversation | None = None
         self._auth_fault: FaultRule | None = None
-        self._auth_failures_slowed = 0
         # aiosmtpd keeps these limits in a dict shared by every connection; keep our own.
         self.command_size_limit = config.max_command_length
         self.command_size_limits = collections.defaultdict(lambda: self.command_size_limit)
@@ -257,30 +256,41 @@ class CaptureSMTP(SMTP):
             reply = await self._perform(rule)
             if reply is not None:
                 await self.push(reply)
-        await self._slow_failed_auth()
+        self._close_after_too_many_auth_failures()
         return result
 
-    async def _slow_failed_auth(self) -> None:
-        """Hold back the reply to wrong credentials, twice as long each time; past the
-        limit answer 421 and close, so guessing passwords takes time (RFC 4954 §4 leaves
-        the pace of retries to the server)."""
+    def _close_after_too_many_auth_failures(self) -> None:
+        """Answer the last allowed wrong credentials with 421 and close, not with 535."""
         conversation = self._conversation()
         failures = conversation.auth_failures
-        if failures <= self._auth_failures_slowed:
-            return  # this attempt did not fail on its credentials
-        self._auth_failures_slowed = failures
-        if failures >= self.config.max_auth_failures:
-            log.warning("%s: %d failed AUTH attempts; closing", conversation.peer, failures)
-            conversation.end_reason = "limit"
-            self.say_goodbye(replies.TOO_MANY_AUTH_FAILURES.format(host=self.hostname))
+        if failures < self.config.max_auth_failures:
             return
-        seconds = self.config.auth_failure_delay * 2 ** (failures - 1)
-        conversation.recorder.server(
-            f"<AUTH failure {failures}: reply held back {seconds * 1000:.0f} ms>"
-        )
-        self._reset_timeout(self.config.idle_timeout + seconds)  # our pause is not idleness
-        await asyncio.sleep(seconds)
-        self._reset_timeout()
+        log.warning("%s: %d failed AUTH attempts; closing", conversation.peer, failures)
+        conversation.end_reason = "limit"
+        self.say_goodbye(replies.TOO_MANY_AUTH_FAILURES.format(host=self.hostname))
+
+    async def smtp_AUTH(self, arg: str) -> None:
+        """Run AUTH; after wrong credentials read nothing more for a while (longer each time).
+
+        The pause comes after the 535, so the transcript shows the reply before the pause; the
+        client can send its next guess, but it is read only when the pause is over. RFC 4954
+        §4 leaves the pace of retries to the server.
+        """
+        failures = self._conversation().auth_failures
+        await super().smtp_AUTH(arg)
+        conversation = self._conversation()
+        if conversation.auth_failures > failures and not self._closing():
+            seconds = self.config.auth_failure_delay * 2 ** (conversation.auth_failures - 1)
+            conversation.recorder.server(
+                f"<AUTH failure {conversation.auth_failures}: next command read after"
+                f" {seconds * 1000:.0f} ms>"
+            )
+            self._reset_timeout(self.config.idle_timeout + seconds)  # our pause is not idleness
+            await asyncio.sleep(seconds)
+            self._reset_timeout()
+
+    def _closing(self) -> bool:
+        return self.transport is None or self.transport.is_closing()
 
     def _timeout_cb(self) -> None:
         """Say why before closing an idle session (aiosmtpd just closes)."""
