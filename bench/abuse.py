@@ -19,7 +19,9 @@ Attacks (every count is bounded; see --help):
   left in the server and whether a new client is greeted or refused;
 - descriptors: SMTP connections held open past 1,023 descriptors while the web is asked;
 - auth: SMTP AUTH guesses over several connections, and HTTP basic-auth guesses from
-  127.0.0.2 (the observer asks from 127.0.0.1), in guesses per second.
+  127.0.0.2 (the observer asks from 127.0.0.1), in guesses per second;
+- the attacks of abuse_load.py: a slow search and delete, starved HTTP, a flood of NOOPs,
+  concurrent views of header and line bombs.
 """
 
 from __future__ import annotations
@@ -326,7 +328,7 @@ def fresh_server(attack: Attack, args: argparse.Namespace) -> Iterator[Target]:
     """Start a fresh server for one attack in a temporary directory."""
     with tempfile.TemporaryDirectory(prefix="abuse-bench-") as folder:
         workdir = Path(folder)
-        command = [args.python, "-m", "mailtrap_lite", "--smtp", "127.0.0.1:0", "--http",
+        command = [args.python, "-P", "-m", "mailtrap_lite", "--smtp", "127.0.0.1:0", "--http",
                    "127.0.0.1:0", "--db", str(workdir / "abuse.db"), *attack.flags,
                    *args.mtl_arg]  # fmt: skip
         with running("mailtrap-lite", command, workdir, 30.0) as server:
@@ -356,8 +358,15 @@ def run_attack(name: str, attack: Attack, args: argparse.Namespace) -> None:
     print(f"  lost: {missing} of {total} acknowledged messages", flush=True)
 
 
+def all_attacks() -> dict[str, Attack]:
+    """Return this module's attacks, then those of abuse_load.py."""
+    from abuse_load import LOAD_ATTACKS  # it imports this module
+
+    return {**ATTACKS, **LOAD_ATTACKS}
+
+
 def benchmark(args: argparse.Namespace) -> None:
-    attacks = ATTACKS
+    attacks = all_attacks()
     chosen = args.only.split(",") if args.only else list(attacks)
     unknown = [name for name in chosen if name not in attacks]
     if unknown:
@@ -379,6 +388,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--guess-seconds", type=float, default=10.0, help="SMTP guessing time cap")
     p.add_argument("--guess-connections", type=int, default=8, help="SMTP guessing connections")
     p.add_argument("--http-guesses", type=int, default=300, help="HTTP basic-auth requests")
+    from abuse_load import add_load_args  # it imports this module
+
+    add_load_args(p)
     add_mtl_arg(p)
     return p.parse_args(argv)
 

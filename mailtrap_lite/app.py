@@ -37,6 +37,7 @@ def open_store(config: Config) -> Store:
         max_messages=config.max_messages,
         max_sessions=config.max_sessions,
         check="full" if config.check_db else "quick",
+        query_seconds=config.query_timeout,
     )
 
 

@@ -100,6 +100,7 @@ class Config:
     max_auth_failures: int = 5
     faults: tuple[str, ...] = ()  # rules in the --fault grammar (mailtrap_lite.smtp.faults)
     index_max_text: int = 1_048_576  # body characters indexed for search per message
+    query_timeout: float = 5.0  # seconds a search may run before it is stopped (503)
     # web: basic auth (USER, PASS) for UI and API; CORS origin(s) for the API (none by default)
     ui_auth: tuple[str, str] | None = None
     # wrong basic-auth credentials: past http_auth_failures from one address within

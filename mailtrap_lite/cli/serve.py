@@ -140,6 +140,8 @@ OPTIONS = [
     Option("--allowed-hosts", "Host names the web UI and API answer besides localhost, the"
            " --http name and IP addresses (comma-separated; * allows any); other names get 403,"
            " which defeats DNS rebinding", _host_names, metavar="H1,H2", shown_default="none"),
+    Option("--query-timeout", "seconds a search may run before it is stopped (503)", seconds,
+           "5", "S"),
     Option("--loop", "event loop: auto uses uvloop when installed (faster ingest)",
            choice("auto", "asyncio", "uvloop"), "auto", "auto|asyncio|uvloop"),
     Option("--log-level", "log level on stderr", choice("debug", "info", "warning", "error"),
@@ -193,6 +195,7 @@ def config_from_values(values: dict[str, Any]) -> Config:
         ui_auth=values["ui_auth"],
         cors=values["cors"] or None,
         allowed_hosts=values["allowed_hosts"] or (),
+        query_timeout=values["query_timeout"],
     )
 
 

@@ -25,6 +25,10 @@ class StorageError(Exception):
     """The database cannot be opened or written (the message says why)."""
 
 
+class QueryTimeout(StorageError):
+    """A search ran past the store's time limit and was stopped (the message says how long)."""
+
+
 class Delivery(NamedTuple):
     """A message with what its session said and learnt since the last commit."""
 

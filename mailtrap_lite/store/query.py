@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from mailtrap_lite.mime.headers import rfc3339
+from mailtrap_lite.store.querycost import cost_error
 
 __all__ = ["Query", "QueryError", "Term", "parse_query"]
 
@@ -56,7 +57,11 @@ def parse_query(text: str) -> Query:
     """Parse the search language; raise QueryError pointing at the offending part."""
     if "\x00" in text:  # FTS5 reads its query as a C string: a NUL would cut it short
         raise QueryError(f"NUL character at position {text.index(chr(0)) + 1}")
-    return Query(tuple(_parse_term(source, at) for source, at in _split(text)))
+    sources = _split(text)
+    too_costly = cost_error(len(sources))  # before any term is parsed, let alone run
+    if too_costly is not None:
+        raise QueryError(too_costly)
+    return Query(tuple(_parse_term(source, at) for source, at in sources))
 
 
 def _split(text: str) -> list[tuple[str, int]]:

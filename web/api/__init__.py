@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from mailtrap_lite.store import StorageError
+from mailtrap_lite.store import QueryTimeout, StorageError
 
 from . import faults, live, messages, meta, sessions
 from .params import check_parameters
@@ -41,7 +41,8 @@ def http_error(error: HTTPException) -> Any:
 
 @api.errorhandler(StorageError)
 def storage_error(error: StorageError) -> Response:
-    """Answer 503 when the database cannot be read or written."""
-    response = jsonify(error=f"storage unavailable: {error}")
+    """Answer 503 when the database cannot be read or written, or a search ran too long."""
+    message = str(error) if isinstance(error, QueryTimeout) else f"storage unavailable: {error}"
+    response = jsonify(error=message)
     response.status_code = 503
     return response

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from mailtrap_lite.mime.body import BODY_HEADER_BYTES, MAX_PARTS
-from mailtrap_lite.store import Page, StorageError
+from mailtrap_lite.store import Page, QueryTimeout, StorageError
 from mailtrap_lite.store.query import QueryError, parse_query
 
 from ..context import context, store
@@ -103,7 +103,10 @@ def inbox() -> tuple[str, int]:
     except QueryError as error:
         return _inbox_page(name, text, before, Page(0, []), f"Cannot search for that: {error}"), 400
     since = _feed_position()
-    page = store().list_messages(inbox=name, limit=PAGE_SIZE, before=before, query=query)
+    try:
+        page = store().list_messages(inbox=name, limit=PAGE_SIZE, before=before, query=query)
+    except QueryTimeout as error:
+        return _inbox_page(name, text, before, Page(0, []), f"Search stopped: {error}"), 503
     return _inbox_page(name, text, before, page, since=since), 200
 
 

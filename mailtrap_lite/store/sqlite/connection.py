@@ -11,11 +11,14 @@ import re
 import sqlite3
 import tempfile
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from urllib.parse import quote
 
-from mailtrap_lite.store.interface import StorageError
+from mailtrap_lite.store.interface import QueryTimeout, StorageError
 
 BUSY_TIMEOUT_MS = 5000
 # SQLite's automatic checkpoint stays on: a checkpoint thread beside it measured no faster
@@ -27,6 +30,7 @@ BUSY_TIMEOUT_MS = 5000
 CHECKPOINT_PAGES = 10_000
 WAL_SIZE_LIMIT = 64 * 1024 * 1024  # the WAL file is truncated to this after it restarts
 MAX_PROBLEMS = 3  # problems named when a database is corrupt
+PROGRESS_STEPS = 10_000  # SQLite steps between looks at a search's deadline (~1 ms apart)
 
 
 class CorruptDatabase(StorageError):
@@ -128,11 +132,18 @@ def migrate(conn: sqlite3.Connection) -> None:
 
 
 class Readers:
-    """A read connection per thread, so that web threads read while the SMTP loop writes."""
+    """A read connection per thread, so that web threads read while the SMTP loop writes.
 
-    def __init__(self, path: Path, read_only: bool = False) -> None:
+    Searches run `time_limited`: SQLite calls a progress handler every PROGRESS_STEPS
+    virtual-machine steps, which interrupts the statement once the thread's deadline has
+    passed; the search then fails with QueryTimeout instead of holding its thread (and a
+    core) for as long as it takes.
+    """
+
+    def __init__(self, path: Path, read_only: bool = False, query_seconds: float = 0.0) -> None:
         self._path = path
         self._read_only = read_only
+        self.query_seconds = query_seconds  # 0: no limit
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -144,10 +155,36 @@ class Readers:
             conn = connect(self._path, self._read_only)
             conn.execute("PRAGMA query_only = ON")
             conn.execute("PRAGMA cache_size = -256")
+            conn.set_progress_handler(self._past_deadline, PROGRESS_STEPS)
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
         return conn
+
+    @contextmanager
+    def time_limited(self) -> Iterator[sqlite3.Connection]:
+        """Yield this thread's reader with the search time limit running (QueryTimeout)."""
+        conn = self.get()
+        if not self.query_seconds:
+            yield conn
+            return
+        self._local.deadline = time.monotonic() + self.query_seconds
+        try:
+            yield conn
+        except sqlite3.OperationalError as error:
+            if str(error) != "interrupted":
+                raise
+            raise QueryTimeout(
+                f"the search ran longer than {self.query_seconds:g} s and was stopped; narrow"
+                " it (fewer terms, an inbox, after:) or raise --query-timeout"
+            ) from None
+        finally:
+            self._local.deadline = None
+
+    def _past_deadline(self) -> int:
+        """Tell SQLite to interrupt (non-zero) once this thread's search is out of time."""
+        deadline: float | None = getattr(self._local, "deadline", None)
+        return int(deadline is not None and time.monotonic() > deadline)
 
     def close(self) -> None:
         """Close every reader (from any thread)."""

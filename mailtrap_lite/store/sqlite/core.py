@@ -34,6 +34,7 @@ class StoreCore(Store):
         max_sessions: int = 0,
         read_only: bool = False,
         check: str | None = None,
+        query_seconds: float = 0.0,
     ) -> None:
         super().__init__()
         self.temporary = path is None or str(path) == ":memory:"
@@ -48,7 +49,7 @@ class StoreCore(Store):
             self._writer = open_read_only(self.path)
         else:  # a fresh temporary file needs no check
             self._writer = open_writer(self.path, None if self.temporary else check)
-        self._readers = Readers(self.path, read_only)
+        self._readers = Readers(self.path, read_only, query_seconds)
         self._identity = _file_identity(self.path)
 
     def close(self) -> None:
@@ -91,6 +92,13 @@ class StoreCore(Store):
     def _read(self) -> sqlite3.Connection:
         self.check_file()  # a new reader would create an empty file in its place
         return self._readers.get()
+
+    @contextmanager
+    def _searching(self) -> Iterator[sqlite3.Connection]:
+        """Yield a reader for a search: outside any write, within the time limit."""
+        self.check_file()
+        with self._readers.time_limited() as conn:
+            yield conn
 
     def _bump(self, conn: sqlite3.Connection, counter: str, by: int) -> None:
         conn.execute("UPDATE counters SET value = value + ? WHERE name = ?", (by, counter))

@@ -30,6 +30,7 @@ class SessionStore(StoreCore):
         max_sessions: int = 0,
         read_only: bool = False,
         check: str | None = None,
+        query_seconds: float = 0.0,
     ) -> None:
         super().__init__(
             path,
@@ -37,6 +38,7 @@ class SessionStore(StoreCore):
             max_sessions=max_sessions,
             read_only=read_only,
             check=check,
+            query_seconds=query_seconds,
         )
         self._chunks: dict[int, int] = {}  # session id -> next transcript chunk number
 
