@@ -111,6 +111,11 @@ class Config:
     allowed_hosts: tuple[str, ...] = ()  # Host names answered besides localhost and IPs; "*": any
     http_max_body: int = 1_048_576  # request body bytes; larger bodies get 413
     http_max_waits: int = 56  # open waits + event streams together (of 64 threads); then 503
+    http_max_searches: int = 8  # searches (and deletions by query) at once; then 503
+    http_max_connections: int = 1000  # open web connections; past it new ones wait to be accepted
+    http_idle_timeout: float = (
+        20.0  # a web connection idle (or a request unfinished) this long is closed
+    )
     events_seconds: float = 300.0  # an event stream ends after this; clients reconnect
     events_heartbeat: float = 15.0  # a comment line on idle streams keeps proxies open
 

@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 
 from mailtrap_lite.web import create_app
 from mailtrap_lite.web.api.params import ACCEPTED
-from tests.apiserver import Reply, Served, make_message, until
+from tests.apiserver import Reply, Served, index_all, make_message, store_message, until
 
 Call = Callable[[Served, dict[str, str]], Reply]
 
@@ -41,12 +41,31 @@ def _while_stream_open(call: Call) -> Call:
     return run
 
 
+def _on_a_slow_store(method: str) -> Call:
+    """Search a server of its own whose searches are stopped after 1 ms."""
+
+    def run(_: Served, ids: dict[str, str]) -> Reply:
+        slow = Served(query_timeout=0.001)
+        try:
+            for n in range(100):
+                store_message(slow.store, f"Subject: filler {n}\r\n\r\nlorem\r\n".encode())
+            index_all(slow.store)
+            query = " ".join(["subject:filler", *(f"-z{chr(97 + n)}" for n in range(19))])
+            return slow.request(method, "/api/v1/messages", {"query": query})
+        finally:
+            slow.stop()
+
+    return run
+
+
 M = "/api/v1/messages/{id}"
 # (documented path, method, status, how to get that response)
 CALLS: list[tuple[str, str, str, Call]] = [
     ("/api/v1/messages", "get", "200", _get("/api/v1/messages", query="order")),
     ("/api/v1/messages", "get", "400", _get("/api/v1/messages", query="before:x")),
+    ("/api/v1/messages", "get", "503", _on_a_slow_store("GET")),
     ("/api/v1/messages", "delete", "200", _send("DELETE", "/api/v1/messages", query="nomatch")),
+    ("/api/v1/messages", "delete", "503", _on_a_slow_store("DELETE")),
     ("/api/v1/messages", "delete", "400", _send("DELETE", "/api/v1/messages")),
     (M, "get", "200", _get(M)),
     (M, "get", "404", _get("/api/v1/messages/999999")),

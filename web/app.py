@@ -11,6 +11,7 @@ from mailtrap_lite.store import Store
 from .api import api
 from .context import EXTENSION, AppContext
 from .ids import IdConverter
+from .limits import Gate
 from .security import install_security
 from .ui import ui
 
@@ -24,7 +25,8 @@ def create_app(
     """Build the web app around a Store; nothing here opens sockets."""
     app = Flask(__name__)
     app.url_map.converters["id"] = IdConverter
-    app.extensions[EXTENSION] = AppContext(store, config, smtp_address, faults)
+    searches = Gate(config.http_max_searches, "searches")
+    app.extensions[EXTENSION] = AppContext(store, config, smtp_address, faults, searches)
     install_security(app, config)
     app.register_blueprint(api, url_prefix="/api/v1")
     app.register_blueprint(ui)

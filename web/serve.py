@@ -29,6 +29,7 @@ LOOP_TIMEOUT = 0.5  # seconds between the socket loop's looks at the stop flag, 
 # more, and with a thousand SMTP connections open the next web socket is one; the socket
 # loop then raised ValueError and the web server was gone for good.
 USE_POLL = True
+CLEANUP_SECONDS = 2  # how often idle connections are looked for
 
 
 class WebServer:
@@ -48,8 +49,14 @@ class WebServer:
         listen = _listen(config.http)
         try:
             self._server: Any = create_server(
-                app, listen=listen, threads=THREADS, ident="mailtrap-lite", channel_timeout=360,
+                app, listen=listen, threads=THREADS, ident="mailtrap-lite",
                 asyncore_use_poll=USE_POLL,
+                # Idle and half-sent connections cost no thread, only a place under the limit
+                # (waitress's default of 100 was filled by 101 idle sockets); they are closed
+                # after http_idle_timeout, looked for every CLEANUP_SECONDS.
+                connection_limit=config.http_max_connections,
+                channel_timeout=max(1, round(config.http_idle_timeout)),
+                cleanup_interval=CLEANUP_SECONDS,
             )  # fmt: skip
         except OSError as error:
             raise BindError(error.errno, f"cannot listen on {listen}: {error.strerror}") from None

@@ -142,6 +142,10 @@ OPTIONS = [
            " which defeats DNS rebinding", _host_names, metavar="H1,H2", shown_default="none"),
     Option("--query-timeout", "seconds a search may run before it is stopped (503)", seconds,
            "5", "S"),
+    Option("--max-searches", "searches (and deletions by query) served at once; past it 503;"
+           " 0: no limit", whole_number, "8", "N"),
+    Option("--http-idle-timeout", "seconds before an idle or half-sent web connection is"
+           " closed", seconds, "20", "S"),
     Option("--loop", "event loop: auto uses uvloop when installed (faster ingest)",
            choice("auto", "asyncio", "uvloop"), "auto", "auto|asyncio|uvloop"),
     Option("--log-level", "log level on stderr", choice("debug", "info", "warning", "error"),
@@ -196,6 +200,8 @@ def config_from_values(values: dict[str, Any]) -> Config:
         cors=values["cors"] or None,
         allowed_hosts=values["allowed_hosts"] or (),
         query_timeout=values["query_timeout"],
+        http_max_searches=values["max_searches"],
+        http_idle_timeout=values["http_idle_timeout"],
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -10,7 +11,7 @@ from mailtrap_lite.message import Message
 from mailtrap_lite.store.records import MessageRecord
 
 from .. import shapes
-from ..context import store
+from ..context import searches, store
 from ..downloads import download
 from ..ids import parse_id
 from .params import accepts, fail, id_arg, inbox_arg, int_arg, path_id, query_arg
@@ -27,13 +28,10 @@ def list_messages() -> Any:
 
     Newest first; `total` counts every match (before= aside). 400 on a bad query or parameter.
     """
-    page = store().list_messages(
-        inbox=inbox_arg(),
-        limit=int_arg("limit", 50),
-        before=id_arg("before"),
-        after=id_arg("after"),
-        query=query_arg(),
-    )
+    inbox, limit, before, after, query = (inbox_arg(), int_arg("limit", 50), id_arg("before"),
+                                          id_arg("after"), query_arg())  # fmt: skip
+    with searches().admitted() if query is not None else nullcontext():
+        page = store().list_messages(inbox, limit, before, after, query)
     return jsonify(total=page.total, messages=[shapes.summary(m) for m in page.messages])
 
 
@@ -51,7 +49,8 @@ def delete_messages() -> Any:
     query, inbox, everything = query_arg(), inbox_arg(), all_arg()
     if query is None and inbox is None and not everything:
         fail(400, "to delete every message add all=true; to delete some, give query= or inbox=")
-    return jsonify(deleted=store().delete_matching(query, inbox))
+    with searches().admitted() if query is not None else nullcontext():
+        return jsonify(deleted=store().delete_matching(query, inbox))
 
 
 def all_arg() -> bool:

@@ -7,6 +7,7 @@ JSON API from the browser; the pages themselves only read the Store.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
@@ -15,7 +16,7 @@ from mailtrap_lite.mime.body import BODY_HEADER_BYTES, MAX_PARTS
 from mailtrap_lite.store import Page, QueryTimeout, StorageError
 from mailtrap_lite.store.query import QueryError, parse_query
 
-from ..context import context, store
+from ..context import context, searches, store
 from ..ids import parse_id
 from . import content
 from .model import envelope_rows
@@ -104,7 +105,8 @@ def inbox() -> tuple[str, int]:
         return _inbox_page(name, text, before, Page(0, []), f"Cannot search for that: {error}"), 400
     since = _feed_position()
     try:
-        page = store().list_messages(inbox=name, limit=PAGE_SIZE, before=before, query=query)
+        with searches().admitted() if query is not None else nullcontext():
+            page = store().list_messages(name, PAGE_SIZE, before, query=query)
     except QueryTimeout as error:
         return _inbox_page(name, text, before, Page(0, []), f"Search stopped: {error}"), 503
     return _inbox_page(name, text, before, page, since=since), 200
