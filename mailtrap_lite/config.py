@@ -82,6 +82,9 @@ class Config:
     max_message_size: int = 33_554_432
     max_recipients: int = 1000
     max_connections: int = 200
+    # transcript kept per session (0: no cap); later lines are counted, not kept
+    max_transcript_lines: int = 50_000
+    max_transcript_bytes: int = 4_194_304
     idle_timeout: float = 300.0
     credentials: dict[str, str] = field(default_factory=dict)
     require_auth: bool = False

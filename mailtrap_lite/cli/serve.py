@@ -112,6 +112,10 @@ OPTIONS = [
     Option("--max-recipients", "recipients per message; past it 452", _recipients, "1000", "N"),
     Option("--max-connections", "connections at once; past it 421 and close; 0: no limit",
            whole_number, "200", "N"),
+    Option("--max-transcript-lines", "transcript lines kept per session; later ones are"
+           " counted, not kept; 0: no limit", whole_number, "50000", "N"),
+    Option("--max-transcript-bytes", "transcript bytes kept per session; later lines are"
+           " counted, not kept; 0: no limit", whole_number, "4194304", "N"),
     Option("--max-command-length", "octets per command line, at least 512; longer lines get"
            " 500", _command_length, "512", "N"),
     Option("--idle-timeout", "seconds without a command before 421 and close", seconds, "300",
@@ -185,6 +189,8 @@ def config_from_values(values: dict[str, Any]) -> Config:
         max_message_size=values["max_message_size"],
         max_recipients=values["max_recipients"],
         max_connections=values["max_connections"],
+        max_transcript_lines=values["max_transcript_lines"],
+        max_transcript_bytes=values["max_transcript_bytes"],
         idle_timeout=values["idle_timeout"],
         credentials=credentials,
         require_auth=values["require_auth"],

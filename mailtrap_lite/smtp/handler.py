@@ -68,11 +68,24 @@ class CaptureHandler:
                 conversation.session_id,
                 conversation.end_reason or "disconnect",
                 now(),
-                conversation.recorder.take(),
+                conversation.recorder.finish(),
                 conversation.take_facts(),
             )
         except StorageError as error:
             log.warning("cannot record the end of session %s: %s", conversation.session_id, error)
+
+    def write_transcript(self, server: CaptureSMTP) -> None:
+        """Write out the lines a long session has gathered, as a chunk of its transcript."""
+        conversation = _conversation(server)
+        if conversation.session_id is None:
+            return
+        lines, facts = conversation.recorder.take(), conversation.take_facts()
+        try:
+            self.store.append_transcript(conversation.session_id, lines, facts)
+        except StorageError as error:
+            log.warning("cannot record session %s: %s", conversation.session_id, error)
+            conversation.recorder.give_back(lines)  # the cap keeps what waits bounded
+            conversation.learn(**facts)
 
     # -- aiosmtpd hooks --------------------------------------------------------------------
 

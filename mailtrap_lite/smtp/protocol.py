@@ -57,10 +57,10 @@ DROPPED = InjectedReply("")
 class Conversation:
     """What we keep about one connection; it outlives aiosmtpd's Session, which STARTTLS resets."""
 
-    def __init__(self, peer: str) -> None:
+    def __init__(self, peer: str, recorder: TranscriptRecorder | None = None) -> None:
         self.peer = peer
         self.session_id: int | None = None
-        self.recorder = TranscriptRecorder()
+        self.recorder = recorder or TranscriptRecorder()
         self.facts: dict[str, str | None] = {}
         self.inbox = "default"
         self.auth_user: str | None = None
@@ -129,7 +129,10 @@ class CaptureSMTP(SMTP):
         """
         after_starttls = self.conversation is not None
         if self.conversation is None:
-            self.conversation = Conversation(_peer(transport.get_extra_info("peername")))
+            recorder = TranscriptRecorder(
+                self.config.max_transcript_lines, self.config.max_transcript_bytes
+            )
+            self.conversation = Conversation(_peer(transport.get_extra_info("peername")), recorder)
             self.event_handler.conversation_started(self)
         super().connection_made(transport)
         ssl_object = transport.get_extra_info("ssl_object")
@@ -199,6 +202,8 @@ class CaptureSMTP(SMTP):
         if recorder.last_command not in (None, "HELO", "EHLO"):
             text = replies.with_enhanced_code(text, recorder.last_command)
         recorder.server(text, injected)
+        if recorder.flush_due:
+            self.event_handler.write_transcript(self)
         await super().push(text)
         if injected and text.startswith("421"):
             self._hang_up()  # RFC 5321 §3.8: 421 means the server closes the channel

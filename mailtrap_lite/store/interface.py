@@ -113,6 +113,11 @@ class Store(ABC):
     def raw(self, message_id: int) -> bytes | None:
         """Return the exact bytes received, or None."""
 
+    def raw_start(self, message_id: int, size: int) -> bytes | None:
+        """Return the first `size` bytes received (a page shows no more), or None."""
+        raw = self.raw(message_id)
+        return raw[:size] if raw is not None else None
+
     def read_message(self, message_id: int) -> Message | None:
         """Return the message read from its bytes (parsed once, then cached), or None."""
         return self.message_cache.get(message_id, self.raw)
@@ -198,12 +203,18 @@ class Store(ABC):
         """Close a session, storing the rest of its transcript and what was learnt."""
 
     @abstractmethod
+    def append_transcript(
+        self, session_id: int, lines: Sequence[RawLine], facts: SessionFacts | None = None
+    ) -> None:
+        """Store more of an open session's transcript: a long session is written in chunks."""
+
+    @abstractmethod
     def end_orphaned_sessions(self) -> int:
         """Mark sessions left open by a server that died as ended by disconnect; count them."""
 
     @abstractmethod
-    def get_session(self, session_id: int) -> SessionRecord | None:
-        """Return one session with its transcript, or None."""
+    def get_session(self, session_id: int, with_transcript: bool = True) -> SessionRecord | None:
+        """Return one session (with its transcript unless told not to), or None."""
 
     @abstractmethod
     def list_sessions(

@@ -234,10 +234,9 @@ class EventStream:
         return _event(seq, kind, shapes.summary(record))
 
     def _session(self, seq: int, session_id: int) -> str:
-        session = self.store.get_session(session_id)
+        session = self.store.get_session(session_id, with_transcript=False)
         if session is None or (self.inbox and session.inbox != self.inbox):
             return ""
-        session.transcript = None
         return _event(seq, "session", shapes.session(session))
 
 

@@ -56,6 +56,16 @@ class SessionStore(StoreCore):
         self.feed.publish("session", (session_id,))
         return session_id
 
+    def append_transcript(
+        self, session_id: int, lines: Sequence[RawLine], facts: SessionFacts | None = None
+    ) -> None:
+        """Store more of an open session's transcript: a long session is written in chunks.
+
+        Nothing is announced: the session's page shows the rest when the session ends.
+        """
+        with self._transaction() as conn:
+            self._flush_session(conn, session_id, lines, facts)
+
     def end_orphaned_sessions(self) -> int:
         """Mark sessions left open by a server that died as ended by disconnect; count them.
 
@@ -122,8 +132,8 @@ class SessionStore(StoreCore):
         if cur.rowcount > 0:
             self._bump(conn, "pruned_sessions", cur.rowcount)
 
-    def get_session(self, session_id: int) -> SessionRecord | None:
-        """Return one session with its transcript, or None."""
+    def get_session(self, session_id: int, with_transcript: bool = True) -> SessionRecord | None:
+        """Return one session (with its transcript unless told not to), or None."""
         conn = self._read()
         row = conn.execute(
             f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,)
@@ -131,7 +141,8 @@ class SessionStore(StoreCore):
         if row is None:
             return None
         record = session_from_row(row, self._message_ids(conn, session_id))
-        record.transcript = self._transcript(conn, session_id)
+        if with_transcript:
+            record.transcript = self._transcript(conn, session_id)
         return record
 
     def list_sessions(

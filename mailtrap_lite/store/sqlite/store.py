@@ -187,6 +187,15 @@ class SQLiteStore(SessionStore):
         )
         return bytes(row[0]) if row else None
 
+    def raw_start(self, message_id: int, size: int) -> bytes | None:
+        """Return the first `size` bytes received, reading no more of the row than that."""
+        conn = self._read()
+        try:
+            with conn.blobopen("message_raw", "data", message_id, readonly=True) as blob:
+                return blob.read(size)
+        except sqlite3.OperationalError:  # no such row (blobopen says "no such rowid")
+            return None
+
     def list_messages(
         self,
         inbox: str | None = None,
