@@ -15,7 +15,13 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from mailtrap_lite.store.interface import Delivery, IndexUpdate, Page, SessionFacts
+from mailtrap_lite.store.interface import (
+    Delivery,
+    IndexUpdate,
+    Page,
+    SessionFacts,
+    StorageError,
+)
 from mailtrap_lite.store.query import Query
 from mailtrap_lite.store.records import MessageRecord, NewMessage, RawLine
 from mailtrap_lite.store.sqlite.core import filters
@@ -193,8 +199,10 @@ class SQLiteStore(SessionStore):
         try:
             with conn.blobopen("message_raw", "data", message_id, readonly=True) as blob:
                 return blob.read(size)
-        except sqlite3.OperationalError:  # no such row (blobopen says "no such rowid")
-            return None
+        except sqlite3.OperationalError as error:
+            if "no such rowid" in str(error):
+                return None
+            raise StorageError(str(error)) from error
 
     def list_messages(
         self,
