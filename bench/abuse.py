@@ -253,9 +253,7 @@ def _status(target: Target) -> str:
 
 
 def attack_auth(target: Target) -> list[str]:
-    smtp = _guess_smtp(target)
-    web = _guess_http(target)
-    return [smtp, web]
+    return [_guess_smtp(target), _guess_http(target)]
 
 
 def _guess_smtp(target: Target) -> str:

@@ -30,6 +30,7 @@ from aiosmtpd.smtp import MISSING, SMTP
 
 from mailtrap_lite.config import Config
 from mailtrap_lite.smtp import replies
+from mailtrap_lite.smtp.authpace import close_after_too_many_failures, pause_after_failure
 from mailtrap_lite.smtp.content import read_content
 from mailtrap_lite.smtp.faults import FaultRule, FaultRules, MatchFacts
 from mailtrap_lite.smtp.transcript import (
@@ -261,41 +262,21 @@ class CaptureSMTP(SMTP):
             reply = await self._perform(rule)
             if reply is not None:
                 await self.push(reply)
-        self._close_after_too_many_auth_failures()
+        close_after_too_many_failures(self)
         return result
 
-    def _close_after_too_many_auth_failures(self) -> None:
-        """Answer the last allowed wrong credentials with 421 and close, not with 535."""
-        conversation = self._conversation()
-        failures = conversation.auth_failures
-        if failures < self.config.max_auth_failures:
-            return
-        log.warning("%s: %d failed AUTH attempts; closing", conversation.peer, failures)
-        conversation.end_reason = "limit"
-        self.say_goodbye(replies.TOO_MANY_AUTH_FAILURES.format(host=self.hostname))
-
     async def smtp_AUTH(self, arg: str) -> None:
-        """Run AUTH; after wrong credentials read nothing more for a while (longer each time).
-
-        The pause comes after the 535, so the transcript shows the reply before the pause; the
-        client can send its next guess, but it is read only when the pause is over. RFC 4954
-        §4 leaves the pace of retries to the server.
-        """
+        """Run AUTH; after wrong credentials pause before the next command (authpace.py)."""
         failures = self._conversation().auth_failures
         await super().smtp_AUTH(arg)
-        conversation = self._conversation()
-        if conversation.auth_failures > failures and not self._closing():
-            seconds = self.config.auth_failure_delay * 2 ** (conversation.auth_failures - 1)
-            conversation.recorder.server(
-                f"<AUTH failure {conversation.auth_failures}: next command read after"
-                f" {seconds * 1000:.0f} ms>"
-            )
-            self._reset_timeout(self.config.idle_timeout + seconds)  # our pause is not idleness
-            await asyncio.sleep(seconds)
-            self._reset_timeout()
+        await pause_after_failure(self, failures)
 
-    def _closing(self) -> bool:
-        return self.transport is None or self.transport.is_closing()
+    def pause_reading_for(self, seconds: float) -> None:
+        """Keep a pause of ours from counting as the client's idleness (0: the pause is over)."""
+        if seconds:
+            self._reset_timeout(self.config.idle_timeout + seconds)
+        else:
+            self._reset_timeout()
 
     def _timeout_cb(self) -> None:
         """Say why before closing an idle session (aiosmtpd just closes)."""
