@@ -8,6 +8,7 @@ message failed (each is named on stderr), 130 when Ctrl-C stopped it.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -74,21 +75,21 @@ def run(argv: Sequence[str]) -> int:
     sources = _sources(args.paths, values)
     db, url = database_or_server(args, values)
     shown = reporter(values["quiet"], "imported", lambda: sum(s.count() for s in sources))
-    store: Store | None = None
     try:
-        if url is None:
-            store = open_for_writing(db)
-            target: Target = StoreTarget(store, values["inbox"], values["keep_duplicates"])
-        else:
-            target = ServerTarget(url, values["inbox"], values["keep_duplicates"])
-        tally = _import_all(target, sources, shown.update)
+        with contextlib.ExitStack() as opened:
+            if url is None:
+                store: Store = opened.enter_context(open_for_writing(db))
+                target: Target = StoreTarget(store, values["inbox"], values["keep_duplicates"])
+            else:
+                target = ServerTarget(url, values["inbox"], values["keep_duplicates"])
+            tally = _import_all(target, sources, shown.update)
     except TransferError as error:
         shown.close()
         print(f"mailtrap-lite: {error}", file=sys.stderr)
         return EXIT_FAILED
-    finally:
-        if store is not None:
-            store.close()
+    except BaseException:
+        shown.close()
+        raise
     shown.close()
     if not values["quiet"]:
         print(summary("imported", tally), flush=True)

@@ -18,6 +18,7 @@ from mailtrap_lite.config import ConfigError
 
 ENV_PREFIX = "MAILTRAP_LITE_"
 EXIT_USAGE = 2
+EXIT_FAILURE = 1  # a server that was serving stopped because a part of it failed
 TRUE = frozenset({"1", "true", "yes", "on"})
 FALSE = frozenset({"0", "false", "no", "off", ""})
 

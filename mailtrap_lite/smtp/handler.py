@@ -74,12 +74,28 @@ class CaptureHandler:
                 conversation.session_id,
                 reason,
                 now(),
-                conversation.recorder.take(),
+                conversation.recorder.finish(),
                 conversation.take_facts(),
                 conversation.recorder.problems.problems(reason),
             )
         except StorageError as error:
             log.warning("cannot record the end of session %s: %s", conversation.session_id, error)
+
+    def write_transcript(self, server: CaptureSMTP) -> None:
+        """Write out the lines a long session has gathered, as a chunk of its transcript."""
+        conversation = _conversation(server)
+        if conversation.session_id is None:
+            return
+        recorder = conversation.recorder
+        lines, facts = recorder.take(), conversation.take_facts()
+        problems = recorder.problems.take_changed()
+        try:
+            self.store.append_transcript(conversation.session_id, lines, facts, problems)
+        except StorageError as error:
+            log.warning("cannot record session %s: %s", conversation.session_id, error)
+            recorder.give_back(lines)  # the cap keeps what waits bounded
+            conversation.learn(**facts)
+            recorder.problems.changed |= problems is not None
 
     # -- aiosmtpd hooks --------------------------------------------------------------------
 
@@ -190,6 +206,7 @@ class CaptureHandler:
         if server.match_auth_fault(user):
             return AuthResult(success=False, handled=True)  # the fault's reply is sent instead
         if not self._credentials_ok(user, password):
+            conversation.auth_failures += 1  # the protocol slows the reply and counts them
             return AuthResult(success=False, handled=False, message=replies.AUTH_FAILED)
         conversation.inbox = conversation.auth_user = user
         conversation.learn(auth_user=user, inbox=user)

@@ -23,21 +23,24 @@ from mailtrap_lite.mime.compose import SendError, compose, read_send_request
 from mailtrap_lite.mime.headers import headers_of
 from mailtrap_lite.smtp.relay import RelayRefused
 from mailtrap_lite.smtp.submit import TooLarge, submit
+from mailtrap_lite.store import StorageError
 from mailtrap_lite.store.query import parse_query
 from mailtrap_lite.store.records import MessageRecord
 from mailtrap_lite.store.tagging import TagError
 
 from ..context import context, reports, store
 from ..downloads import download
+from ..ids import parse_id
 from . import mailpit_shapes as shapes
 from .chaos import chaos_routes
-from .common import MAX_SCAN, fail, newest, page, plain, plain_error, scan, whole
+from .common import MAX_SCAN, fail, newest, page, plain, plain_error, search, storage_error, whole
 from .mailpit_about import about_routes
 from .mailpit_search import MailpitSearch, SearchError, parse_search
 
 routes = Blueprint("mailpit", __name__)
 routes.register_blueprint(chaos_routes)
 routes.register_blueprint(about_routes)
+routes.register_error_handler(StorageError, storage_error)
 error_page = plain_error
 OK = "ok"
 _CID = re.compile(r"""\bcid:([^\s"'()<>]+)""", re.IGNORECASE)
@@ -85,8 +88,8 @@ def _search() -> MailpitSearch:
     return parse_search(text, request.args.get("tz"))
 
 
-def _matches(search: MailpitSearch) -> list[MessageRecord]:
-    return scan(store(), search.keep, search.query)
+def _matches(found: MailpitSearch) -> list[MessageRecord]:
+    return search(found.keep, found.query)
 
 
 @routes.get("/api/v1/search")
@@ -115,7 +118,8 @@ def _ids(data: dict[str, Any]) -> list[int]:
     ids = data.get("IDs") or []
     if not isinstance(ids, list):
         fail(400, "IDs must be a list")
-    return [int(i) for i in ids if isinstance(i, str | int) and str(i).isdigit()]
+    parsed = (parse_id(str(i)) for i in ids if isinstance(i, str | int))
+    return [i for i in parsed if i is not None]
 
 
 @routes.put("/api/v1/messages")
@@ -162,7 +166,8 @@ def _record(message_id: str) -> MessageRecord:
         if not found:
             fail(404, "not found")
         return found[0]
-    record = store().get_message(int(message_id)) if message_id.isdigit() else None
+    number = parse_id(message_id)
+    record = store().get_message(number) if number is not None else None
     if record is None:
         fail(404, "not found")
     return record
