@@ -24,6 +24,7 @@ from mailtrap_lite.config import Address, Config
 from mailtrap_lite.testing import Sink
 from tests.apiserver import make_message
 from tests.spamdkit import GTUBE
+from tests.uikit import Canary
 
 JS = Path(__file__).resolve().parent / "js"
 NODE = shutil.which("node")
@@ -201,6 +202,44 @@ def test_mailpit_chaos_triggers_become_fault_rules(sink: Sink) -> None:
 
 def test_mailpit_api_gets_mailpits_404_for_an_unknown_message(sink: Sink) -> None:
     found = node("mailpit-api", "missing", sink.mailpit_url)
+    assert found.endswith(": 404 page not found\n")
+
+
+def linked_message(elsewhere: str) -> EmailMessage:
+    """A message with a clean link, a link whose text names another domain, an http: link to
+    an IP address (`elsewhere`, a server that records requests) and a link in the text."""
+    message = make_message("Links", "Help: https://shop.example.com/help\n")
+    message.add_alternative(
+        '<p><a href="https://shop.example.com/orders/42">Your order</a>'
+        ' <a href="https://track.example.net/c?u=1">shop.example.com</a>'
+        f' <a href="{elsewhere}/pixel">unsubscribe</a></p>',
+        subtype="html",
+    )
+    return message
+
+
+@pytest.mark.parametrize("follow", [False, True])
+def test_mailpit_api_link_check_answers_from_the_static_checks_without_requesting_links(
+    sink: Sink, follow: bool
+) -> None:
+    with Canary() as elsewhere:
+        message_id = send(sink, linked_message(elsewhere.url))
+        found = node("mailpit-api", "linkCheck", sink.mailpit_url, id=str(message_id),
+                     follow=follow)  # fmt: skip
+        assert elsewhere.requests == []  # not even with follow=true
+    passed = "Not followed (static checks passed)"
+    assert found == {"Errors": 2, "Links": [
+        {"URL": "https://shop.example.com/orders/42", "StatusCode": 0, "Status": passed},
+        {"URL": "https://track.example.net/c?u=1", "StatusCode": 0,
+         "Status": "Not followed (static checks: content.link-text)"},
+        {"URL": f"{elsewhere.url}/pixel", "StatusCode": 0,
+         "Status": "Not followed (static checks: content.http-links, content.ip-links)"},
+        {"URL": "https://shop.example.com/help", "StatusCode": 0, "Status": passed},
+    ]}  # fmt: skip
+
+
+def test_mailpit_api_html_check_is_mailpits_404(sink: Sink, filled) -> None:
+    found = node("mailpit-api", "htmlCheck", sink.mailpit_url, id=str(filled["invoice"]))
     assert found.endswith(": 404 page not found\n")
 
 

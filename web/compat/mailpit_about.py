@@ -1,4 +1,4 @@
-"""Mailpit's routes about the server: /api/v1/info, /api/v1/webui, and the checks that are off.
+"""Mailpit's routes about the server: /api/v1/info, /api/v1/webui, and the check not served.
 
 Values are truthful: the relay as --relay-config sets it, chaos on (the fault rules), the
 spam check on with --spamd; counts since start come from the metrics while they are on.
@@ -89,5 +89,9 @@ def webui() -> Any:
 
 @about_routes.get("/api/v1/message/<message_id>/<check>")
 def checks_off(message_id: str, check: str) -> Response:
-    """GET html-check, link-check: 404, as Mailpit answers while a check is off."""
+    """GET html-check (and any check not served): 404, as Mailpit answers a check that is off.
+
+    Mailpit's HTML check scores the HTML against caniemail.com's per-client support data,
+    which the deliverability report does not have; an answer made up without it would mislead.
+    """
     fail(404, "not found")
