@@ -184,6 +184,37 @@ def test_mailpit_api_reads_info_and_the_web_ui_settings(sink: Sink, filled) -> N
     assert found["webui"]["SpamAssassin"] is False and found["webui"]["ChaosEnabled"] is True
 
 
+def stored_size(sink: Sink, message_id: int) -> int:
+    record = sink.store.get_message(message_id)
+    assert record is not None
+    return record.size
+
+
+@pytest.mark.parametrize("metrics", [True, False], ids=["metrics-on", "metrics-off"])
+def test_mailpit_api_info_counts_what_this_run_accepted_rejected_and_deleted(
+    metrics: bool,
+) -> None:
+    config = Config(smtp=LOCAL, metrics=metrics, max_messages=2)
+    with Sink(config, mailpit_http=LOCAL) as running:
+        url = running.mailpit_url
+        sizes = [stored_size(running, send(running, make_message("one", "a" * 100))),
+                 stored_size(running, send(running, invoice()))]  # fmt: skip
+        sent = node("mailpit-api", "send", url)  # the send API counts, as in Mailpit
+        sizes.append(stored_size(running, int(sent["ID"])))
+        running.faults.add("rcpt:to=*@bounce.test:550 5.1.1 No such user")
+        with smtplib.SMTP(running.host, running.port) as client:
+            with pytest.raises(smtplib.SMTPRecipientsRefused):
+                client.sendmail("a@example.com", ["b@bounce.test"], b"Subject: x\r\n\r\nx\r\n")
+        node("mailpit-api", "deleteIds", url, ids=[sent["ID"]])
+        found = node("mailpit-api", "info", url)["info"]
+    stats = found["RuntimeStats"]
+    assert (stats["SMTPAccepted"], stats["SMTPAcceptedSize"]) == (3, sum(sizes))
+    assert stats["SMTPRejected"] == 1 and stats["SMTPIgnored"] == 0
+    assert stats["MessagesDeleted"] == 2  # the first, pruned by --max-messages 2, and one more
+    assert stats["Memory"] > 1_000_000 and stats["Uptime"] >= 0
+    assert found["LatestVersion"] == "disabled"
+
+
 def test_mailpit_api_renders_the_html_and_text_views(sink: Sink, filled) -> None:
     found = node("mailpit-api", "views", sink.mailpit_url, id=str(filled["invoice"]))
     assert "Please pay." in found["text"]

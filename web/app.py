@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from mailtrap_lite.checks import Checker, StoredReports
 from mailtrap_lite.config import Config
+from mailtrap_lite.services.counts import RuntimeCounts
 from mailtrap_lite.smtp.faults import FaultRules
 from mailtrap_lite.store import Store
 
@@ -44,12 +45,15 @@ def build_app(
 ) -> Flask:
     """Build one listener's app: context, guards, error pages by path prefix, blueprints.
 
-    `services` are AppContext's optional parts: relay, webhooks, metrics, reports, ready.
-    An app built without the App's deliverability reports (a test's) gets reports of its own.
+    `services` are AppContext's optional parts: relay, webhooks, metrics, reports, counts,
+    ready. An app built without the App's deliverability reports or counts (a test's) gets
+    its own.
     """
     app = Flask(__name__)
     if services.get("reports") is None:
         services["reports"] = StoredReports(store, Checker.from_config(config))
+    if services.get("counts") is None:
+        services["counts"] = RuntimeCounts(store)
     app.extensions[EXTENSION] = AppContext(store, config, smtp_address, faults, **services)
     install_security(app, config)
 

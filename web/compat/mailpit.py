@@ -302,7 +302,8 @@ def send() -> Any:
         tags = [str(t) for t in data.get("Tags") or []]
         raw = compose(message, ctx.config.hostname)
         message_id = submit(ctx.store, ctx.config, raw, message.from_[1], message.recipients,
-                            tags=tags, peer=f"{request.remote_addr} (HTTP)")  # fmt: skip
+                            tags=tags, peer=f"{request.remote_addr} (HTTP)",
+                            observer=ctx.counts)  # fmt: skip
     except (SendError, TagError) as error:
         fail(400, str(error))
     except TooLarge as error:
