@@ -22,7 +22,7 @@ import pytest
 
 from mailtrap_lite.config import Address, Config
 from mailtrap_lite.testing import Sink
-from tests.apiserver import make_message
+from tests.apiserver import make_message, until
 from tests.spamdkit import GTUBE
 from tests.uikit import Canary
 
@@ -75,13 +75,19 @@ def invoice(subject: str = "Invoice 42") -> EmailMessage:
 
 @pytest.fixture
 def filled(sink: Sink) -> dict[str, int]:
-    """Three messages: an invoice with attachments, a welcome, a reset (newest)."""
-    return {
+    """Three messages: an invoice with attachments, a welcome, a reset (newest); searchable.
+
+    Words and `subject:` are searched in the index, which the indexer fills just after each
+    commit: the fixture waits for it, so a search under load does not run ahead of it.
+    """
+    ids = {
         "invoice": send(sink, invoice()),
         "welcome": send(sink, make_message("Welcome", "Hi Bob", To="bob@example.com"),
                         to=["bob@example.com"]),  # fmt: skip
         "reset": send(sink, make_message("Password reset", "code 1234"), sender="auth@x.test"),
     }
+    until(lambda: sink.store.stats()["unindexed"] == 0)
+    return ids
 
 
 # -- mailpit-api 2.1.0 -----------------------------------------------------------------------
