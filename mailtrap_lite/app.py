@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING, Any
 from mailtrap_lite.checks import Checker, StoredReports
 from mailtrap_lite.config import Config, ConfigError
 from mailtrap_lite.services.clock import Clock
+from mailtrap_lite.services.counts import RuntimeCounts
 from mailtrap_lite.services.followers import Followers
 from mailtrap_lite.services.retention import AgePruner
 from mailtrap_lite.services.webhooks import Webhooks
 from mailtrap_lite.smtp.faults import FaultRules
+from mailtrap_lite.smtp.observer import ObserverGroup, SMTPObserver
 from mailtrap_lite.smtp.protocol import quiet_aiosmtpd_notices
 from mailtrap_lite.smtp.relay import Relay, read_relay_config
 from mailtrap_lite.smtp.server import SMTPServer
@@ -70,6 +72,7 @@ class App:
         self._indexer: Indexer | None = None
         self._reports: StoredReports | None = None
         self.relay: Relay | None = None
+        self.counts: RuntimeCounts | None = None  # since start, for Mailpit's /api/v1/info
         self.metrics: Metrics | None = None
         self.webhooks: Webhooks | None = None
         self._background: list[Followers | AgePruner] = []
@@ -156,7 +159,7 @@ class App:
             self._reports = StoredReports(store, Checker.from_config(self.config))
             store.end_orphaned_sessions()  # the lock is ours: no other server has sessions
             self._start_services(store, relay_settings)
-            smtp = self._smtp = SMTPServer(store, self.config, self.metrics)
+            smtp = self._smtp = SMTPServer(store, self.config, self._observer())
             await smtp.start()  # a listener bound before a failure is closed by stop()
             self._serve_web(store, smtp)
             self._indexer = Indexer(store, self.config.index_max_text, worker=self.index_worker)
@@ -183,6 +186,7 @@ class App:
     def _start_services(self, store: Store, relay_settings: Any) -> None:
         """Make the metrics, the relay and the webhook queue the other parts report to."""
         config = self.config
+        self.counts = RuntimeCounts(store)
         if config.metrics_on:
             from mailtrap_lite.services.metrics import Metrics  # prometheus_client: ~70 ms
 
@@ -199,6 +203,13 @@ class App:
             self.webhooks.start()
             if self.metrics is not None:
                 self.metrics.webhooks = self.webhooks
+
+    def _observer(self) -> SMTPObserver:
+        """Return what SMTP tells its events to: the runtime counts, and the metrics if on."""
+        assert self.counts is not None  # made by _start_services
+        if self.metrics is None:
+            return self.counts
+        return ObserverGroup(self.counts, self.metrics)
 
     def _start_background(self, store: Store, rules: list[tuple[str, Query]]) -> None:
         """Start what follows new mail (rules, webhooks) and pruning by age."""
@@ -223,7 +234,7 @@ class App:
         from mailtrap_lite.web.serve import listeners  # type: ignore[import-not-found]
 
         servers = listeners(store, config, smtp.address, smtp.faults, relay=self.relay,
-                            webhooks=self.webhooks, metrics=self.metrics,
+                            webhooks=self.webhooks, metrics=self.metrics, counts=self.counts,
                             reports=self._reports, ready=self._ready,
                             on_failure=self._fail)  # fmt: skip
         self.web = servers.pop("http", None)
@@ -245,6 +256,7 @@ class App:
         background, self._background = self._background, []
         webhooks, self.webhooks = self.webhooks, None
         metrics, self.metrics = self.metrics, None
+        counts, self.counts = self.counts, None
         store, self._store = self._store, None
         self._reports = None
         db_lock, self._db_lock = self._db_lock, None
@@ -264,6 +276,8 @@ class App:
             webhooks.stop()
         if metrics is not None:
             metrics.close()
+        if counts is not None:
+            counts.close()
         if store is not None:
             store.close()
         if db_lock is not None:

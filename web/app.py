@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from mailtrap_lite.checks import Checker, StoredReports
 from mailtrap_lite.config import Config
+from mailtrap_lite.services.counts import RuntimeCounts
 from mailtrap_lite.smtp.faults import FaultRules
 from mailtrap_lite.store import Store
 
@@ -46,9 +47,10 @@ def build_app(
 ) -> Flask:
     """Build one listener's app: context, guards, error pages by path prefix, blueprints.
 
-    `services` are AppContext's optional parts: relay, webhooks, metrics, reports, ready,
-    searches. An app built without the App's deliverability reports (a test's) gets reports
-    of its own; one built without a search cap shared with other listeners gets its own.
+    `services` are AppContext's optional parts: relay, webhooks, metrics, reports, counts,
+    ready, searches. An app built without the App's deliverability reports or counts (a
+    test's) gets its own; one built without a search cap shared with other listeners gets its
+    own.
     """
     app = Flask(__name__)
     app.url_map.converters["id"] = IdConverter
@@ -56,6 +58,8 @@ def build_app(
         services["reports"] = StoredReports(store, Checker.from_config(config))
     if services.get("searches") is None:
         services["searches"] = search_gate(config)
+    if services.get("counts") is None:
+        services["counts"] = RuntimeCounts(store)
     app.extensions[EXTENSION] = AppContext(store, config, smtp_address, faults, **services)
     install_security(app, config)
 

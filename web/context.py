@@ -9,6 +9,7 @@ from flask import current_app
 
 from mailtrap_lite.checks import StoredReports
 from mailtrap_lite.config import Config
+from mailtrap_lite.services.counts import RuntimeCounts
 from mailtrap_lite.services.metrics import Metrics
 from mailtrap_lite.services.webhooks import Webhooks
 from mailtrap_lite.smtp.faults import FaultRules
@@ -39,6 +40,7 @@ class AppContext:
     ready: Callable[[], bool] | None = None  # None: ready while serving
     reports: StoredReports | None = None  # deliverability reports (build_app sets them)
     searches: Gate | None = None  # searches at once (build_app sets it)
+    counts: RuntimeCounts | None = None  # counts since start (build_app sets them)
 
 
 def context() -> AppContext:
@@ -50,6 +52,13 @@ def context() -> AppContext:
 def store() -> Store:
     """Return the running app's Store."""
     return context().store
+
+
+def counts() -> RuntimeCounts:
+    """Return the running app's counts since start (messages accepted, rejected, deleted)."""
+    found = context().counts
+    assert found is not None  # build_app always sets them
+    return found
 
 
 def reports() -> StoredReports:

@@ -346,6 +346,7 @@ class CaptureSMTP(SMTP):
         status = await self._call_handler_hook("DATA")
         if status.startswith("250"):
             self.event_handler.observer.ingested(time.perf_counter() - started)
+            self.event_handler.observer.accepted(len(content.data))
         self.envelope = self._create_envelope()
         await self.push(status)
 

@@ -18,15 +18,20 @@ from ..ids import MAX_ID, parse_id
 
 MAX_LIMIT = 1000
 ACCEPTED = "accepted_parameters"  # attribute of a view: the query parameters it takes
+REPEATABLE = "repeatable_parameters"  # attribute of a view: those it takes several times
 
 View = TypeVar("View", bound=Callable[..., Any])
 
 
-def accepts(*names: str) -> Callable[[View], View]:
-    """Declare the query parameters a route takes; check_parameters refuses any other."""
+def accepts(*names: str, repeatable: tuple[str, ...] = ()) -> Callable[[View], View]:
+    """Declare the query parameters a route takes; check_parameters refuses any other.
+
+    A parameter is given once, unless it is named in `repeatable` (`tag=a&tag=b`).
+    """
 
     def mark(view: View) -> View:
-        setattr(view, ACCEPTED, frozenset(names))
+        setattr(view, ACCEPTED, frozenset(names) | frozenset(repeatable))
+        setattr(view, REPEATABLE, frozenset(repeatable))
         return view
 
     return mark
@@ -42,7 +47,7 @@ def check_parameters() -> None:
         if name not in accepted:
             takes = ", ".join(sorted(accepted)) if accepted else "no query parameters"
             fail(400, f"unknown parameter {name!r}; {request.method} {request.path} takes {takes}")
-        if len(request.args.getlist(name)) > 1:
+        if len(request.args.getlist(name)) > 1 and name not in getattr(view, REPEATABLE, ()):
             fail(400, f"parameter {name!r} is given more than once")
 
 

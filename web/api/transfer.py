@@ -12,6 +12,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from mailtrap_lite.store import Store
 from mailtrap_lite.store.records import StoredMessage
+from mailtrap_lite.store.tagging import TagError, check_tag, unique_tags
 from mailtrap_lite.transfer import Exporter, Importer, StoreTarget
 from mailtrap_lite.transfer.files import read_stream
 from mailtrap_lite.transfer.mbox import mboxrd_message
@@ -122,24 +123,34 @@ def _zip_chunks(exporter: Exporter, messages: Iterator[StoredMessage]) -> Iterat
 
 
 @routes.post("/import")
-@accepts("inbox", "source", "keep_duplicates", "filename")
+@accepts("inbox", "source", "keep_duplicates", "filename", repeatable=("tag",))
 def import_file() -> Any:
-    """POST /import?inbox=&source=&keep_duplicates=&filename=: import an uploaded file.
+    """POST /import?inbox=&tag=&source=&keep_duplicates=&filename=: import an uploaded file.
 
     The body is an mbox (mboxo or mboxrd), a zip file or one message (.eml), sent as is or
     as the `file` field of a form; its kind comes from the file name, else its first bytes.
-    Answers {"imported", "skipped", "failed": [{where, reason, kind, ordinal}],
-    "session_ids"}. 400 without a body, 413 past the upload limit.
+    Each `tag` (repeatable) is given to every message stored. Answers {"imported",
+    "skipped", "failed": [{where, reason, kind, ordinal}], "session_ids"}. 400 without a
+    body or with a bad tag name, 413 past the upload limit.
     """
     ctx = context()
     request.max_content_length = ctx.config.http_max_upload
+    tags = _tags_arg()
     upload, name = _upload()
     with upload:
         found = read_stream(upload, name, Path(name), ctx.config.max_message_size)
         keep = request.args.get("keep_duplicates", "") in ("true", "1")
-        importer = Importer(StoreTarget(store(), inbox_arg() or "default", keep))
+        importer = Importer(StoreTarget(store(), inbox_arg() or "default", keep, tags))
         tally = importer.run(f"upload {request.args.get('source') or name}", found)
     return jsonify(shapes.import_summary(tally))
+
+
+def _tags_arg() -> list[str]:
+    """Read the tag= parameters (each a tag name), or fail with 400 naming the bad one."""
+    try:
+        return unique_tags(check_tag(name) for name in request.args.getlist("tag"))
+    except TagError as error:
+        fail(400, f"tag: {error}")
 
 
 def _upload() -> tuple[IO[bytes], str]:

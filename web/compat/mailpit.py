@@ -5,9 +5,10 @@ Mailpit's: plain text, `404 page not found`. As in Mailpit, `GET /api/v1/message
 the message read (unless the browser says the request is cross-site), and `DELETE
 /api/v1/messages` without IDs deletes everything: both only here, never on /api/v1.
 Not served: the websocket /api/events (waitress cannot hand a socket to a websocket
-handler), thumbnails, and html-check and link-check (404, as Mailpit answers while a check
-is off). sa-check answers from the deliverability report's SpamAssassin verdict when
---spamd is given (404 without it).
+handler), thumbnails, and html-check (404: it scores HTML against per-client support data
+that the deliverability report does not have). link-check answers from the report's static
+link checks, never requesting a link; sa-check from its SpamAssassin verdict when --spamd is
+given (404 without it).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
+from mailtrap_lite.checks.links import each_link_checked
 from mailtrap_lite.message import Message
 from mailtrap_lite.mime.body import BODY_HEADER_BYTES
 from mailtrap_lite.mime.compose import SendError, compose, read_send_request
@@ -225,6 +227,16 @@ def sa_check(message_id: str) -> Any:
     return jsonify(shapes.spam_check(outcome))
 
 
+@routes.get("/api/v1/message/<message_id>/link-check")
+def link_check(message_id: str) -> Any:
+    """GET /api/v1/message/ID/link-check[?follow=]: each web link with the deliverability
+    report's static link checks, in Mailpit's shape. No link is requested, so `follow`
+    changes nothing and no link has an HTTP status (StatusCode 0); 404 for an unknown id.
+    """
+    _, parsed = _read(message_id)
+    return jsonify(shapes.link_check(each_link_checked(parsed.links)))
+
+
 @routes.get("/api/v1/message/<message_id>/part/<part_id>")
 def get_part(message_id: str, part_id: str) -> Response:
     """GET /api/v1/message/ID/part/PARTID: the part's decoded bytes, as a download."""
@@ -295,7 +307,8 @@ def send() -> Any:
         tags = [str(t) for t in data.get("Tags") or []]
         raw = compose(message, ctx.config.hostname)
         message_id = submit(ctx.store, ctx.config, raw, message.from_[1], message.recipients,
-                            tags=tags, peer=f"{request.remote_addr} (HTTP)")  # fmt: skip
+                            tags=tags, peer=f"{request.remote_addr} (HTTP)",
+                            observer=ctx.counts)  # fmt: skip
     except (SendError, TagError) as error:
         fail(400, str(error))
     except TooLarge as error:
