@@ -116,6 +116,16 @@ class Store(ABC):
         """Return where the data lives, for people: a file, ":memory:" or a URL (no password)."""
         return ":memory:" if self.temporary else str(self.path)
 
+    def database_size(self) -> int:
+        """Return how many bytes the database takes (a file store: the file and its WAL)."""
+        total = 0
+        for suffix in ("", "-wal"):
+            try:
+                total += Path(f"{self.path}{suffix}").stat().st_size
+            except OSError:
+                continue
+        return total
+
     @abstractmethod
     def close(self) -> None:
         """Close every connection; a temporary database is removed."""
