@@ -11,6 +11,8 @@ import pytest
 
 from tests.apiserver import Served, make_message, until
 
+pytestmark = pytest.mark.backends
+
 
 @pytest.fixture
 def served() -> Iterator[Served]:

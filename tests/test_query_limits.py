@@ -19,6 +19,8 @@ from mailtrap_lite.web.context import EXTENSION
 from tests.apiserver import Reply, Served, index_all, make_message, store_message, until
 from tests.wire import greet
 
+pytestmark = pytest.mark.backends
+
 MakeServed = Callable[..., Served]
 BODY = ("lorem ipsum dolor sit amet consectetur adipiscing elit " * 16 + "\r\n") * 110
 
