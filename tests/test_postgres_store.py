@@ -19,7 +19,7 @@ import psycopg
 import pytest
 
 from mailtrap_lite.smtp.groupcommit import GroupCommit
-from mailtrap_lite.store import Delivery, Store
+from mailtrap_lite.store import Delivery, StorageError, Store
 from mailtrap_lite.store.query import parse_query
 from mailtrap_lite.store.records import ReleaseRecord
 from tests.apiserver import index_all, store_message, until
@@ -238,6 +238,34 @@ def test_a_database_of_schema_1_is_upgraded_and_its_sessions_judged(pg: Postgres
             store.close()
     finally:
         pg.cluster.drop_database(url)
+
+
+def test_the_full_check_reads_every_row_and_opens_a_sound_database(
+    pg: PostgresBackend, url: str
+) -> None:
+    store = pg.open(url)
+    message_id = store_message(store, b"Subject: s\r\n\r\n" + b"x" * 100_000 + b"\r\n")
+    store.close()
+    checked = pg.open(url, check="full")
+    try:
+        assert checked.raw_start(message_id, 10) == b"Subject: s"
+    finally:
+        checked.close()
+
+
+def test_a_read_only_store_reads_beside_a_writer_and_refuses_writes(
+    pg: PostgresBackend, url: str
+) -> None:
+    writer = pg.open(url)
+    reader = pg.open(url, read_only=True)
+    try:
+        message_id = store_message(writer, b"Subject: s\r\n\r\nbody\r\n")
+        assert [m.raw for m in reader.export_messages()] == [b"Subject: s\r\n\r\nbody\r\n"]
+        with pytest.raises(StorageError, match="read-only"):
+            reader.set_read(message_id, True)
+    finally:
+        reader.close()
+        writer.close()
 
 
 def test_deliveries_of_one_loop_turn_are_committed_in_one_transaction(
