@@ -5,6 +5,8 @@ Run it by hand from the repository root; it prints numbers and asserts nothing:
     python bench/api.py                       # 100,000 messages in a temporary database
     python bench/api.py --messages 20000      # fewer
     python bench/api.py --db /tmp/bench.db    # build once (if missing), reuse afterwards
+    python bench/api.py --db postgresql://u@host/db   # the same on PostgreSQL (an empty
+                                              # database is filled, a filled one reused)
 
 What it does:
 1. Fills a database through the Store API (no SMTP, so it is quick): realistic messages from
@@ -44,7 +46,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from mailtrap_lite.mime.headers import parse_summary
-from mailtrap_lite.store import IndexUpdate
+from mailtrap_lite.store import Delivery, IndexUpdate, Store
 from mailtrap_lite.store.indexer import index_one
 from mailtrap_lite.store.records import NewMessage
 from mailtrap_lite.store.sqlite import SQLiteStore
@@ -71,6 +73,7 @@ SENTENCES = [
     "Your verification code is {code}; it expires in ten minutes.",
     "The meeting moved to Thursday afternoon in the large room.",
 ]
+FILL_BATCH = 500
 WORD, ADDRESS, PHRASE = "invoice", "to:grace.7@example.org", '"track your parcel"'
 # The language's later additions: OR, a domain, a subdomain glob, a file name, a folded word.
 MORE = ["invoice OR receipt", "from:shop.example", "to:*.example.net", "filename:invoice-42",
@@ -102,15 +105,51 @@ def build_message(rng: random.Random, n: int) -> tuple[bytes, str, list[str]]:
     return msg.as_bytes(), sender, rcpt
 
 
-def fill(path: Path, count: int) -> None:
+def open_store(db: Path | str) -> Store:
+    """Open the SQLite file or the PostgreSQL database `db` names."""
+    if isinstance(db, str):
+        from mailtrap_lite.store.postgres import PostgresStore
+
+        return PostgresStore(db, files=Path(tempfile.gettempdir()), max_messages=0)
+    return SQLiteStore(db)
+
+
+def filled(db: Path | str) -> bool:
+    """Tell whether the database already holds messages."""
+    if isinstance(db, Path):
+        return db.exists()
+    store = open_store(db)
+    try:
+        return store.count_messages() > 0
+    finally:
+        store.close()
+
+
+def describe(db: Path | str) -> str:
+    """Return the database's size on disk."""
+    if isinstance(db, Path):
+        return f"database {db}: {db.stat().st_size / 1e6:.0f} MB (+ WAL)"
+    import psycopg
+
+    with psycopg.connect(db) as conn:
+        row = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+    return f"database {urlsplit(db).path.lstrip('/')} on PostgreSQL: {row[0] / 1e6:.0f} MB"
+
+
+def fill(path: Path | str, count: int) -> None:
     """Store and index `count` messages through the Store API."""
-    store = SQLiteStore(path)
+    store = open_store(path)
     rng = random.Random(1042)
     started = time.perf_counter()
+    batch: list[Delivery] = []
     for n in range(count):
         raw, sender, rcpt = build_message(rng, n)
         when = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(1_700_000_000 + n * 60))
-        store.add_message(NewMessage(raw, sender, rcpt, None, "default", when, parse_summary(raw)))
+        new = NewMessage(raw, sender, rcpt, None, "default", when, parse_summary(raw))
+        batch.append(Delivery(new))
+        if len(batch) == FILL_BATCH or n == count - 1:  # one commit per batch, as group commit
+            store.add_messages(batch)
+            batch = []
     stored = time.perf_counter() - started
     print(f"stored {count} messages in {stored:.1f} s ({count / stored:.0f}/s)", flush=True)
     started = time.perf_counter()
@@ -130,7 +169,7 @@ def _index(message_id: int, raw: bytes) -> IndexUpdate:
 class Server:
     """mailtrap-lite in a subprocess, with the addresses it printed."""
 
-    def __init__(self, db: Path) -> None:
+    def __init__(self, db: Path | str) -> None:
         command = [sys.executable, "-m", "mailtrap_lite", "--db", str(db), "--smtp",
                    "127.0.0.1:0", "--http", "127.0.0.1:0", "--max-messages", "0",
                    "--max-sessions", "0"]  # fmt: skip
@@ -212,13 +251,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=50)
-    parser.add_argument("--db", type=Path, help="build here if missing, else reuse")
+    parser.add_argument("--db", help="a file or a postgresql:// URL: filled if empty, else reused")
     args = parser.parse_args()
     folder = tempfile.TemporaryDirectory(prefix="mailtrap-lite-bench-")
-    db = args.db or Path(folder.name) / "bench.db"
-    if not db.exists():
+    db: Path | str = Path(folder.name) / "bench.db"
+    if args.db:
+        db = args.db if args.db.startswith(("postgresql://", "postgres://")) else Path(args.db)
+    if not filled(db):
         fill(db, args.messages)
-    print(f"database {db}: {db.stat().st_size / 1e6:.0f} MB (+ WAL)", flush=True)
+    print(describe(db), flush=True)
     server = Server(db)
     try:
         conn = http.client.HTTPConnection(*server.http, timeout=30)

@@ -8,6 +8,7 @@ Run it by hand from the repository root; it prints numbers and asserts nothing:
     python bench/ingest.py --rounds 5              # five alternating rounds, median ratio
     python bench/ingest.py --rss 100000            # then memory and disk after 100k messages
     python bench/ingest.py --mtl-arg=--max-messages=0   # extra flags for mailtrap-lite
+    python bench/ingest.py --postgres postgresql://u@host/db   # also mailtrap-lite on PostgreSQL
 
 What it measures: a fixed number of messages sent over 8 persistent SMTP connections
 (``--connections``; EHLO
@@ -21,6 +22,8 @@ steadier on a shared machine:
 - baseline: aiosmtpd's SMTP with a handler that only appends the data to a list; the floor
   cost of SMTP in Python (``python bench/ingest.py --serve-baseline`` runs it).
 - mailtrap-lite: ``python -m mailtrap_lite --smtp 127.0.0.1:0 --http off --db TMP/bench.db``.
+- mailtrap-lite-pg (with ``--postgres URL``): the same with ``--db URL``, an empty database;
+  its rate is also given as a ratio to mailtrap-lite on SQLite measured in the same run.
 
 Each target gets a warm-up (not counted); the sessions are opened before the clock starts.
 The table shows acknowledged messages, seconds, msg/s, failed transactions and the CPU used
@@ -508,6 +511,12 @@ def mailtrap_command(args: argparse.Namespace, workdir: Path) -> list[str]:
     return [sys.executable, *base, "--db", str(workdir / "bench.db"), *args.mtl_arg]
 
 
+def postgres_command(args: argparse.Namespace, workdir: Path) -> list[str]:
+    """Return the command line of mailtrap-lite on the PostgreSQL database of ``--postgres``."""
+    base = ["-m", "mailtrap_lite", "--smtp", "127.0.0.1:0", "--http", "off"]
+    return [sys.executable, *base, "--db", args.postgres, *args.mtl_arg]
+
+
 def tail(path: Path, lines: int = 15) -> str:
     """Return the last lines of a log file, indented, for error messages."""
     text = path.read_text(errors="replace").splitlines()[-lines:]
@@ -653,15 +662,20 @@ def print_ratios(results: list[RunResult]) -> None:
     for r in results:
         rates.setdefault((r.target.split("+")[0], r.size), []).append(r.rate)
     base_name = next((r.target for r in results if r.target.startswith("baseline")), "baseline")
-    for (target, size), ours in rates.items():
-        theirs = rates.get(("baseline", size))
-        if target != "mailtrap-lite" or not theirs:
-            continue
-        ratios = sorted(a / b for a, b in zip(ours, theirs, strict=True) if b)
-        if not ratios:
-            continue
-        spread = f" (rounds: {', '.join(f'{x:.2f}' for x in ratios)})" if len(ratios) > 1 else ""
-        print(f"mailtrap-lite / {base_name} at {size}: {statistics.median(ratios):.2f}{spread}")
+    pairs = [("mailtrap-lite", "baseline", base_name), ("mailtrap-lite-pg", "baseline", base_name),
+             ("mailtrap-lite-pg", "mailtrap-lite", "mailtrap-lite (SQLite)")]  # fmt: skip
+    for target, other, other_name in pairs:
+        for (name, size), ours in rates.items():
+            theirs = rates.get((other, size))
+            if name != target or not theirs:
+                continue
+            ratios = sorted(a / b for a, b in zip(ours, theirs, strict=True) if b)
+            if not ratios:
+                continue
+            spread = (
+                f" (rounds: {', '.join(f'{x:.2f}' for x in ratios)})" if len(ratios) > 1 else ""
+            )
+            print(f"{target} / {other_name} at {size}: {statistics.median(ratios):.2f}{spread}")
 
 
 def megabytes(nbytes: float) -> str:
@@ -696,6 +710,8 @@ def targets(args: argparse.Namespace) -> list[tuple[str, CommandBuilder]]:
     """Return the (name, command builder) pairs selected by ``--only``."""
     baseline = "baseline+uvloop" if args.uvloop else "baseline"
     chosen = [(baseline, baseline_command), ("mailtrap-lite", mailtrap_command)]
+    if args.postgres:
+        chosen.append(("mailtrap-lite-pg", postgres_command))
     return [t for t in chosen if args.only in (None, t[0].split("+")[0])]
 
 
@@ -728,7 +744,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--connections", type=int, default=8, help="persistent SMTP connections")
     p.add_argument("--warmup", type=int, default=200, help="unmeasured messages per target")
     p.add_argument("--time-cap", type=float, default=120.0, help="seconds per measured run")
-    p.add_argument("--only", choices=["baseline", "mailtrap-lite"], help="run one target")
+    p.add_argument("--only", choices=["baseline", "mailtrap-lite", "mailtrap-lite-pg"],
+                   help="run one target")  # fmt: skip
+    p.add_argument("--postgres", metavar="URL",
+                   help="also run mailtrap-lite on this (empty) PostgreSQL database")  # fmt: skip
     p.add_argument("--uvloop", action="store_true", help="run the baseline on uvloop")
     p.add_argument(
         "--mtl-arg",

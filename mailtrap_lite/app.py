@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mailtrap_lite.checks import Checker, StoredReports
-from mailtrap_lite.config import Config, ConfigError
+from mailtrap_lite.config import Config, ConfigError, user_data_dir
 from mailtrap_lite.services.clock import Clock
 from mailtrap_lite.services.counts import RuntimeCounts
 from mailtrap_lite.services.followers import Followers
@@ -43,7 +43,21 @@ WATCH_SECONDS = 1.0  # how often the database file is checked (deleted, replaced
 
 
 def open_store(config: Config) -> Store:
-    """Open the Store that `config.db` names (None: a temporary database), checked first."""
+    """Open the Store that `config.db_url` or `config.db` names (None: a temporary database).
+
+    A SQLite file is checked first. The PostgreSQL Store is imported only when asked for, so
+    SQLite users never load psycopg.
+    """
+    if config.db_url is not None:
+        from mailtrap_lite.store.postgres import PostgresStore
+
+        return PostgresStore(
+            config.db_url,
+            files=user_data_dir() / "postgresql",
+            max_messages=config.max_messages,
+            max_sessions=config.max_sessions,
+            query_seconds=config.query_timeout,
+        )
     return SQLiteStore(
         config.db,
         max_messages=config.max_messages,

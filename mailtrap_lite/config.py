@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +36,12 @@ class Address:
 
     def __str__(self) -> str:
         return format_hostport(self.host, self.port)
+
+
+def user_data_dir() -> Path:
+    """Return mailtrap-lite's folder in the user data directory (XDG_DATA_HOME, ~/.local/share)."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "mailtrap-lite"
 
 
 def is_loopback(host: str) -> bool:
@@ -72,6 +80,24 @@ def _parse_port(port_text: str, whole: str) -> int:
     return int(port_text)
 
 
+# A --db value that starts like a URL ("scheme://") names a server, never a file.
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+def parse_db(text: str) -> Path | str:
+    """Parse --db: a postgresql:// URL (returned as text) or a SQLite file path."""
+    if not _URL.match(text):
+        return Path(text)
+    scheme = text.partition(":")[0].lower()
+    if scheme not in POSTGRES_SCHEMES:
+        raise ConfigError(
+            f"{scheme}:// is not a database mailtrap-lite can use: give a SQLite file path"
+            " or a postgresql:// URL"
+        )
+    return text
+
+
 def parse_credentials(text: str) -> tuple[str, str]:
     """Parse "USER:PASS" (the password may contain colons)."""
     user, sep, password = text.partition(":")
@@ -90,6 +116,8 @@ class Config:
     mailpit_http: Address | None = None
     mailhog_http: Address | None = None
     db: Path | None = None  # None means a temporary database removed at exit
+    # A PostgreSQL URL (postgresql://...): when set, the Store lives there and `db` is unused.
+    db_url: str | None = None
     check_db: bool = False  # a full integrity check at start instead of the quick one
     max_messages: int = 10_000  # 0 means no limit
     max_sessions: int = 10_000  # 0 means no limit

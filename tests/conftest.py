@@ -1,4 +1,5 @@
-"""Shared fixtures: a running in-process sink on 127.0.0.1, port 0; fuzzing profiles."""
+"""Shared fixtures: a running in-process sink on 127.0.0.1, port 0; the Store backends
+(SQLite, and PostgreSQL on a throwaway cluster per worker); fuzzing profiles."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import os
 import signal
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -13,6 +15,8 @@ from hypothesis import HealthCheck, settings
 from mailtrap_lite.config import Address, Config
 from mailtrap_lite.testing import Sink
 from tests.apiserver import Served
+from tests.backends import NAMES, Backend, PostgresBackend, SQLiteBackend
+from tests.pgcluster import Cluster, ClusterUnavailable, shared_cluster
 from tests.process import ServerProcess, start_server
 
 # The pytest plugin's own tests run small test suites with pytester.
@@ -24,6 +28,29 @@ _FUZZ_BASE = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
 settings.register_profile("ci", max_examples=100, derandomize=True, database=None, **_FUZZ_BASE)
 settings.register_profile("long", max_examples=5000, **_FUZZ_BASE)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run the tests of modules marked `backends` once per Store backend."""
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("backends"):
+        metafunc.parametrize("backend", NAMES, indirect=True, scope="module")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Cluster:
+    """Return this worker's throwaway PostgreSQL cluster (skip where it cannot start)."""
+    try:
+        return shared_cluster()
+    except ClusterUnavailable as error:
+        pytest.skip(f"PostgreSQL unavailable: {error}")
+
+
+@pytest.fixture(scope="module")
+def backend(request: pytest.FixtureRequest) -> Backend:
+    """The Store backend of this test: SQLite unless the module is marked `backends`."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return SQLiteBackend()
+    return PostgresBackend(request.getfixturevalue("pg_cluster"))
 
 
 @pytest.fixture(scope="session")
@@ -100,26 +127,28 @@ def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pyte
 
 
 @pytest.fixture
-def served() -> Iterator[Served]:
+def served(backend: Backend) -> Iterator[Served]:
     """Start a sink and its web server (waitress) on 127.0.0.1, port 0."""
-    running = Served()
-    yield running
-    running.stop()
+    with backend.settings() as database:
+        running = Served(**database)
+        yield running
+        running.stop()
 
 
 @pytest.fixture
-def make_served() -> Iterator[object]:
+def make_served(backend: Backend) -> Iterator[object]:
     """Start sinks with web servers with other settings: make_served(ui_auth=(...), ...)."""
     started: list[Served] = []
+    with ExitStack() as databases:
 
-    def make(**settings: object) -> Served:
-        running = Served(**settings)
-        started.append(running)
-        return running
+        def make(**settings: object) -> Served:
+            running = Served(**databases.enter_context(backend.settings()), **settings)
+            started.append(running)
+            return running
 
-    yield make
-    for running in started:
-        running.stop()
+        yield make
+        for running in started:
+            running.stop()
 
 
 # -- browser tests (tests/test_ui_*.py): one Chromium per test session, a fresh page per test

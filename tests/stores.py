@@ -12,9 +12,11 @@ import pytest
 
 from mailtrap_lite.store import Store
 from mailtrap_lite.store.sqlite import SQLiteStore
+from tests.backends import open_postgres_store
 
 STORE_BACKENDS: dict[str, Callable[[], Store]] = {
     "sqlite": SQLiteStore,  # a temporary database, removed by close()
+    "postgres": open_postgres_store,  # a fresh database of this worker's throwaway cluster
 }
 
 

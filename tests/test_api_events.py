@@ -10,7 +10,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+
 from tests.apiserver import Served, make_message, until
+
+pytestmark = pytest.mark.backends  # each test runs on SQLite and on PostgreSQL
 
 
 @dataclass

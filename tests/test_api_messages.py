@@ -1,4 +1,7 @@
-"""Message routes of the JSON API, over a real server (waitress) and Flask's test client."""
+"""Message routes of the JSON API, over a real server (waitress) and Flask's test client.
+
+Each test runs on both Store backends (SQLite, PostgreSQL).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,10 @@ import pytest
 from flask.testing import FlaskClient
 
 from mailtrap_lite.store import Store
-from mailtrap_lite.store.sqlite import SQLiteStore
 from tests.apiserver import Served, index_all, make_message, store_message, stored_app, until
+from tests.backends import Backend
+
+pytestmark = pytest.mark.backends
 
 SUMMARY_FIELDS = set(
     "id inbox received_at mail_from rcpt_to from to cc subject size attachment_count read"
@@ -24,10 +29,9 @@ FULL_FIELDS = SUMMARY_FIELDS | set(
 
 
 @pytest.fixture
-def store() -> Iterator[Store]:
-    opened = SQLiteStore()
-    yield opened
-    opened.close()
+def store(backend: Backend) -> Iterator[Store]:
+    with backend.store() as opened:
+        yield opened
 
 
 @pytest.fixture

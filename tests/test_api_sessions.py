@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import smtplib
 
+import pytest
+
 from tests.apiserver import Served, make_message, until
+
+pytestmark = pytest.mark.backends  # each test runs on SQLite and on PostgreSQL
 
 
 def send_as(served: Served, user: str, subject: str) -> None:

@@ -12,6 +12,8 @@ import pytest
 
 from tests.apiserver import Reply, Served, make_message, store_message, until
 
+pytestmark = pytest.mark.backends  # each test runs on SQLite and on PostgreSQL
+
 
 def later(delay: float, action: Callable[[], Any]) -> threading.Thread:
     """Run `action` on another thread after `delay` seconds."""

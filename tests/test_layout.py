@@ -285,7 +285,7 @@ def module_edges() -> dict[str, set[str]]:
 
 def part_of(module: str) -> str:
     """Return the package a module belongs to for the package-level graph."""
-    for prefix in (WEB, PLUGIN, "mailtrap_lite.store.sqlite",
+    for prefix in (WEB, PLUGIN, "mailtrap_lite.store.sqlite", "mailtrap_lite.store.postgres",
                    "mailtrap_lite.store", "mailtrap_lite.smtp", "mailtrap_lite.mime",
                    "mailtrap_lite.testing", "mailtrap_lite.transfer",
                    "mailtrap_lite.services", "mailtrap_lite.checks"):  # fmt: skip
@@ -323,8 +323,22 @@ def test_public_names_are_exported_and_sorted() -> None:
         assert hasattr(mailtrap_lite, name)
 
 
+def test_sqlite_users_never_load_psycopg() -> None:
+    script = (
+        "import sys\n"
+        "from mailtrap_lite.app import App, open_store\n"
+        "from mailtrap_lite.config import Config\n"
+        "open_store(Config()).close()\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'psycopg', 'psycopg_pool'}))\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            check=True, timeout=60).stdout  # fmt: skip
+    assert loaded.strip() == "[]"
+
+
 def test_importing_the_plugin_loads_no_smtp_tls_database_or_web_library() -> None:
-    heavy = ("aiosmtpd", "cryptography", "flask", "sqlite3", "_sqlite3", "waitress", "uvloop")
+    heavy = ("aiosmtpd", "cryptography", "flask", "sqlite3", "_sqlite3", "waitress", "uvloop",
+             "psycopg", "psycopg_pool")  # fmt: skip
     script = (
         "import sys, mailtrap_lite.pytest_plugin\n"
         f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(heavy)!r}))\n"

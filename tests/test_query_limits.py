@@ -19,6 +19,8 @@ from mailtrap_lite.web.context import EXTENSION
 from tests.apiserver import Reply, Served, index_all, make_message, store_message, until
 from tests.wire import greet
 
+pytestmark = pytest.mark.backends
+
 MakeServed = Callable[..., Served]
 # Enough rows and text that the heavy query runs many progress-handler intervals (SQLite
 # looks at the deadline every PROGRESS_STEPS steps), however fast the machine is.

@@ -1,6 +1,7 @@
 """Search through the API and the index: query= on the routes, bad queries, search rows.
 
 What each query matches is the table of tests/test_search_language.py (over the Store).
+The tests that take `client` or `backend` run on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -14,19 +15,22 @@ from flask.testing import FlaskClient
 from mailtrap_lite.store import Store
 from mailtrap_lite.store.fields import FIELDS, FLAGS
 from mailtrap_lite.store.indexer import Indexer, index_one
-from mailtrap_lite.store.query import MAX_NESTING, Or, Query, parse_query
+from mailtrap_lite.store.postgres import search as postgres_search
+from mailtrap_lite.store.query import MAX_NESTING, Or, Query, QueryError, parse_query
 from mailtrap_lite.store.sqlite import SQLiteStore
-from mailtrap_lite.store.sqlite.search import FLAG_SQL, TERM_SQL
+from mailtrap_lite.store.sqlite import search as sqlite_search
 from tests.apiserver import Served, index_all, make_message, store_message, stored_app, until
+from tests.backends import Backend
 from tests.searchcorpus import CORPUS, fill
+
+pytestmark = pytest.mark.backends
 
 
 @pytest.fixture(scope="module")
-def client() -> Iterator[FlaskClient]:
-    store = SQLiteStore()
-    fill(store)
-    yield stored_app(store).test_client()
-    store.close()
+def client(backend: Backend) -> Iterator[FlaskClient]:
+    with backend.store() as store:
+        fill(store)
+        yield stored_app(store).test_client()
 
 
 def subjects(client: FlaskClient, route: str = "/api/v1/messages", **params: str) -> list[str]:
@@ -51,9 +55,8 @@ def test_wait_takes_the_search_language(client: FlaskClient) -> None:
     assert found == ["Receipt for payment 77", "Invoice May", "Grüße aus Köln"]
 
 
-def test_delete_matching_takes_the_search_language() -> None:
-    store = SQLiteStore()
-    try:
+def test_delete_matching_takes_the_search_language(backend: Backend) -> None:
+    with backend.store() as store:
         fill(store)
         reply = (
             stored_app(store)
@@ -65,8 +68,6 @@ def test_delete_matching_takes_the_search_language() -> None:
         )
         assert reply.json == {"deleted": 2}
         assert store.count_messages() == len(CORPUS) - 2
-    finally:
-        store.close()
 
 
 # query -> (a part of the error, the position it names)
@@ -110,28 +111,47 @@ def test_bad_query_is_400_saying_where_it_failed(
     assert f"at position {position}" in reply.json["error"]
 
 
-def test_query_too_large_for_the_database_is_400_not_500(client: FlaskClient) -> None:
+def test_query_too_large_for_the_database_is_400_not_500() -> None:
     query = "from:*" + "a" * 60_000 + "*"  # SQLite takes GLOB patterns of up to 50,000 bytes
-    reply = client.get("/api/v1/messages", query_string={"query": query})
+    store = SQLiteStore()
+    try:
+        fill(store)  # SQLite refuses the pattern once a row is compared with it
+        reply = stored_app(store).test_client().get(
+            "/api/v1/messages", query_string={"query": query}
+        )
+    finally:
+        store.close()
     assert reply.status_code == 400
     assert reply.json is not None and "too large to run" in reply.json["error"]
 
 
-def test_long_query_tree_within_the_database_limits_runs_on_the_store() -> None:
+# A tree no parsed query reaches (MAX_TERMS) but a Store must still refuse, not fail on.
+TOO_LARGE = {
+    "sqlite": ["from:*" + "a" * 60_000 + "*"],  # GLOB patterns of up to 50,000 bytes
+    "postgres": [f"to:a{n}@x.io" for n in range(40_000)],  # 65,535 values a statement
+}
+
+
+def test_tree_too_large_for_the_database_is_a_query_error(backend: Backend) -> None:
+    words = TOO_LARGE[backend.name]
+    tree = Query(Or(tuple(node for word in words if (node := parse_query(word).root))))
+    with backend.store() as store:
+        fill(store)
+        with pytest.raises(QueryError, match="too large to run"):
+            store.list_messages(query=tree)
+
+
+def test_long_query_tree_within_the_database_limits_runs_on_the_store(backend: Backend) -> None:
     """The parser takes at most MAX_TERMS terms (querycost); a Store runs a longer tree."""
     words = ["koln", *(f"nothing{n}" for n in range(500)), "to:x@y", "ab"]
     tree = Query(Or(tuple(node for word in words if (node := parse_query(word).root))))
-    store = SQLiteStore()
-    try:
+    with backend.store() as store:
         fill(store)
         assert [m.subject for m in store.list_messages(query=tree).messages] == ["Grüße aus Köln"]
-    finally:
-        store.close()
 
 
-def test_message_is_found_by_address_once_indexed_and_not_before() -> None:
-    store = SQLiteStore()
-    try:
+def test_message_is_found_by_address_once_indexed_and_not_before(backend: Backend) -> None:
+    with backend.store() as store:
         store_message(store, CORPUS["order"][0], rcpt_to=["late@example.com"])
         client = stored_app(store).test_client()
         query = {"query": "to:late@example.com"}
@@ -140,8 +160,35 @@ def test_message_is_found_by_address_once_indexed_and_not_before() -> None:
         after = client.get("/api/v1/messages", query_string=query).json
         assert before is not None and before["total"] == 0  # search rows come from the indexer
         assert after is not None and after["total"] == 1
-    finally:
-        store.close()
+
+
+LIKE_WILDCARDS = [("100%", {"pct"}), ("a_b", {"underscore"}), ("back\\slash", {"backslash"}),
+                  ("from:a_b@x.io", {"underscore"}), ("from:*%@x.io", set())]  # fmt: skip
+
+
+@pytest.mark.parametrize(("query", "expected"), LIKE_WILDCARDS)
+def test_wildcard_characters_of_sql_in_a_term_match_only_themselves(
+    backend: Backend, query: str, expected: set[str]
+) -> None:
+    bodies = {"pct": ("a 100% match", "p@x.io"), "underscore": ("see a_b here", "a_b@x.io"),
+              "backslash": ("back\\slash", "b@x.io"),
+              "decoy": ("100 percent, axb, backslash", "axb@x.io")}  # fmt: skip
+    with backend.store() as store:
+        ids = {store_message(store, make_message(key, body).as_bytes(), sender): key
+               for key, (body, sender) in bodies.items()}  # fmt: skip
+        index_all(store)
+        found = store.list_messages(query=parse_query(query)).messages
+        assert {ids[m.id] for m in found} == expected
+
+
+def test_a_deleted_message_matches_nothing(backend: Backend) -> None:
+    with backend.store() as store:
+        kept, gone = (store_message(store, CORPUS["order"][0]) for _ in range(2))
+        index_all(store)
+        store.delete_messages([gone])
+        for query in ("order", "to:ann@example.com", "header:X-Campaign=spring-sale"):
+            page = store.list_messages(query=parse_query(query))
+            assert (page.total, [m.id for m in page.messages]) == (1, [kept]), query
 
 
 def search_rows(store: Store) -> list[int]:
@@ -157,6 +204,7 @@ def search_rows(store: Store) -> list[int]:
 
 @pytest.fixture
 def store() -> Iterator[Store]:
+    """A SQLite store: the tests below look at its own search tables."""
     opened = SQLiteStore()
     yield opened
     opened.close()
@@ -196,17 +244,23 @@ def test_purge_after_clearing_everything_empties_the_search_tables(store: Store)
     assert search_rows(store) == [0, 0, 0, 0]
 
 
-def test_running_indexer_purges_deleted_messages(served: Served) -> None:
-    served.send(make_message("bye", "soon gone\n"))
-    until(lambda: served.get("/api/v1/health").json()["unindexed"] == 0)
-    served.request("DELETE", "/api/v1/messages", {"all": "true"})
-    served.send(make_message("wake the indexer"))
-    until(lambda: search_rows(served.store)[0] == 1 and search_rows(served.store)[3] == 0)
+def test_running_indexer_purges_deleted_messages() -> None:
+    served = Served()  # on SQLite: its search tables are looked at
+    try:
+        served.send(make_message("bye", "soon gone\n"))
+        until(lambda: served.get("/api/v1/health").json()["unindexed"] == 0)
+        served.request("DELETE", "/api/v1/messages", {"all": "true"})
+        served.send(make_message("wake the indexer"))
+        until(lambda: search_rows(served.store)[0] == 1 and search_rows(served.store)[3] == 0)
+    finally:
+        served.stop()
 
 
-def test_every_filter_and_flag_has_its_sql() -> None:
-    assert {"text", *FIELDS} == set(TERM_SQL)
-    assert {(name, value) for name, values in FLAGS.items() for value in values} == set(FLAG_SQL)
+@pytest.mark.parametrize("search", [sqlite_search, postgres_search], ids=["sqlite", "postgres"])
+def test_every_filter_and_flag_has_its_sql(search: object) -> None:
+    assert {"text", *FIELDS} == set(search.TERM_SQL)  # type: ignore[attr-defined]
+    flags = {(name, value) for name, values in FLAGS.items() for value in values}
+    assert flags == set(search.FLAG_SQL)  # type: ignore[attr-defined]
 
 
 def test_indexed_text_stays_within_its_limit_when_folding_lengthens_it() -> None:

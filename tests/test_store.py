@@ -1,4 +1,7 @@
-"""The Store on its own: ids, paging, deletion, retention, inboxes, sessions and the feed."""
+"""The Store on its own: ids, paging, deletion, retention, inboxes, sessions and the feed.
+
+Every test that takes `store` or `backend` runs on SQLite and on PostgreSQL.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +12,14 @@ from pathlib import Path
 import pytest
 
 from mailtrap_lite.mime.headers import parse_summary
-from mailtrap_lite.store import Store
+from mailtrap_lite.store import Delivery, Store
 from mailtrap_lite.store.feed import Change
 from mailtrap_lite.store.indexer import Indexer
 from mailtrap_lite.store.records import NewMessage, TranscriptEntry
 from mailtrap_lite.store.sqlite import SQLiteStore
+from tests.backends import Backend
+
+pytestmark = pytest.mark.backends
 
 
 def new_message(n: int = 0, inbox: str = "default", session_id: int | None = None) -> NewMessage:
@@ -26,10 +32,9 @@ def new_message(n: int = 0, inbox: str = "default", session_id: int | None = Non
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = SQLiteStore(tmp_path / "mail.db")
-    yield opened
-    opened.close()
+def store(backend: Backend) -> Iterator[Store]:
+    with backend.store() as opened:
+        yield opened
 
 
 def test_ids_increase_and_are_never_reused_after_clear(store: Store) -> None:
@@ -84,25 +89,41 @@ def test_delete_one_and_clear_one_inbox(store: Store) -> None:
     assert [m.id for m in store.list_messages().messages] == [kept]
 
 
-def test_retention_keeps_the_newest_and_counts_the_pruned(tmp_path: Path) -> None:
-    store = SQLiteStore(tmp_path / "r.db", max_messages=5)
-    ids = [store.add_message(new_message(n)) for n in range(12)]
-    page = store.list_messages(limit=100)
-    assert [m.id for m in page.messages] == ids[::-1][:5]
-    assert store.stats()["pruned"] == 7
-    assert store.raw(ids[0]) is None
-    store.close()
+def test_retention_keeps_the_newest_and_counts_the_pruned(backend: Backend) -> None:
+    with backend.store(max_messages=5) as store:
+        ids = [store.add_message(new_message(n)) for n in range(12)]
+        page = store.list_messages(limit=100)
+        assert [m.id for m in page.messages] == ids[::-1][:5]
+        assert page.total == 5 and store.stats()["messages"] == 5
+        assert store.stats()["pruned"] == 7
+        assert store.raw(ids[0]) is None
 
 
-def test_session_retention_keeps_sessions_that_delivered_kept_mail(tmp_path: Path) -> None:
-    store = SQLiteStore(tmp_path / "s.db", max_sessions=2)
-    busy = store.open_session("127.0.0.1:1", "2026-11-26T10:00:00.000Z")
-    store.add_message(new_message(1, session_id=busy))
-    idle = [store.open_session(f"127.0.0.1:{n}", "2026-11-26T10:00:01.000Z") for n in range(5)]
-    kept = {s.id for s in store.list_sessions(limit=100)}
-    assert kept == {busy, idle[-1], idle[-2]}
-    assert store.stats()["pruned_sessions"] == 3
-    store.close()
+def test_retention_in_a_group_commit_never_exceeds_the_limit(backend: Backend) -> None:
+    with backend.store(max_messages=3) as store:
+        ids = store.add_messages([Delivery(new_message(n)) for n in range(5)])
+        assert [m.id for m in store.list_messages().messages] == ids[::-1][:3]
+        assert store.stats()["pruned"] == 2
+
+
+def test_session_retention_keeps_sessions_that_delivered_kept_mail(backend: Backend) -> None:
+    with backend.store(max_sessions=2) as store:
+        busy = store.open_session("127.0.0.1:1", "2026-11-26T10:00:00.000Z")
+        store.add_message(new_message(1, session_id=busy))
+        idle = [store.open_session(f"127.0.0.1:{n}", "2026-11-26T10:00:01.000Z")
+                for n in range(5)]  # fmt: skip
+        kept = {s.id for s in store.list_sessions(limit=100)}
+        assert kept == {busy, idle[-1], idle[-2]}
+        assert store.stats()["pruned_sessions"] == 3
+
+
+def test_a_session_emptied_by_deletion_becomes_prunable(backend: Backend) -> None:
+    with backend.store(max_sessions=1) as store:
+        busy = store.open_session("127.0.0.1:1", "2026-11-26T10:00:00.000Z")
+        message_id = store.add_message(new_message(1, session_id=busy))
+        store.delete_messages([message_id])
+        store.open_session("127.0.0.1:2", "2026-11-26T10:00:01.000Z")
+        assert store.get_session(busy) is None
 
 
 def test_transcript_chunks_come_back_in_order(store: Store) -> None:
@@ -121,7 +142,7 @@ def test_transcript_chunks_come_back_in_order(store: Store) -> None:
     assert record.helo == "x" and record.end_reason == "quit"
 
 
-def test_temporary_store_removes_its_file(tmp_path: Path) -> None:
+def test_temporary_sqlite_store_removes_its_file(tmp_path: Path) -> None:
     store = SQLiteStore(None)
     path = store.path
     store.add_message(new_message(1))
@@ -167,15 +188,33 @@ def test_indexer_fills_snippet_and_attachment_count(store: Store) -> None:
     assert store.stats()["unindexed"] == 0
 
 
-def test_a_session_keeps_its_kind(tmp_path: Path) -> None:
-    store = SQLiteStore(tmp_path / "kinds.db")
-    try:
-        ids = {kind: store.open_session("peer", "2026-01-01T00:00:00.000Z", kind) for kind in
-               ("smtp", "api", "import", "outgoing")}  # fmt: skip
-        assert {kind: store.get_session(i).kind for kind, i in ids.items()} == {  # type: ignore[union-attr]
-            kind: kind for kind in ids
-        }
-        with pytest.raises(ValueError, match="unknown session kind"):
-            store.open_session("peer", "2026-01-01T00:00:00.000Z", "carrier-pigeon")
-    finally:
-        store.close()
+def test_a_session_keeps_its_kind(store: Store) -> None:
+    ids = {kind: store.open_session("peer", "2026-01-01T00:00:00.000Z", kind) for kind in
+           ("smtp", "api", "import", "outgoing")}  # fmt: skip
+    assert {kind: store.get_session(i).kind for kind, i in ids.items()} == {  # type: ignore[union-attr]
+        kind: kind for kind in ids
+    }
+    with pytest.raises(ValueError, match="unknown session kind"):
+        store.open_session("peer", "2026-01-01T00:00:00.000Z", "carrier-pigeon")
+
+
+def test_orphaned_sessions_are_ended_as_disconnected(store: Store) -> None:
+    left_open = store.open_session("peer", "2026-01-01T00:00:00.000Z")
+    ended = store.open_session("peer", "2026-01-01T00:00:00.000Z")
+    store.end_session(ended, "quit", "2026-01-01T00:00:01.000Z")
+    assert store.end_orphaned_sessions() == 1
+    assert store.get_session(left_open).end_reason == "disconnect"  # type: ignore[union-attr]
+    assert store.get_session(ended).end_reason == "quit"  # type: ignore[union-attr]
+
+
+def test_an_inbox_with_sessions_but_no_messages_is_listed(store: Store) -> None:
+    sid = store.open_session("peer", "2026-01-01T00:00:00.000Z")
+    store.end_session(sid, "quit", "2026-01-01T00:00:01.000Z", facts={"inbox": "quiet"})
+    assert store.inboxes() == [("quiet", 0, 0)]
+
+
+def test_a_nul_character_in_a_session_fact_is_stored_without_failing(store: Store) -> None:
+    sid = store.open_session("peer", "2026-01-01T00:00:00.000Z")
+    store.end_session(sid, "quit", "2026-01-01T00:00:01.000Z", facts={"helo": "a\x00b"})
+    # PostgreSQL's text cannot hold NUL: it becomes U+FFFD there (the transcript keeps it)
+    assert store.get_session(sid).helo in ("a\x00b", "a\ufffdb")  # type: ignore[union-attr]

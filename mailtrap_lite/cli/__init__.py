@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from mailtrap_lite.config import BindError, ConfigError
 from mailtrap_lite.store import StorageError
 
-from . import check, export, health, importing, serve
+from . import check, export, health, importing, migrate, serve
 from .options import EXIT_USAGE, UsageError
 from .serve import build_parser, config_from_args
 
@@ -25,6 +25,7 @@ COMMANDS["export"] = export.run
 COMMANDS["health"] = health.run
 COMMANDS["import"] = importing.run
 COMMANDS["check"] = check.run
+COMMANDS["migrate"] = migrate.run
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
 import re
 import signal
 import sys
@@ -22,6 +21,8 @@ from mailtrap_lite.config import (
     ConfigError,
     parse_address,
     parse_credentials,
+    parse_db,
+    user_data_dir,
 )
 from mailtrap_lite.services.retention import parse_duration
 from mailtrap_lite.services.webhooks import check_webhook_url
@@ -50,8 +51,14 @@ DESCRIPTION = (
 
 def default_db() -> Path:
     """Return mail.db in the user data directory (XDG_DATA_HOME or ~/.local/share)."""
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "mailtrap-lite" / "mail.db"
+    return user_data_dir() / "mail.db"
+
+
+def _db(text: str) -> Path | str:
+    try:
+        return parse_db(text)
+    except ConfigError as error:
+        raise ValueError(str(error)) from None
 
 
 def _address(text: str) -> Address:
@@ -157,10 +164,12 @@ OPTIONS = [
            " or off", _http, "off", "HOST:PORT|off"),
     Option("--mailhog-http", "a listener serving MailHog's API from / (for MailHog's"
            " clients), or off", _http, "off", "HOST:PORT|off"),
-    Option("--db", "SQLite file; :memory: keeps nothing (a temporary file removed at exit)",
-           metavar="PATH", shown_default="mail.db in the user data directory"),
-    Option("--check-db", "check the whole database at start (PRAGMA integrity_check, indexes"
-           " included) instead of the quick check; a damaged file stops the start", switch=True),
+    Option("--db", "SQLite file, or a postgresql:// URL (the PostgreSQL store); :memory:"
+           " keeps nothing (a temporary file removed at exit)", _db, metavar="PATH|URL",
+           shown_default="mail.db in the user data directory"),
+    Option("--check-db", "check the whole database at start (SQLite: PRAGMA integrity_check,"
+           " indexes included, instead of the quick check; PostgreSQL: every row of every table"
+           " read through); a damaged database stops the start", switch=True),
     Option("--max-messages", "keep the newest N messages; 0: no limit", whole_number, "10000",
            "N"),
     Option("--max-sessions", "keep the newest N sessions that delivered no kept message;"
@@ -254,14 +263,15 @@ def config_from_values(values: dict[str, Any]) -> Config:
     credentials = dict(values["auth"])
     if values["auth_file"] is not None:
         credentials.update(_read_auth_file(values["auth_file"]))
-    db_text = values["db"]
-    db = default_db() if db_text is None else Path(db_text)
+    db = default_db() if values["db"] is None else values["db"]
+    url = db if isinstance(db, str) else None
     return Config(
         smtp=values["smtp"],
         http=values["http"],
         mailpit_http=values["mailpit_http"],
         mailhog_http=values["mailhog_http"],
-        db=None if str(db) == ":memory:" else db,
+        db=None if url is not None or str(db) == ":memory:" else db,
+        db_url=url,
         check_db=values["check_db"],
         max_messages=values["max_messages"],
         max_sessions=values["max_sessions"],
@@ -370,7 +380,7 @@ def _announce(app: App) -> None:
     print(f"http: {app.web_url or 'off'}")
     for name, url in app.compat_urls.items():
         print(f"{name}-http: {url}")
-    print(f"db: {':memory:' if store.temporary else store.path}", flush=True)
+    print(f"db: {store.location}", flush=True)
 
 
 def _stop_on_signals() -> asyncio.Event:

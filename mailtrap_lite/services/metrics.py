@@ -10,7 +10,6 @@ the event loop, so they cost a dictionary look-up and an addition; the rest is r
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -112,8 +111,8 @@ class _ScrapeTime:
         yield CounterMetricFamily(f"{PREFIX}_messages_pruned", pruned, value=stats["pruned"])
         yield GaugeMetricFamily(f"{PREFIX}_index_lag_messages", "Messages not yet searchable",
                                 value=stats["unindexed"])  # fmt: skip
-        yield GaugeMetricFamily(f"{PREFIX}_database_bytes", "Database file and its WAL",
-                                value=_database_bytes(store))  # fmt: skip
+        yield GaugeMetricFamily(f"{PREFIX}_database_bytes", "Size of the database",
+                                value=store.database_size())  # fmt: skip
         yield GaugeMetricFamily(f"{PREFIX}_open_streams", "Open waits and event streams",
                                 value=self.metrics.open_streams())  # fmt: skip
         hooks = self.metrics.webhooks
@@ -130,13 +129,3 @@ class _ScrapeTime:
 
     def describe(self) -> list[Any]:
         return []  # names vary with the configuration: let the registry read them on scrape
-
-
-def _database_bytes(store: Store) -> int:
-    total = 0
-    for suffix in ("", "-wal"):
-        try:
-            total += os.path.getsize(f"{store.path}{suffix}")
-        except OSError:
-            continue
-    return total

@@ -4,26 +4,40 @@ Under load several sessions finish their DATA in one turn of the loop. Committin
 together writes each touched database page once instead of once per message, and the
 commit's fixed cost is paid once. A lone message waits for nothing more than the rest of
 the current turn: the commit is scheduled with call_soon, never with a timer.
+
+A store whose commit waits on a database server (`Store.commits_wait_on_server`, PostgreSQL)
+is committed on a thread of its own instead, one batch at a time: while a batch waits for the
+server, the loop goes on reading the other sessions, and what arrives meanwhile is the next
+batch. Run on the loop, each commit stopped every session for its whole round trip and the
+batches stayed at one message (measured: 317 msg/s against 1,318 on SQLite, 8 clients).
+SQLite commits on the loop: handing work to a thread cost more than its commit (DESIGN.md).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from mailtrap_lite.store import Delivery, StorageError, Store
 
 log = logging.getLogger(__name__)
 
 Waiting = tuple[Delivery, "asyncio.Future[int]"]
+Outcome = int | Exception
 
 
 class GroupCommit:
-    """Collects deliveries during one loop turn and commits them at its end."""
+    """Collects deliveries during one loop turn (or one commit) and commits them together."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self._pending: list[Waiting] = []
+        self._thread: ThreadPoolExecutor | None = None
+        if store.commits_wait_on_server:
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="mailtrap-lite-commit")
+        self._in_flight: asyncio.Future[None] | None = None
 
     async def add(self, delivery: Delivery) -> int:
         """Commit `delivery` with whatever else arrives in this turn; return its message id.
@@ -32,34 +46,69 @@ class GroupCommit:
         even if the caller is cancelled (say, the client went away before the reply).
         """
         loop = asyncio.get_running_loop()
-        if not self._pending:
+        if not self._pending and self._in_flight is None:
             loop.call_soon(self._commit)
         future: asyncio.Future[int] = loop.create_future()
         self._pending.append((delivery, future))
         return await future
 
+    async def drain(self) -> None:
+        """Wait until every queued delivery is committed; stop the commit thread."""
+        while self._in_flight is not None or self._pending:
+            if self._in_flight is not None:
+                await asyncio.shield(self._in_flight)
+            else:
+                await asyncio.sleep(0)
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+
     def _commit(self) -> None:
         batch, self._pending = self._pending, []
-        futures = [future for _, future in batch]
-        outcomes: list[int | Exception]
+        if not batch:
+            return
+        if self._thread is None:
+            _settle(batch, self._outcomes([delivery for delivery, _ in batch]))
+            return
+        loop = asyncio.get_running_loop()
+        done: Future[list[Outcome]] = self._thread.submit(
+            self._outcomes, [delivery for delivery, _ in batch]
+        )
+        self._in_flight = loop.create_future()
+        done.add_done_callback(lambda f: loop.call_soon_threadsafe(self._committed, batch, f))
+
+    def _committed(self, batch: list[Waiting], done: Future[list[Outcome]]) -> None:
+        """Answer a batch the thread committed, then start the next one (on the loop)."""
+        error = done.exception()
+        failed: list[Outcome] = [StorageError(f"commit failed: {error!r}")] * len(batch)
+        _settle(batch, done.result() if error is None else failed)
+        in_flight, self._in_flight = self._in_flight, None
+        if in_flight is not None:
+            in_flight.set_result(None)
+        self._commit()
+
+    def _outcomes(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
+        """Commit deliveries together; each gets its id or the error that refused it."""
         try:
-            outcomes = list(self.store.add_messages([delivery for delivery, _ in batch]))
+            return list(self.store.add_messages(deliveries))
         except StorageError as error:
             # One by one, so that a message the database refuses fails alone.
-            outcomes = [error] if len(batch) == 1 else [self._commit_one(d) for d, _ in batch]
+            return [error] if len(deliveries) == 1 else [self._commit_one(d) for d in deliveries]
         except Exception as error:  # a bug: fail the sessions waiting (451), never hang them
             log.exception("group commit failed")
-            outcomes = [error] * len(batch)
-        for future, outcome in zip(futures, outcomes, strict=True):
-            if future.done():  # its handler was cancelled; the message is stored all the same
-                continue
-            if isinstance(outcome, Exception):
-                future.set_exception(outcome)
-            else:
-                future.set_result(outcome)
+            return [error] * len(deliveries)
 
-    def _commit_one(self, delivery: Delivery) -> int | Exception:
+    def _commit_one(self, delivery: Delivery) -> Outcome:
         try:
             return self.store.add_messages([delivery])[0]
         except StorageError as error:
             return error
+
+
+def _settle(batch: list[Waiting], outcomes: list[Outcome]) -> None:
+    for (_, future), outcome in zip(batch, outcomes, strict=True):
+        if future.done():  # its handler was cancelled; the message is stored all the same
+            continue
+        if isinstance(outcome, Exception):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)

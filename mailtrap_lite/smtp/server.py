@@ -103,6 +103,7 @@ class SMTPServer:
             if not self.handler.live:
                 break
             await asyncio.sleep(0.01)
+        await self.handler.commits.drain()  # what was queued is committed before the Store closes
         self._servers.clear()
         if self.tls is not None:
             self.tls.close()

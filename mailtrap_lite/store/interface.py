@@ -1,8 +1,8 @@
 """The Store interface: how messages, sessions and transcripts are written and read.
 
 Every surface (SMTP, the web app, the fixtures) goes through these methods; SQL lives only in
-the implementations (store/sqlite). A Store publishes a change feed that others follow, so
-storage never depends on who reads it.
+the implementations (store/sqlite, store/postgres). A Store publishes a change feed that
+others follow, so storage never depends on who reads it.
 """
 
 from __future__ import annotations
@@ -98,6 +98,9 @@ class Store(ABC):
     max_messages: int
     max_sessions: int
     last_message_at: float  # time.monotonic() of the newest commit of a message
+    # True when a commit waits on a database server (PostgreSQL), not a local file: group
+    # commit then runs commits on a thread of its own, so the SMTP loop goes on meanwhile.
+    commits_wait_on_server: bool = False
 
     def __init__(self) -> None:
         self.feed = ChangeFeed()
@@ -107,6 +110,21 @@ class Store(ABC):
     def _forget_deleted(self, change: Change) -> None:
         if change.kind in ("deleted", "pruned"):
             self.message_cache.forget(change.ids)
+
+    @property
+    def location(self) -> str:
+        """Return where the data lives, for people: a file, ":memory:" or a URL (no password)."""
+        return ":memory:" if self.temporary else str(self.path)
+
+    def database_size(self) -> int:
+        """Return how many bytes the database takes (a file store: the file and its WAL)."""
+        total = 0
+        for suffix in ("", "-wal"):
+            try:
+                total += Path(f"{self.path}{suffix}").stat().st_size
+            except OSError:
+                continue
+        return total
 
     @abstractmethod
     def close(self) -> None:

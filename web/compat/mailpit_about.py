@@ -7,13 +7,11 @@ kept, whatever --metrics says).
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
 from mailtrap_lite.services.counts import RuntimeCounts, memory_in_use
-from mailtrap_lite.store import Store
 from mailtrap_lite.store.query import parse_query
 from mailtrap_lite.version import __version__
 
@@ -30,8 +28,8 @@ def info() -> Any:
     return jsonify(
         Version=__version__,
         LatestVersion="disabled",  # as Mailpit says with its version check off: none is made
-        Database=str(found.path),
-        DatabaseSize=_database_size(found),
+        Database=found.location,
+        DatabaseSize=found.database_size(),
         Messages=found.count_messages(),
         Unread=found.count_messages(parse_query("is:unread")),
         Tags={name: total for name, total, _ in found.tags()},
@@ -54,11 +52,6 @@ def _runtime(since_start: RuntimeCounts) -> dict[str, int]:
         "SMTPRejected": since_start.rejected,
         "SMTPIgnored": 0,
     }
-
-
-def _database_size(found: Store) -> int:
-    return sum(os.path.getsize(p) for p in (f"{found.path}", f"{found.path}-wal")
-               if os.path.exists(p))  # fmt: skip
 
 
 @about_routes.get("/api/v1/webui")
