@@ -97,6 +97,7 @@ class App:
         quiet_aiosmtpd_notices()
         store = self._store = open_store(self.config)
         try:
+            store.start_node(self.config.node_timeout)
             store.end_orphaned_sessions()
             smtp = self._smtp = SMTPServer(store, self.config)
             await smtp.start()  # a listener bound before a failure is closed by stop()

@@ -91,6 +91,14 @@ class Store(ABC):
     def close(self) -> None:
         """Close every connection; a temporary database is removed."""
 
+    def start_node(self, timeout: float) -> None:
+        """Serve as one of the nodes sharing this database (nothing to do for a file).
+
+        The others end this node's open sessions once `timeout` seconds pass without a sign
+        of it.
+        """
+        del timeout  # one process owns a SQLite file: there are no other nodes
+
     # -- messages ---------------------------------------------------------------------------
 
     def add_message(

@@ -15,10 +15,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from mailtrap_lite.store.interface import Delivery, IndexUpdate, Page
+from mailtrap_lite.store.postgres.cluster import NodeStore
 from mailtrap_lite.store.postgres.core import Connection, filters
 from mailtrap_lite.store.postgres.search import count_sql, message_filters, page_sql, runnable
 from mailtrap_lite.store.postgres.searchrows import index_parts, write_search_rows
-from mailtrap_lite.store.postgres.sessions import INSERT_CHUNK, SessionStore, nul_free
+from mailtrap_lite.store.postgres.sessions import INSERT_CHUNK, nul_free
+from mailtrap_lite.store.postgres.workqueue import claim
 from mailtrap_lite.store.query import Query
 from mailtrap_lite.store.records import MessageRecord, NewMessage
 from mailtrap_lite.store.sqlite.rows import (
@@ -39,7 +41,7 @@ INSERT_MESSAGE = (
 M_COLUMNS = ", ".join(f"m.{c.strip()}" for c in MESSAGE_COLUMNS.split(","))
 
 
-class PostgresStore(SessionStore):
+class PostgresStore(NodeStore):
     """PostgreSQL storage for messages, sessions and transcripts, with retention and a feed."""
 
     def __init__(
@@ -241,26 +243,14 @@ class PostgresStore(SessionStore):
     def unindexed(
         self, after: int = 0, limit: int = 50, max_bytes: int | None = None
     ) -> list[tuple[int, bytes]]:
-        """Return (id, raw) of the oldest messages past id `after` not yet indexed.
+        """Take (id, raw) of the oldest unindexed messages no other node is indexing.
 
-        With `max_bytes`, stop before their sizes add up past it (the first always comes).
+        Nodes share the work (workqueue.py), so `after` is not used: a message another node
+        took and never finished comes back here once its claim runs out. With `max_bytes`,
+        stop before their sizes add up past it (the first always comes).
         """
         with self._read() as conn:
-            sizes = conn.execute(
-                "SELECT id, size FROM messages WHERE id > %s AND NOT indexed ORDER BY id LIMIT %s",
-                (after, limit),
-            ).fetchall()
-            wanted: list[int] = []
-            total = 0
-            for message_id, size in sizes:
-                total += size
-                if wanted and max_bytes is not None and total > max_bytes:
-                    break
-                wanted.append(message_id)
-            rows = conn.execute(
-                "SELECT id, data FROM message_raw WHERE id = ANY(%s) ORDER BY id", (wanted,)
-            ).fetchall()
-        return [(int(message_id), bytes(data)) for message_id, data in rows]
+            return claim(conn, limit, max_bytes)
 
     def save_index(
         self, updates: list[IndexUpdate], pause: Callable[[float], None] | None = None

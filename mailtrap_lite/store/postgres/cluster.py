@@ -1,0 +1,67 @@
+"""One node among several on a database: its heartbeat, the shared feed, orphaned sessions.
+
+A Store opened for a one-off job (migrate, export, a test's look at the data) is no node; a
+serving App calls `start_node`, which registers the node (nodes.py), starts sharing changes
+with the others (notify.py) and stamps the sessions it opens with its id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mailtrap_lite.store.postgres.nodes import NodeBeat, end_orphaned
+from mailtrap_lite.store.postgres.notify import SharedFeed
+from mailtrap_lite.store.postgres.sessions import SessionStore
+
+
+class NodeStore(SessionStore):
+    """Sessions and the feed of a node that shares its database with other nodes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._beat: NodeBeat | None = None
+        self._shared: SharedFeed | None = None
+
+    def start_node(self, timeout: float) -> None:
+        """Serve as a node: register, beat every timeout/3, share changes with the others.
+
+        The other nodes end this node's open sessions once `timeout` seconds pass without a
+        beat (this node killed, frozen or cut off).
+        """
+        if self._beat is not None:
+            return
+        beat = self._beat = NodeBeat(self._pool, timeout, self._announce_ended)
+        self.node_id = beat.id
+        self._shared = SharedFeed(self.url, self._pool, self.feed, beat.id)
+        self._shared.start()
+        beat.start()
+
+    @property
+    def shared_feed(self) -> SharedFeed | None:
+        """Return the connection to the other nodes' changes (None: not serving as a node)."""
+        return self._shared
+
+    def _announce_ended(self, session_ids: list[int]) -> None:
+        self.feed.publish("session", tuple(session_ids))
+
+    def end_orphaned_sessions(self) -> int:
+        """End the sessions of nodes that are gone (`node-lost`); count them.
+
+        Sessions of live nodes stay open. Sessions a node of the previous release left open
+        (it records no node) are ended too, as a single server did when it started.
+        """
+        with self._transaction() as conn:
+            ended = end_orphaned(conn, unknown_too=True)
+        if ended:
+            self.feed.publish("session", tuple(ended))
+        return len(ended)
+
+    def close(self) -> None:
+        """Leave the cluster (stop sharing, remove this node), then close every connection."""
+        shared, self._shared = self._shared, None
+        beat, self._beat = self._beat, None
+        if shared is not None:
+            shared.stop()
+        if beat is not None:
+            beat.stop()
+        super().close()
