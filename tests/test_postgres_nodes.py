@@ -170,3 +170,20 @@ def _end_reasons(url: str, message_ids: list[int]) -> set[str | None]:
             (message_ids,),
         ).fetchall()
     return {row[0] for row in rows}
+
+
+def test_a_delete_on_node_b_disappears_from_node_a_live_ui(launch: Launch, url: str, page) -> None:
+    from playwright.sync_api import expect
+
+    a, b = _node(launch, url), _node(launch, url)
+    kept, gone = _send(a, "Stays"), _send(b, "Goes")
+    page.goto(a.info["http"] + "/")
+    expect(page.locator("body")).to_have_attribute("data-live", "open")
+    expect(page.locator("tr.msg")).to_have_count(2)
+    page.evaluate("window.sameDocument = true")
+    assert _request(b, "DELETE", f"/api/v1/messages/{gone}")[0] in (200, 204)
+    expect(page.locator("tr.msg")).to_have_count(1)
+    expect(page.locator(f'tr.msg[data-id="{kept}"]')).to_be_visible()
+    _send(b, "Arrives at B")
+    expect(page.locator("tr.msg a.subject")).to_have_text(["Arrives at B", "Stays"])
+    assert page.evaluate("window.sameDocument") is True  # live, not reloaded
