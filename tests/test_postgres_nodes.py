@@ -187,3 +187,15 @@ def test_a_delete_on_node_b_disappears_from_node_a_live_ui(launch: Launch, url: 
     _send(b, "Arrives at B")
     expect(page.locator("tr.msg a.subject")).to_have_text(["Arrives at B", "Stays"])
     assert page.evaluate("window.sameDocument") is True  # live, not reloaded
+
+
+def test_fault_rules_set_through_the_api_apply_to_that_node_alone(launch: Launch, url: str) -> None:
+    a, b = _node(launch, url), _node(launch, url)
+    rules = {"rules": [{"rule": "rcpt:to=*@bounce.test:550 5.1.1 No such user"}]}
+    assert _request(a, "PUT", "/api/v1/faults", rules)[0] == 200
+    for node, expected in ((a, statuscodes.MAILBOX_UNAVAILABLE), (b, statuscodes.OK)):
+        with smtplib.SMTP(*node.smtp, timeout=30) as client:
+            client.ehlo()
+            client.mail("a@example.com")
+            assert client.rcpt("x@bounce.test")[0] == expected
+    assert _request(b, "GET", "/api/v1/faults")[1] == {"rules": []}
