@@ -12,6 +12,7 @@ ABRUPT_ENDINGS = {
     "disconnect": "the client disconnected without QUIT",
     "timeout": "the session timed out",
     "limit": "a server limit closed the session",
+    "node-lost": "the node serving the session was lost (killed or cut off)",
 }
 
 
