@@ -199,3 +199,22 @@ def test_fault_rules_set_through_the_api_apply_to_that_node_alone(launch: Launch
             client.mail("a@example.com")
             assert client.rcpt("x@bounce.test")[0] == expected
     assert _request(b, "GET", "/api/v1/faults")[1] == {"rules": []}
+
+
+def test_the_fixture_external_mode_on_node_b_wakes_on_mail_sent_to_node_a(
+    launch: Launch, url: str
+) -> None:
+    from mailtrap_lite.testing.remote import RemoteInbox
+
+    a, b = _node(launch, url), _node(launch, url)
+    inbox = RemoteInbox(b.info["http"], "pytest-gw0")
+    after = inbox.cursor().message_id
+
+    def send() -> None:
+        with smtplib.SMTP(*a.smtp, timeout=30) as client:
+            client.login(*inbox.credentials)  # type: ignore[misc]
+            client.sendmail("app@example.com", ["user@example.com"], b"Subject: reset\r\n\r\nx\r\n")
+
+    threading.Timer(0.3, send).start()
+    inbox.wait(None, after, 30)
+    assert [r.subject for r in inbox.records(after)] == ["reset"]
