@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
@@ -41,6 +42,16 @@ def user_data_dir() -> Path:
     """Return mailtrap-lite's folder in the user data directory (XDG_DATA_HOME, ~/.local/share)."""
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(base) / "mailtrap-lite"
+
+
+def is_loopback(host: str) -> bool:
+    """Tell whether a listening host is reachable only from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def format_hostport(host: str, port: int) -> str:
@@ -101,9 +112,13 @@ class Config:
 
     smtp: Address = Address("localhost", DEFAULT_SMTP_PORT)
     http: Address | None = Address("localhost", DEFAULT_HTTP_PORT)
+    # listeners serving Mailpit's and MailHog's API layouts from / (off by default)
+    mailpit_http: Address | None = None
+    mailhog_http: Address | None = None
     db: Path | None = None  # None means a temporary database removed at exit
     # A PostgreSQL URL (postgresql://...): when set, the Store lives there and `db` is unused.
     db_url: str | None = None
+    check_db: bool = False  # a full integrity check at start instead of the quick one
     max_messages: int = 10_000  # 0 means no limit
     max_sessions: int = 10_000  # 0 means no limit
     # PostgreSQL, several nodes: a node silent this long is lost; the others end its sessions.
@@ -111,6 +126,9 @@ class Config:
     max_message_size: int = 33_554_432
     max_recipients: int = 1000
     max_connections: int = 200
+    # transcript kept per session (0: no cap); later lines are counted, not kept
+    max_transcript_lines: int = 50_000
+    max_transcript_bytes: int = 4_194_304
     idle_timeout: float = 300.0
     credentials: dict[str, str] = field(default_factory=dict)
     require_auth: bool = False
@@ -123,15 +141,56 @@ class Config:
     tls_self_signed: bool = False
     require_tls: bool = False  # 530 to MAIL and AUTH before STARTTLS (RFC 3207 §4)
     auth_require_tls: bool = False  # AUTH only over TLS (RFC 4954 §4); off for development
+    # wrong SMTP credentials: the next command is read this much later, doubling each time;
+    # the max_auth_failures-th wrong credentials get 421 and the connection closes
+    auth_failure_delay: float = 0.25
+    max_auth_failures: int = 5
     faults: tuple[str, ...] = ()  # rules in the --fault grammar (mailtrap_lite.smtp.faults)
     index_max_text: int = 1_048_576  # body characters indexed for search per message
+    query_timeout: float = 5.0  # seconds a search may run before it is stopped (503)
     # web: basic auth (USER, PASS) for UI and API; CORS origin(s) for the API (none by default)
     ui_auth: tuple[str, str] | None = None
+    # wrong basic-auth credentials: past http_auth_failures from one address within
+    # http_auth_window seconds, that address gets 429 until the window has passed
+    http_auth_failures: int = 10
+    http_auth_window: float = 60.0
     cors: str | None = None
+    allowed_hosts: tuple[str, ...] = ()  # Host names answered besides localhost and IPs; "*": any
     http_max_body: int = 1_048_576  # request body bytes; larger bodies get 413
+    http_max_upload: int = 67_108_864  # bytes of a file uploaded to POST /api/v1/import
     http_max_waits: int = 56  # open waits + event streams together (of 64 threads); then 503
+    http_max_searches: int = 8  # searches (and deletions by query) at once; then 503
+    http_max_connections: int = 1000  # open web connections; past it new ones wait to be accepted
+    http_idle_timeout: float = (
+        20.0  # a web connection idle (or a request unfinished) this long is closed
+    )
     events_seconds: float = 300.0  # an event stream ends after this; clients reconnect
     events_heartbeat: float = 15.0  # a comment line on idle streams keeps proxies open
+    # tags: user+tag@ recipients tag their message; --tag NAME=QUERY rules, as (name, query)
+    plus_tags: bool = True
+    tag_rules: tuple[tuple[str, str], ...] = ()
+    # release to a real SMTP server: the --relay-config file (None: release is off) and the
+    # query of messages released automatically (--relay-matching)
+    relay_config: Path | None = None
+    relay_matching: str | None = None
+    webhooks: tuple[str, ...] = ()  # URLs that get each new message's summary (POST, JSON)
+    webhook_secret: str | None = None  # HMAC-SHA256 key of X-Mailtrap-Lite-Signature
+    webhook_attempts: int = 5  # tries per delivery (1 s, 2 s, 4 s, 8 s apart)
+    webhook_queue: int = 1000  # deliveries waiting; past it the oldest is dropped (counted)
+    webhook_timeout: float = 5.0  # seconds a receiver has to answer one request
+    metrics: bool | None = None  # GET /metrics; None: on when the web listener is loopback
+    max_age: float | None = None  # seconds; older messages are pruned in the background
+    # deliverability checks: DKIM key records (name "sel._domainkey.domain", TXT value), read
+    # from --dkim-key files by the command line; spamd's address (None: no spam score)
+    dkim_keys: tuple[tuple[str, str], ...] = ()
+    spamd: Address | None = None
+
+    @property
+    def metrics_on(self) -> bool:
+        """Tell whether /metrics is served: as set, else only on a loopback web listener."""
+        if self.metrics is not None:
+            return self.metrics
+        return self.http is not None and is_loopback(self.http.host)
 
     @property
     def has_certificate(self) -> bool:

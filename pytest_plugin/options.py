@@ -25,6 +25,8 @@ class Settings:
     """The resolved options of one run."""
 
     ui: bool = False
+    mailpit: bool = False
+    mailhog: bool = False
     keep: bool = False
     url: str | None = None
     timeout: float = 5.0
@@ -47,6 +49,14 @@ class Option:
 
 
 UI = Option("--smtp-sink-ui", "serve the web UI of each worker's sink; its URL is reported")
+MAILPIT = Option(
+    "--smtp-sink-mailpit",
+    "serve a Mailpit-compatible API for each worker's sink (smtp_sink_server.mailpit_url)",
+)
+MAILHOG = Option(
+    "--smtp-sink-mailhog",
+    "serve a MailHog-compatible API for each worker's sink (smtp_sink_server.mailhog_url)",
+)
 KEEP = Option("--smtp-sink-keep", "keep each worker's database of this run (in .pytest_cache)")
 URL = Option("--smtp-sink-url", "use a running mailtrap-lite at this URL instead (external mode)")
 TIMEOUT = Option("--smtp-sink-timeout", "default seconds smtp_sink.wait_for waits (default 5)")
@@ -55,13 +65,13 @@ TIMEOUT = Option("--smtp-sink-timeout", "default seconds smtp_sink.wait_for wait
 def add_options(parser: pytest.Parser) -> None:
     """Register the options with pytest, each as a flag and an ini key."""
     group = parser.getgroup("smtp_sink", "mailtrap-lite smtp_sink fixture")
-    for option in (UI, KEEP):
+    for option in (UI, MAILPIT, MAILHOG, KEEP):
         group.addoption(option.flag, action="store_true", default=None, dest=option.dest,
                         help=f"{option.help} (env {option.env})")  # fmt: skip
     for option in (URL, TIMEOUT):
         group.addoption(option.flag, default=None, dest=option.dest, metavar="VALUE",
                         help=f"{option.help} (env {option.env})")  # fmt: skip
-    for option in (UI, KEEP, URL, TIMEOUT):
+    for option in (UI, MAILPIT, MAILHOG, KEEP, URL, TIMEOUT):
         parser.addini(option.dest, option.help, type="string", default="")
 
 
@@ -69,6 +79,8 @@ def resolve(config: pytest.Config) -> Settings:
     """Read every option (CLI > environment > ini); bad values are usage errors."""
     return Settings(
         ui=_value(config, UI, _boolean, False),
+        mailpit=_value(config, MAILPIT, _boolean, False),
+        mailhog=_value(config, MAILHOG, _boolean, False),
         keep=_value(config, KEEP, _boolean, False),
         url=_value(config, URL, _url, None),
         timeout=_value(config, TIMEOUT, _seconds, 5.0),

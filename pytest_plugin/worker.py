@@ -90,8 +90,12 @@ class Worker:
             return RemoteInbox(self.settings.url, self.inbox)
         from mailtrap_lite.testing import Sink
 
-        http = Address(LOCAL, 0) if self.settings.ui else None
-        return Sink(Config(smtp=Address(LOCAL, 0)), db=self._database(), http=http).start()
+        settings = self.settings
+        http = Address(LOCAL, 0) if settings.ui else None
+        mailpit = Address(LOCAL, 0) if settings.mailpit else None
+        mailhog = Address(LOCAL, 0) if settings.mailhog else None
+        return Sink(Config(smtp=Address(LOCAL, 0)), db=self._database(), http=http,
+                    mailpit_http=mailpit, mailhog_http=mailhog).start()  # fmt: skip
 
     def _database(self) -> Path | None:
         if not self.settings.keep or self.keep_dir is None:

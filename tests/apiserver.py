@@ -42,9 +42,9 @@ class Reply:
 class Served:
     """A running sink plus its web server; stop() stops both."""
 
-    def __init__(self, **settings: Any) -> None:
+    def __init__(self, clock: Any = None, **settings: Any) -> None:
         config = Config(smtp=Address("127.0.0.1", 0)).replace(**settings)
-        self.sink = Sink(config, http=Address("127.0.0.1", 0)).start()
+        self.sink = Sink(config, config.db, http=Address("127.0.0.1", 0), clock=clock).start()
         self.store: Store = self.sink.store
         self.config = self.sink.config
         self.url = self.sink.web_url
@@ -63,11 +63,13 @@ class Served:
         body: Any = None,
         headers: dict[str, str] | None = None,
         timeout: float = 10.0,
+        raw: bytes | None = None,
     ) -> Reply:
-        """Send one request over a fresh connection and read the whole response."""
+        """Send one request over a fresh connection and read the whole response (a JSON
+        `body`, or `raw` bytes as they are)."""
         conn = self.connect(timeout)
         try:
-            data = json.dumps(body).encode() if body is not None else None
+            data = json.dumps(body).encode() if body is not None else raw
             sent = dict(headers or {})
             if data is not None:
                 sent.setdefault("Content-Type", "application/json")

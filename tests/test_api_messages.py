@@ -18,12 +18,13 @@ pytestmark = pytest.mark.backends
 
 SUMMARY_FIELDS = set(
     "id inbox received_at mail_from rcpt_to from to cc subject size attachment_count read"
-    " snippet session_id".split()
+    " snippet session_id tags".split()
 )
 FULL_FIELDS = SUMMARY_FIELDS | set(
     "message_id date reply_to bcc headers text html attachments links warnings".split()
     # additions of the read model
     + "headers_cut parts omitted_parts link_details".split()
+    + ["releases"]
 )
 
 
@@ -193,9 +194,9 @@ def test_delete_by_inbox_keeps_other_inboxes(client: FlaskClient, store: Store) 
     assert client.get("/api/v1/messages").json["total"] == 1
 
 
-def test_delete_without_query_or_inbox_removes_everything(client, store) -> None:
+def test_delete_with_all_true_removes_everything(client, store) -> None:
     fill(store, 3)
-    assert client.delete("/api/v1/messages").json == {"deleted": 3}
+    assert client.delete("/api/v1/messages?all=true").json == {"deleted": 3}
     assert client.get("/api/v1/messages").json == {"total": 0, "messages": []}
 
 

@@ -27,7 +27,10 @@ from tests.wire import greet
 Launch = Callable[..., ServerProcess]
 
 MIB = 1024 * 1024
-NOOP_LIMIT = 2.0  # seconds: the worst NOOP reply on another connection while a bomb lands
+# Seconds the worst NOOP reply on another connection may take while a bomb lands: a stall
+# detector, not a latency target (the tests share their cores with other work; SECURITY.md
+# quotes the latencies measured on a quiet machine). A bomb parsed on the SMTP loop took 20 s.
+NOOP_LIMIT = 10.0
 INDEX_TIMEOUT = 60.0
 # Peak memory allowed: a fixed part for the interpreter and libraries, plus this many times
 # the message size (measured: the server holds the data ~4 times while it receives, commits

@@ -7,6 +7,7 @@ import ipaddress
 import os
 import smtplib
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -15,6 +16,8 @@ from pathlib import Path
 
 from mailtrap_lite.cli import build_parser, config_from_args
 from mailtrap_lite.testing import Sink
+from tests.apiserver import Served, make_message
+from tests.checkmail import crlf
 from tests.process import ServerProcess
 
 Launch = Callable[..., ServerProcess]
@@ -96,3 +99,41 @@ def test_server_never_fetches_what_a_message_points_to(sink: Sink) -> None:
     time.sleep(0.5)  # anything fetched in the background would have connected by now
     bait.stop()
     assert message.record.indexed and bait.connections == 0
+
+
+def test_deliverability_checks_never_fetch_what_a_message_points_to(served: Served) -> None:
+    bait = Bait()
+    bait.start()
+    url = f"http://127.0.0.1:{bait.port}"
+    message = make_message("links", f"see {url}/text")
+    message.add_alternative(f'<img src="{url}/pixel.png" alt="x"><a href="{url}/click">'
+                            f"127.0.0.1:{bait.port}</a>", subtype="html")  # fmt: skip
+    served.send(crlf(message))
+    message_id = served.get("/api/v1/messages").json()["messages"][0]["id"]
+    report = served.get(f"/api/v1/messages/{message_id}/checks").json()
+    assert served.get(f"/messages/{message_id}").status == 200  # the Checks tab
+    time.sleep(0.5)  # anything fetched in the background would have connected by now
+    bait.stop()
+    [links] = [c for c in report["checks"] if c["id"] == "content.ip-links"]
+    assert f"{url}/click" in links["detail"]  # the links were looked at, as written
+    assert bait.connections == 0
+
+
+CHECK_OFFLINE = """
+import sys
+from tests.checkmail import clean_message, crlf, sign
+from mailtrap_lite.checks import Checker
+
+raw = sign(crlf(clean_message()))  # signed; the key is not given, so it is looked up
+events = []
+sys.addaudithook(lambda event, args: event.startswith("socket.") and events.append(event))
+report = Checker().check_file(raw)
+assert any(c.id == "authentication.dkim" and c.status == "info" for c in report.checks)
+print(sorted(set(events)))
+"""
+
+
+def test_checking_a_signed_message_asks_no_dns_and_opens_no_socket() -> None:
+    found = subprocess.run([sys.executable, "-c", CHECK_OFFLINE], capture_output=True, text=True,
+                           timeout=60, check=True, cwd=Path(__file__).parent.parent)  # fmt: skip
+    assert found.stdout.strip() == "[]"

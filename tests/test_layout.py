@@ -34,13 +34,19 @@ CORE_LAYERS = [
     ("mailtrap_lite.message",),
     ("mailtrap_lite.store",),
     ("mailtrap_lite.smtp",),
+    # import and export through the Store (with SMTP's conformance checks), and the services
+    # that follow the change feed (tag rules, releases, webhooks, pruning by age)
+    ("mailtrap_lite.transfer", "mailtrap_lite.services"),
+    ("mailtrap_lite.checks",),
     ("mailtrap_lite.app",),
     ("mailtrap_lite.testing",),
     ("mailtrap_lite.cli", "mailtrap_lite.__main__", "mailtrap_lite"),
 ]
 # What the two outer parts may use of the core (DESIGN.md: web -> core, plugin -> testing).
 WEB_MAY_USE = ("mailtrap_lite.version", "mailtrap_lite.config", "mailtrap_lite.mime",
-               "mailtrap_lite.message", "mailtrap_lite.store", "mailtrap_lite.smtp")  # fmt: skip
+               "mailtrap_lite.message", "mailtrap_lite.store", "mailtrap_lite.smtp",
+               "mailtrap_lite.transfer", "mailtrap_lite.services",
+               "mailtrap_lite.checks")  # fmt: skip
 PLUGIN_MAY_USE = ("mailtrap_lite.version", "mailtrap_lite.config", "mailtrap_lite.testing")
 WEB_LIBRARIES = ("flask", "werkzeug", "jinja2", "waitress")
 TEST_LIBRARIES = ("pytest", "_pytest")
@@ -167,7 +173,7 @@ def test_core_layers_point_down() -> None:
     assert shown(bad) == []
 
 
-STORE_NEVER_USES = ["smtp", "testing", "web", "app", "cli"]
+STORE_NEVER_USES = ["smtp", "checks", "testing", "web", "app", "cli"]
 
 
 @pytest.mark.parametrize("part", [f"mailtrap_lite.{name}" for name in STORE_NEVER_USES])
@@ -176,6 +182,30 @@ def test_store_never_imports(part: str) -> None:
         i for i in ALL_IMPORTS if within(i.source, "mailtrap_lite.store") and within(i.target, part)
     ]
     assert shown(bad) == []
+
+
+# What changes stored data (the Store's writers): DESIGN.md says checks/ writes nothing.
+STORE_WRITERS = {"add_message", "add_messages", "set_read", "delete_messages", "delete_matching",
+                 "clear", "save_index", "purge_search", "open_session", "end_session",
+                 "end_orphaned_sessions"}  # fmt: skip
+
+
+def _store_calls(package: str) -> list[tuple[str, int, str]]:
+    """Return (module, line, method) of every call on something named *store* in a package."""
+    return [
+        (source, node.lineno, node.func.attr)
+        for source, path in MODULES.items()
+        if within(source, package)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        and "store" in ast.unparse(node.func.value).lower()
+    ]  # fmt: skip
+
+
+def test_checks_never_call_a_store_writer() -> None:
+    calls = _store_calls("mailtrap_lite.checks")
+    assert {"raw", "read_message", "get_session"} <= {method for _, _, method in calls}
+    assert [f"{s}:{line} calls {m}" for s, line, m in calls if m in STORE_WRITERS] == []
 
 
 def test_web_uses_only_the_core_below_testing() -> None:
@@ -257,7 +287,8 @@ def part_of(module: str) -> str:
     """Return the package a module belongs to for the package-level graph."""
     for prefix in (WEB, PLUGIN, "mailtrap_lite.store.sqlite", "mailtrap_lite.store.postgres",
                    "mailtrap_lite.store", "mailtrap_lite.smtp", "mailtrap_lite.mime",
-                   "mailtrap_lite.testing"):  # fmt: skip
+                   "mailtrap_lite.testing", "mailtrap_lite.transfer",
+                   "mailtrap_lite.services", "mailtrap_lite.checks"):  # fmt: skip
         if within(module, prefix):
             return prefix
     return module
@@ -315,3 +346,22 @@ def test_importing_the_plugin_loads_no_smtp_tls_database_or_web_library() -> Non
     loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             check=True, timeout=60).stdout  # fmt: skip
     assert loaded.strip() == "[]"
+
+
+def test_every_package_is_listed_for_the_wheel() -> None:
+    import tomllib
+
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    packages = {name for name, path in MODULES.items() if path.name == "__init__.py"}
+    assert packages - listed == set()
+
+
+def test_the_openapi_document_is_kept_in_one_form() -> None:
+    import json
+
+    path = ROOT / "web" / "api" / "openapi.json"
+    text = path.read_text(encoding="utf-8")
+    # one layout (indent 1, UTF-8 as is) keeps edits by several people mergeable line by line
+    assert text == json.dumps(json.loads(text), indent=1, ensure_ascii=False) + "\n"

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from mailtrap_lite.store.query import parse_query
+from mailtrap_lite.store.records import Problem, ReleaseRecord
 from mailtrap_lite.store.sqlite import SQLiteStore
 from tests.apiserver import index_all, store_message
 from tests.backends import PostgresBackend
@@ -97,6 +98,38 @@ def test_copied_messages_become_searchable_and_ids_go_on(pg, url: str, tmp_path:
         ]
         assert store.stats()["messages"] == 1
         assert store_message(store, b"Subject: new\r\n\r\nx\r\n") == gone + 1  # never reused
+    finally:
+        store.close()
+
+
+def test_tags_releases_and_session_problems_are_copied(pg, url: str, tmp_path: Path) -> None:
+    source = SQLiteStore(tmp_path / "mail.db")
+    first = store_message(source, b"Subject: one\r\n\r\nx\r\n")
+    second = store_message(source, b"Subject: two\r\n\r\nx\r\n")
+    source.add_tags([first, second], ["Billing", "urgent"])
+    source.add_release(ReleaseRecord(first, None, "2024-05-10T12:01:00.000Z", ["a@b.test"],
+                                     True, "250 2.0.0 queued"))  # fmt: skip
+    session = source.open_session("127.0.0.1:5000", "2024-05-10T12:00:00.000Z")
+    source.end_session(session, "quit", "2024-05-10T12:00:01.000Z",
+                       problems=[Problem("auth-failed", "AUTH was refused")])  # fmt: skip
+    source.close()
+    result = migrate(tmp_path / "mail.db", url)
+    assert result.returncode == 0, result.stderr
+    assert "2 tags and 1 releases" in result.stdout
+    store = pg.open(url)
+    try:
+        assert store.tags() == [("Billing", 2, 2), ("urgent", 2, 2)]
+        record = store.get_message(second)
+        assert record is not None and record.tags == ["Billing", "urgent"]
+        assert [m.id for m in store.list_messages(query=parse_query("tag:billing")).messages] == [
+            second, first]  # fmt: skip
+        assert store.releases(first) == [ReleaseRecord(
+            first, None, "2024-05-10T12:01:00.000Z", ["a@b.test"], True, "250 2.0.0 queued")]
+        copied = store.get_session(session, transcript=False)
+        assert copied is not None
+        assert copied.problems == [Problem("auth-failed", "AUTH was refused")]
+        store.add_tags([first], ["new"])  # tag ids go on after the copied ones
+        assert [name for name, _, _ in store.tags()] == ["Billing", "new", "urgent"]
     finally:
         store.close()
 

@@ -9,11 +9,13 @@ swapped for the server's free ones (and /home/me for that HOME). `text` blocks s
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
 import smtplib
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,12 +23,14 @@ from pathlib import Path
 import pytest
 
 from mailtrap_lite.smtp.faults import parse_rule
+from tests.checkmail import clean_message, crlf, sign, signing_key
 from tests.process import ServerProcess, start_server
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 EXAMPLES = ROOT / "tests" / "examples"
 LANGUAGES = {"python", "sh", "text"}
+SHOWN_ONLY = {"toml", "yaml", "ini"}  # files to copy (a relay config, a CI job, a unit)
 _FENCE = re.compile(r"^```(\w*)\n(.*?)^```\n", re.MULTILINE | re.DOTALL)
 
 
@@ -72,7 +76,7 @@ COMMANDS = [
 
 
 def test_every_block_says_what_it_holds() -> None:
-    assert [str(b) for b in BLOCKS if b.language not in LANGUAGES] == []
+    assert [str(b) for b in BLOCKS if b.language not in LANGUAGES | SHOWN_ONLY] == []
     assert TEST_BLOCKS and RUN_BLOCKS and COMMANDS
 
 
@@ -123,6 +127,7 @@ class Live:
         text = re.sub(r"\b1025\b", str(self.smtp_port), text)
         text = re.sub(r"\b8025\b", str(self.http_port), text)
         text = re.sub(r"\b1465\b", "0", text)
+        text = re.sub(r"\b802[67]\b", "0", text)  # the compatible APIs' listeners
         return text.replace("/home/me", str(self.home))
 
 
@@ -165,14 +170,54 @@ def test_python_examples_run(live: Live) -> None:
 # -- shell commands ---------------------------------------------------------------------------
 
 
-def _run(command: str, live: Live, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def _run(command: str, live: Live, timeout: float = 60,
+         cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:  # fmt: skip
     return subprocess.run(live.localize(command), shell=True, capture_output=True, text=True,
-                          env=live.env, timeout=timeout, check=False, cwd=ROOT)  # fmt: skip
+                          env=live.env, timeout=timeout, check=False, cwd=cwd)  # fmt: skip
+
+
+def _check_folder(live: Live) -> Path:
+    """Return a folder with what the `check` examples name: emails/*.eml and dkim.pem.
+
+    welcome.eml has a placeholder left in its subject; receipt.eml is well made. Both are
+    signed with the key in dkim.pem, as the application would sign them.
+    """
+    folder = live.home / "check"
+    if not folder.exists():
+        (folder / "emails").mkdir(parents=True)
+        (folder / "dkim.pem").write_bytes(signing_key().private_pem)
+        welcome = clean_message(Subject="Welcome, {{ first_name }}!")
+        (folder / "emails" / "welcome.eml").write_bytes(sign(crlf(welcome)))
+        (folder / "emails" / "receipt.eml").write_bytes(sign(crlf(clean_message())))
+    return folder
+
+
+def _check_files(command: str, live: Live) -> None:
+    """Run a README `mailtrap-lite check` and compare it with the output the README shows."""
+    # this interpreter's mailtrap-lite, whatever another on PATH may be
+    command = command.replace("mailtrap-lite", f"{shlex.quote(sys.executable)} -m mailtrap_lite", 1)
+    result = _run(command, live, cwd=_check_folder(live))
+    assert result.returncode == 1, result.stdout + result.stderr  # welcome.eml fails
+    if "--format json" in command:
+        [report] = json.loads(result.stdout)["files"]
+        dkim = [c["status"] for c in report["checks"] if c["id"] == "authentication.dkim"]
+        assert dkim == ["pass"]
+        return
+    shown = next(b for b in BLOCKS if b.language == "text" and "emails/welcome.eml" in b.text)
+    lines = result.stdout.splitlines()
+    assert [line for line in shown.text.splitlines() if line.strip() != "..."] == [
+        line for line in lines if line in shown.text.splitlines()
+    ]
 
 
 def _serve_briefly(args: list[str], live: Live) -> None:
-    """Start the command as a server, wait for its start-up lines, stop it with SIGTERM."""
-    server = start_server(*[live.localize(a) for a in args[1:]], env=live.env)
+    """Start the command as a server, wait for its start-up lines, stop it with SIGTERM.
+
+    One server serves a database at a time, and the live one holds the default database:
+    this one gets a database of its own (through the variable, as the command names none).
+    """
+    env = {**live.env, "MAILTRAP_LITE_DB": str(live.home / "brief" / "mail.db")}
+    server = start_server(*[live.localize(a) for a in args[1:]], env=env)
     code, err = server.stop()
     assert code == 0, err
 
@@ -187,6 +232,16 @@ def check_command(command: str, live: Live) -> None:
             assert os.access(ROOT / "scripts" / "test", os.X_OK)
         elif words[0] == "--fault":
             parse_rule(words[1])
+        elif words[0] == "mailtrap-lite" and words[1:2] in (["export"], ["import"]):
+            result = _run(part.replace("mailtrap-lite", f"{sys.executable} -m mailtrap_lite", 1),
+                          live)  # fmt: skip
+        elif words[:2] == ["mailtrap-lite", "health"]:  # this checkout's, whatever is on PATH
+            args = [sys.executable, "-m", "mailtrap_lite", *(live.localize(w) for w in words[1:])]
+            result = subprocess.run(args, capture_output=True, text=True, env=live.env,
+                                    timeout=30, check=False)  # fmt: skip
+            assert result.returncode == 0, result.stderr
+        elif words[:2] == ["mailtrap-lite", "check"]:
+            _check_files(part, live)
         elif words[0] == "mailtrap-lite":
             _serve_briefly(words, live)
         elif words[0] == "curl":

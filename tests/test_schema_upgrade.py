@@ -114,3 +114,72 @@ def test_ids_go_on_after_the_old_ones(upgraded: SQLiteStore) -> None:
 
 def test_old_sessions_are_smtp_sessions(upgraded: SQLiteStore) -> None:
     assert {s.kind for s in upgraded.list_sessions()} == {"smtp"}
+
+
+def test_an_import_skips_what_the_old_file_holds(upgraded: SQLiteStore) -> None:
+    from mailtrap_lite.transfer import Importer, Item, StoreTarget
+
+    old = [m for m in upgraded.export_messages() if m.raw.lower().count(b"message-id:")]
+    assert old  # the Message-ID lookup uses the index migration 4 adds
+    importer = Importer(StoreTarget(upgraded))
+    tally = importer.run("again", [Item(m.raw, f"message {m.id}") for m in old])
+    assert (tally.done, tally.skipped) == (0, len(old))
+    with sqlite3.connect(upgraded.path) as conn:
+        indexes = {row[1] for row in conn.execute("PRAGMA index_list(messages)")}
+    assert "messages_message_id" in indexes
+
+
+def test_old_messages_have_no_tags_and_can_be_tagged(upgraded: SQLiteStore) -> None:
+    index_all(upgraded)
+    ids = [m["id"] for m in EXPECTED["messages"]]
+    assert all(upgraded.get_message(i).tags == [] for i in ids)  # type: ignore[union-attr]
+    upgraded.add_tags(ids[:1], ["migrated"])
+    found = upgraded.list_messages(query=parse_query("tag:migrated is:tagged"))
+    assert [m.id for m in found.messages] == ids[:1]
+    assert upgraded.tags() == [("migrated", 1, int(not EXPECTED["messages"][0]["read"]))]
+
+
+def test_old_messages_have_no_releases_and_can_record_one(upgraded: SQLiteStore) -> None:
+    from mailtrap_lite.store.records import ReleaseRecord
+
+    first = EXPECTED["messages"][0]["id"]
+    assert upgraded.releases(first) == []
+    upgraded.add_release(ReleaseRecord(first, None, "2026-01-01T00:00:00.000Z", ["a@x.test"],
+                                       True, "250 ok"))  # fmt: skip
+    assert [r.reply for r in upgraded.releases(first)] == ["250 ok"]
+
+
+def test_old_sessions_that_went_well_have_no_problems(upgraded: SQLiteStore) -> None:
+    assert {s.id: s.problems for s in upgraded.list_sessions()} == {
+        s["id"]: [] for s in EXPECTED["sessions"]
+    }
+
+
+def test_old_failed_session_gets_its_problems_from_its_transcript(tmp_path: Path) -> None:
+    copy = tmp_path / "old.db"
+    shutil.copyfile(DATA / "schema-2.db", copy)
+    entries = [
+        [1.7e9, "server", "220 ready", False],
+        [1.7e9, "client", "AUTH PLAIN ****", False],
+        [1.7e9, "server", "535 5.7.8 Authentication credentials invalid", False],
+    ]
+    with sqlite3.connect(copy) as conn:  # a failed session as the old release stored it
+        cur = conn.execute(
+            "INSERT INTO sessions (peer, started_at, ended_at, end_reason)"
+            " VALUES ('127.0.0.1:9', '2026-01-01T10:00:00.000Z',"
+            " '2026-01-01T10:00:01.000Z', 'disconnect')"
+        )
+        conn.execute(
+            "INSERT INTO transcript_chunks (session_id, seq, entries) VALUES (?, 0, ?)",
+            (cur.lastrowid, json.dumps(entries)),
+        )
+        session_id = int(cur.lastrowid or 0)
+    store = SQLiteStore(copy)
+    try:
+        [listed] = [s for s in store.list_sessions() if s.id == session_id]
+    finally:
+        store.close()
+    assert [(p.code, p.text) for p in listed.problems] == [
+        ("auth-failed", "AUTH failed: 535 5.7.8 Authentication credentials invalid"),
+        ("disconnected", "the client disconnected without QUIT"),
+    ]

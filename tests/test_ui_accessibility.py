@@ -31,7 +31,7 @@ def test_message_tabs_follow_the_aria_tabs_pattern(ui_server, page) -> None:
     message_id = ui_server.send(text_message("Tabs"))
     page.goto(f"{ui_server.url}/messages/{message_id}")
     tabs = page.get_by_role("tablist").get_by_role("tab")
-    expect(tabs).to_have_count(10)
+    expect(tabs).to_have_count(11)
     expect(page.get_by_role("tab", selected=True)).to_have_count(1)
     selected = page.get_by_role("tab", selected=True)
     panel_id = selected.get_attribute("aria-controls")

@@ -34,6 +34,18 @@ HOSTILE = """<!doctype html><html><head><title>hostile</title>
 <div style="background-image: url('{c}/inline-style')">styled</div>
 <img srcset="{c}/srcset 2x"><input type="image" src="{c}/input-image">
 <form action="{c}/form" method="post"><input name="q" autofocus></form>
+<script>parent.document.title = "pwned"; parent.document.body.dataset.pwned = "script";
+  parent.fetch("{c}/parent-fetch"); localStorage.setItem("pwned", "1");</script>
+<img src="x:" onerror="parent.document.body.dataset.pwned = 'onerror'">
+<details open ontoggle="parent.document.body.dataset.pwned = 'ontoggle'">
+  <summary>s</summary></details>
+<svg><animate onbegin="parent.document.body.dataset.pwned = 'onbegin'"
+  attributeName="x" dur="1s"/></svg>
+<iframe srcdoc="<script>parent.parent.document.body.dataset.pwned = 'srcdoc';</script>
+  <img src={c}/srcdoc>"></iframe>
+<object data="data:text/html,<script>top.document.body.dataset.pwned = 'object'</script>"></object>
+<p style="height: 150vh">A block as tall as one and a half frames.</p>
+<p id="last">The end of the hostile message.</p>
 </body></html>"""
 
 
@@ -70,6 +82,30 @@ def test_hostile_html_runs_no_script_and_fetches_nothing(ui_server, page, canary
     assert page.title() == "Hostile HTML · mailtrap-lite"
     assert frame_of(page).title() == "hostile"
     assert "refresh" not in frame_of(page).url
+    assert page.evaluate("document.body.dataset.pwned") is None
+    assert page.evaluate("localStorage.getItem('pwned')") is None
+
+
+def test_hostile_html_is_shown_at_its_full_height_and_still_reaches_nothing(
+    ui_server, page, canary, hostile
+):
+    page.goto(f"{ui_server.url}/messages/{hostile}")
+    frame = page.locator("#html-frame")
+    expect(frame).to_have_attribute("sandbox", "allow-popups allow-popups-to-escape-sandbox"
+                                    " allow-same-origin")  # fmt: skip
+    expect(page.frame_locator("#html-frame").locator("#last")).to_be_attached()
+    page.wait_for_function("() => document.getElementById('html-frame').dataset.fitted")
+    settle(page)
+    # Measured from its content; a block sized in vh (relative to the frame) cannot make the
+    # frame grow without end, since only loads and new widths measure it again.
+    height = frame.evaluate("f => f.getBoundingClientRect().height")
+    assert 420 < height < 10_000
+    assert frame.evaluate("f => f.getBoundingClientRect().height") == height
+    expect(page.frame_locator("#html-frame").locator("#last")).to_be_attached()
+    assert canary.requests == []
+    assert page.dialogs == []
+    assert page.evaluate("document.body.dataset.pwned") is None
+    assert page.title() == "Hostile HTML · mailtrap-lite"
 
 
 def test_javascript_link_in_hostile_html_does_nothing(ui_server, page, canary, hostile):

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from mailtrap_lite.config import Address, Config
 from mailtrap_lite.store import Store
 from mailtrap_lite.store.sqlite import SQLiteStore
+from mailtrap_lite.web import create_app
 from mailtrap_lite.web.serve import WebServer
 from tests.apiserver import index_all, store_message
 from tests.uikit import ARTIFACTS, rich_message, text_message
@@ -127,6 +128,7 @@ def test_message_page_delete_returns_to_the_inbox(ui_server, page) -> None:
 def test_message_page_mark_unread(ui_server, page) -> None:
     message_id = ui_server.send(text_message("Back to unread"))
     page.goto(f"{ui_server.url}/messages/{message_id}")
+    expect(page.locator("article.message")).to_have_attribute("data-read", "true")  # the PATCH
     assert ui_server.sink.store.get_message(message_id).read is True
     page.get_by_role("button", name="Mark unread").click()
     expect(page.locator("#toast")).to_have_text("Marked unread")
@@ -181,7 +183,7 @@ def test_live_marker_shows_once_the_event_stream_is_open(ui_server, page) -> Non
 def bare_ui() -> Iterator[tuple[Store, str]]:
     """Serve the UI over a Store that nothing indexes, so a test decides when indexing runs."""
     store = SQLiteStore(None)
-    web = WebServer(store, Config(http=Address("127.0.0.1", 0)), "127.0.0.1:2525")
+    web = WebServer(create_app(store, Config(), "127.0.0.1:2525"), Address("127.0.0.1", 0))
     web.start()
     yield store, web.url
     web.stop()

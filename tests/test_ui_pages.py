@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import smtplib
+import sqlite3
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.uikit import ARTIFACTS, UIServer, rich_message, text_message
+from tests.wire import greet, send_data
 
 
 @pytest.fixture
@@ -38,6 +40,25 @@ def test_inbox_shows_attachment_mark_and_recipients(ui_server, page, rich) -> No
     expect(row.locator(".from")).to_have_text("App")
 
 
+# Emoji and dingbats: without an emoji or symbol font they render as empty boxes.
+SYMBOLS = r"/[\u{2190}-\u{21FF}\u{2600}-\u{27BF}\u{1F000}-\u{1FAFF}]/u"
+
+
+def test_attachment_mark_is_an_svg_icon_and_no_page_relies_on_a_symbol_font(
+    ui_server, page, rich
+) -> None:
+    session_id = ui_server.sink.store.get_message(rich).session_id
+    page.goto(ui_server.url + "/")
+    clip = page.locator(f'tr.msg[data-id="{rich}"] .clip')
+    expect(clip).to_have_text("")
+    box = clip.locator("svg").bounding_box()
+    assert box is not None and box["width"] >= 10 and box["height"] >= 10
+    for path in ("/", f"/messages/{rich}", "/sessions", f"/sessions/{session_id}", "/nowhere"):
+        page.goto(ui_server.url + path)
+        found = page.evaluate(f"document.body.innerText.match({SYMBOLS}g)")
+        assert found is None, f"{path} shows {found}"
+
+
 def test_inbox_pages_with_a_before_cursor(ui_server, page) -> None:
     store = ui_server.sink.store
     ids = [ui_server.send(text_message(f"Message {n}")) for n in range(3)]
@@ -47,9 +68,12 @@ def test_inbox_pages_with_a_before_cursor(ui_server, page) -> None:
     assert store.list_messages().total == 3
 
 
-def test_opening_a_message_marks_it_read(ui_server, page) -> None:
+def test_opening_a_message_marks_it_read_with_a_patch(ui_server, page) -> None:
     message_id = ui_server.send(text_message("Read me"))
-    page.goto(f"{ui_server.url}/messages/{message_id}")
+    with page.expect_request(lambda r: r.method == "PATCH") as marking:
+        page.goto(f"{ui_server.url}/messages/{message_id}")
+    assert marking.value.url.endswith(f"/api/v1/messages/{message_id}")
+    expect(page.locator("article.message")).to_have_attribute("data-read", "true")
     page.goto(ui_server.url + "/")
     expect(page.locator("tr.msg.unread")).to_have_count(0)
 
@@ -146,7 +170,7 @@ def test_sessions_page_highlights_a_failed_auth_session(make_ui_server, page) ->
     page.goto(server.url + "/sessions")
     failed = page.locator("table.sessions tbody tr.failed")
     expect(failed).to_have_count(1)
-    expect(failed).to_contain_text("AUTH failed: 535")
+    expect(failed).to_contain_text('AUTH failed for user "u": 535')
     expect(page.locator("table.sessions tbody tr.ok")).to_have_count(1)
     expect(page.locator("table.sessions tbody tr").first).to_have_class(re.compile("failed"))
     failed.locator("a").first.click()
@@ -155,9 +179,46 @@ def test_sessions_page_highlights_a_failed_auth_session(make_ui_server, page) ->
     page.screenshot(path=str(ARTIFACTS / "sessions-failed-auth.png"), full_page=True)
 
 
-def test_unknown_message_is_a_404_page(ui_server, page) -> None:
-    response = page.goto(f"{ui_server.url}/messages/999999")
-    assert response is not None and response.status == 404
+@pytest.mark.parametrize(
+    ("path", "status", "title"),
+    [
+        ("/messages/999999", 404, "Not found"),
+        ("/no/such/page", 404, "Not found"),
+        ("/?before=yesterday", 400, "Bad request"),
+    ],
+)
+def test_error_pages_use_the_layout_with_a_way_back(ui_server, page, path, status, title) -> None:
+    response = page.goto(ui_server.url + path)
+    assert response is not None and response.status == status
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    expect(page.get_by_role("banner")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Inboxes")).to_be_visible()
+    page.get_by_role("link", name="Back to the inbox").click()
+    expect(page).to_have_url(ui_server.url + "/")
+
+
+def test_server_error_page_uses_the_layout_and_hides_the_details(ui_server, page) -> None:
+    message_id = ui_server.send(text_message("Its bytes go missing"))
+    with sqlite3.connect(ui_server.sink.store.path) as conn:
+        conn.execute("DROP TABLE message_raw")  # a page that cannot be built: a bug's stand-in
+    response = page.goto(f"{ui_server.url}/messages/{message_id}")
+    assert response is not None and response.status == 500
+    expect(page.get_by_role("heading", level=1)).to_have_text("Something went wrong")
+    expect(page.locator("main")).not_to_contain_text("message_raw")
+    expect(page.get_by_role("link", name="Back to the inbox")).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "error-500.png"), full_page=True)
+
+
+def test_api_errors_stay_json(ui_server) -> None:
+    import urllib.error
+    import urllib.request
+
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(f"{ui_server.url}/api/v1/messages/999999", timeout=10)
+    with missing.value as answer:
+        assert answer.code == 404
+        assert answer.headers["Content-Type"] == "application/json"
 
 
 def test_inbox_says_how_many_messages_retention_removed(make_ui_server, page) -> None:
@@ -167,3 +228,42 @@ def test_inbox_says_how_many_messages_retention_removed(make_ui_server, page) ->
     page.goto(server.url + "/")
     expect(page.locator("tr.msg")).to_have_count(2)
     expect(page.locator(".pruned-note")).to_contain_text("1 older message removed")
+
+
+def test_message_header_shows_the_date_and_a_size_in_words(ui_server, page) -> None:
+    raw = b"From: a@example.com\r\nSubject: tiny\r\n\r\nhi\r\n"
+    message_id = ui_server.send(raw)
+    record = ui_server.sink.store.get_message(message_id)
+    page.goto(f"{ui_server.url}/messages/{message_id}")
+    received = page.locator(".addresses dd", has=page.locator("time"))
+    year, day = record.received_at[:4], str(int(record.received_at[8:10]))
+    expect(received.locator("time")).to_contain_text(year)
+    expect(received.locator("time")).to_contain_text(re.compile(rf"\b{day}\b"))
+    expect(received).to_contain_text(f"· {record.size} bytes")
+    expect(page.locator("main")).not_to_contain_text("Bytes")
+
+
+def test_source_tab_marks_bare_line_endings_nul_bytes_and_long_lines(ui_server, page) -> None:
+    raw = (b"From: a@example.com\r\nSubject: odd\r\n\r\nbare\nline\nend\r\nnul \x00 here\r\n"
+           + b"y" * 1200 + b"\r\n")  # fmt: skip
+    with greet(ui_server.sink.host, ui_server.sink.port) as wire:  # smtplib would fix the LFs
+        assert send_data(wire, raw + b".\r\n").code == 250
+    [message] = ui_server.sink.wait_for(count=1)
+    page.goto(f"{ui_server.url}/messages/{message.id}#warnings")
+    page.locator("#panel-warnings li", has_text="bare-line-ending").get_by_role(
+        "button", name="Show in the source"
+    ).click()
+    expect(page.locator("#panel-source")).to_be_visible()
+    marks = page.locator("pre.source .src-mark")
+    expect(marks).to_have_count(4)
+    expect(page.locator("pre.source .src-lf")).to_have_count(2)
+    expect(page.locator("pre.source .src-nul")).to_have_count(1)
+    expect(page.locator("pre.source .src-long")).to_have_attribute("data-note", re.compile("1,200"))
+    expect(marks.first).to_have_class(re.compile(r"\bcurrent\b"))
+    expect(marks.first).to_be_in_viewport()
+    expect(page.locator(".source-marks")).to_contain_text("2 × bare LF")
+    page.get_by_role("button", name="Go to the next").click()
+    expect(marks.nth(1)).to_have_class(re.compile(r"\bcurrent\b"))
+    assert "bare\nline\nend" in page.locator("pre.source").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "message-source-marks.png"))

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from mailtrap_lite.store.records import SessionRecord, TranscriptEntry
-from mailtrap_lite.web.ui.sessions import problems, transcript_lines
+from mailtrap_lite.web.ui.sessions import transcript_lines
 from tests.uikit import ARTIFACTS, text_message
 
 T0 = "2026-01-01T10:00:00.000Z"
@@ -23,38 +23,6 @@ def entry(line: str, direction: str = "server", injected: bool = False) -> Trans
 def session(lines: list[TranscriptEntry], end_reason: str | None = "quit") -> SessionRecord:
     return SessionRecord(1, "default", "127.0.0.1:1", "client", None, None, None, T0,
                          T0, end_reason, [], lines)  # fmt: skip
-
-
-PROBLEM_CASES = [
-    ([entry("220 hi"), entry("QUIT", "client"), entry("221 2.0.0 Bye")], "quit", []),
-    (
-        [entry("AUTH PLAIN ****", "client"), entry("535 5.7.8 Authentication credentials invalid")],
-        "quit",
-        ["AUTH failed: 535 5.7.8 Authentication credentials invalid"],
-    ),
-    (
-        [entry("AUTH LOGIN ****", "client"), entry("334 VXNlcm5hbWU6"), entry("****", "client"),
-         entry("235 2.7.0 Authentication successful")],
-        "quit",
-        [],
-    ),
-    (
-        [entry("RCPT TO:<x@example.com>", "client"), entry("550 5.1.1 No such user")],
-        "quit",
-        ["1 permanent failure(s), first: 550 5.1.1 No such user"],
-    ),
-    ([entry("MAIL FROM:<a@b>", "client"), entry("451 4.3.0 Try later", injected=True)], "quit",
-     ["1 temporary failure(s), first: 451 4.3.0 Try later", "1 injected fault(s)"]),
-    ([entry("220 hi")], "disconnect", ["the client disconnected without QUIT"]),
-    ([entry("220 hi")], "timeout", ["the session timed out"]),
-    ([entry("220 hi")], "limit", ["a server limit closed the session"]),
-    ([entry("220 hi")], "shutdown", []),
-]  # fmt: skip
-
-
-@pytest.mark.parametrize(("lines", "end_reason", "expected"), PROBLEM_CASES)
-def test_session_problems_name_what_went_wrong(lines, end_reason, expected) -> None:
-    assert problems(session(lines, end_reason)) == expected
 
 
 def test_transcript_times_are_relative_to_the_session_start() -> None:
@@ -121,3 +89,53 @@ def test_open_session_page_shows_the_rest_once_the_session_ends(ui_server, page)
     client_lines = page.locator("table.transcript tr.client")
     expect(client_lines.filter(has_text="QUIT")).to_have_count(1)
     expect(page.locator(".open-note")).to_have_count(0)
+
+
+def test_sessions_page_draws_sessions_from_their_events_without_fetching_the_page(
+    ui_server, page
+) -> None:
+    page.goto(ui_server.url + "/sessions")
+    expect(page.locator("body")).to_have_attribute("data-live", "open")
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url))
+    with smtplib.SMTP(ui_server.sink.host, ui_server.sink.port, timeout=10) as client:
+        client.ehlo("failing-client")
+        assert client.docmd("NOSUCHCOMMAND")[0] == 500
+    newest = page.locator("table.sessions tbody tr").first
+    expect(newest).to_have_class(re.compile(r"\bfailed\b"))
+    expect(newest).to_contain_text("1 permanent failure(s), first: 500 5.5.1")
+    expect(newest.locator(".s-reason")).to_have_text("quit")
+    assert [url for url in fetched if "/api/v1/" not in url] == []
+
+
+def test_sessions_page_keeps_its_size_and_offers_the_older_ones(ui_server, page) -> None:
+    for _ in range(50):
+        with socket.create_connection((ui_server.sink.host, ui_server.sink.port)) as sock:
+            sock.recv(1024)
+            sock.sendall(b"QUIT\r\n")
+            sock.recv(1024)
+    sessions = ui_server.sink.store.list_sessions(limit=100)
+    assert len(sessions) == 50
+    page.goto(ui_server.url + "/sessions")
+    expect(page.locator("body")).to_have_attribute("data-live", "open")
+    expect(page.locator("#older")).to_be_hidden()
+    ui_server.send(text_message("One more session"))
+    rows = page.locator("table.sessions tbody tr")
+    expect(rows.first.locator(".s-count")).to_have_text("1")
+    expect(rows).to_have_count(50)
+    expect(page.locator("#older")).to_have_attribute("href", f"/sessions?before={sessions[-2].id}")
+    page.locator("#older").click()
+    expect(page.locator("table.sessions tbody tr")).to_have_count(1)
+    expect(page.locator("table.sessions tbody tr a").first).to_have_text(f"#{sessions[-1].id}")
+
+
+def test_session_listed_while_open_is_redrawn_when_it_ends(ui_server, page) -> None:
+    with smtplib.SMTP(ui_server.sink.host, ui_server.sink.port, timeout=10) as client:
+        client.ehlo("slow-client")
+        page.goto(ui_server.url + "/sessions")
+        row = page.locator("table.sessions tbody tr").first
+        expect(row.locator(".s-reason")).to_have_text("open")
+        assert client.docmd("NOSUCHCOMMAND")[0] == 500
+    expect(row.locator(".s-reason")).to_have_text("quit")
+    expect(row).to_have_class(re.compile(r"\bfailed\b"))
+    expect(row.locator(".s-problems")).to_contain_text("1 permanent failure(s)")

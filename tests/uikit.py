@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import smtplib
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -75,6 +76,26 @@ class UIServer:
                 client.send_message(message, sender, list(to))
         [stored] = self.sink.wait_for(count=1, after=before)
         return stored.id
+
+
+def send_burst(
+    sink: Sink,
+    messages: list[EmailMessage],
+    connections: int = 4,
+    login: tuple[str, str] | None = None,
+) -> None:
+    """Send messages over several SMTP connections at once, each sending its share in turn."""
+
+    def send_share(share: list[EmailMessage]) -> None:
+        with smtplib.SMTP(sink.host, sink.port, timeout=30) as client:
+            if login:
+                client.login(*login)
+            for message in share:
+                client.send_message(message, "app@example.com", ["dev@example.com"])
+
+    shares = [messages[n::connections] for n in range(connections)]
+    with ThreadPoolExecutor(connections) as pool:
+        list(pool.map(send_share, shares))
 
 
 def text_message(subject: str, text: str = "Hello.", **headers: str) -> EmailMessage:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from urllib.parse import quote
 
 from flask import Response
@@ -45,6 +46,18 @@ def download(data: bytes, filename: str | None, fallback: str, content_type: str
     """Return bytes as a file download with the safe headers."""
     kept = content_type if content_type in KEPT_TYPES else "application/octet-stream"
     response = Response(data, mimetype=kept)
+    response.headers["Content-Disposition"] = content_disposition(
+        "attachment", safe_filename(filename, fallback)
+    )
+    return _harden(response)
+
+
+def download_stream(
+    chunks: Iterable[bytes], filename: str | None, fallback: str, content_type: str
+) -> Response:
+    """Return a download written while it is sent (an export), with the safe headers."""
+    kept = content_type if content_type in KEPT_TYPES else "application/octet-stream"
+    response = Response(chunks, mimetype=kept)
     response.headers["Content-Disposition"] = content_disposition(
         "attachment", safe_filename(filename, fallback)
     )

@@ -6,13 +6,24 @@ its own column formats, so either can change without the other.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from mailtrap_lite.checks import Check, Report
 from mailtrap_lite.message import Attachment, Message
 from mailtrap_lite.mime.body import Part
-from mailtrap_lite.mime.headers import Mailbox
+from mailtrap_lite.mime.headers import Mailbox, rfc3339
 from mailtrap_lite.mime.links import Link
-from mailtrap_lite.store.records import MessageRecord, SessionRecord, TranscriptEntry, Warning_
+from mailtrap_lite.services.webhooks import WebhookDelivery
+from mailtrap_lite.store.records import (
+    MessageRecord,
+    Problem,
+    ReleaseRecord,
+    SessionRecord,
+    TranscriptEntry,
+    Warning_,
+)
+from mailtrap_lite.transfer import Tally
 
 JSON = dict[str, Any]
 
@@ -48,11 +59,14 @@ def summary(record: MessageRecord, message: Message | None = None) -> JSON:
         "read": record.read,
         "snippet": snippet or "",
         "session_id": str(record.session_id) if record.session_id is not None else None,
+        "tags": list(record.tags),
     }
 
 
-def full_message(record: MessageRecord, message: Message) -> JSON:
-    """Return the full-message shape: the summary and what the read model holds."""
+def full_message(
+    record: MessageRecord, message: Message, releases: list[ReleaseRecord] | None = None
+) -> JSON:
+    """Return the full-message shape: the summary, what the read model holds, releases."""
     return {
         **summary(record, message),
         "message_id": record.message_id,
@@ -69,7 +83,38 @@ def full_message(record: MessageRecord, message: Message) -> JSON:
         "links": message.web_links(),
         "link_details": [link(found) for found in message.links],
         "warnings": [warning(w) for w in record.warnings],
+        "releases": [release(r) for r in releases or []],
     }
+
+
+def release(found: ReleaseRecord) -> JSON:
+    """Return one release: when, to whom, whether the server took it, its reply, session."""
+    return {
+        "released_at": found.released_at,
+        "to": list(found.recipients),
+        "ok": found.ok,
+        "reply": found.reply,
+        "session_id": str(found.session_id) if found.session_id is not None else None,
+    }
+
+
+def webhook_delivery(found: WebhookDelivery) -> JSON:
+    """Return one webhook delivery: where, for which message, how it went."""
+    return {
+        "id": str(found.id),
+        "url": found.url,
+        "message_id": str(found.message_id),
+        "status": found.status,
+        "attempts": found.attempts,
+        "last_error": found.last_error,
+        "response_status": found.response_status,
+        "created_at": _when(found.created_at),
+        "updated_at": _when(found.updated_at),
+    }
+
+
+def _when(unix: float) -> str:
+    return rfc3339(dt.datetime.fromtimestamp(unix, dt.UTC))
 
 
 def attachment(found: Attachment) -> JSON:
@@ -115,6 +160,11 @@ def transcript_entry(entry: TranscriptEntry) -> JSON:
     }
 
 
+def problem(found: Problem) -> JSON:
+    """Return one problem of a session: {"code", "text"}."""
+    return {"code": found.code, "text": found.text}
+
+
 def session(record: SessionRecord) -> JSON:
     """Return the session shape (with its transcript when it was loaded)."""
     tls = None
@@ -132,7 +182,38 @@ def session(record: SessionRecord) -> JSON:
         "ended_at": record.ended_at,
         "end_reason": record.end_reason,
         "message_ids": [str(i) for i in record.message_ids],
+        "problems": [problem(p) for p in record.problems],
     }
     if record.transcript is not None:
         data["transcript"] = [transcript_entry(e) for e in record.transcript]
     return data
+
+
+def import_summary(tally: Tally) -> JSON:
+    """Return what an import did: counts, each failure with its place, the sessions."""
+    return {
+        "imported": tally.done,
+        "skipped": tally.skipped,
+        "failed": [
+            {"where": f.where, "reason": f.reason, "kind": f.kind, "ordinal": f.ordinal}
+            for f in tally.failed
+        ],
+        "session_ids": [str(i) for i in tally.session_ids],
+    }
+
+
+def check(found: Check) -> JSON:
+    """Return one deliverability check: id, category, status, title, detail, reference."""
+    return {
+        "id": found.id,
+        "category": found.category,
+        "status": found.status,
+        "title": found.title,
+        "detail": found.detail,
+        "reference": found.reference,
+    }
+
+
+def report(found: Report) -> JSON:
+    """Return a deliverability report: {"summary": {"fail", "warn", "pass"}, "checks": [...]}."""
+    return {"summary": found.summary, "checks": [check(c) for c in found.checks]}

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from mailtrap_lite.config import BindError, ConfigError
 from mailtrap_lite.store import StorageError
 
-from . import migrate, serve
+from . import check, export, health, importing, migrate, serve
 from .options import EXIT_USAGE, UsageError
 from .serve import build_parser, config_from_args
 
@@ -21,6 +21,10 @@ __all__ = ["build_parser", "config_from_args", "main"]
 
 # Subcommands other than serve, each `run(argv) -> exit status`.
 COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {}
+COMMANDS["export"] = export.run
+COMMANDS["health"] = health.run
+COMMANDS["import"] = importing.run
+COMMANDS["check"] = check.run
 COMMANDS["migrate"] = migrate.run
 
 

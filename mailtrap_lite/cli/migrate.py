@@ -1,9 +1,9 @@
 """`mailtrap-lite migrate OLD.db postgresql://...`: copy a SQLite store into PostgreSQL.
 
-Ids, read flags, snippets, sessions, transcripts and the pruned counts are kept; the target
-must be empty. Search rows are rebuilt by the indexer of the server that next starts on the
-target. Tables this release's PostgreSQL schema has no place for are named, not dropped
-silently.
+Ids, read flags, snippets, tags, releases, sessions with their transcripts and problems, and
+the pruned counts are kept; the target must be empty. Search rows are rebuilt by the indexer
+of the server that next starts on the target. Tables this release's PostgreSQL schema has no
+place for are named, not dropped silently.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from .options import Parser
 
 DESCRIPTION = (
     "Copy a SQLite store (the file a server ran on) into an empty PostgreSQL database,"
-    " keeping message ids, read flags, sessions and transcripts. The SQLite file is first"
-    " brought up to this release's schema; a server may keep running on it meanwhile."
+    " keeping message ids, read flags, tags, releases, sessions and transcripts. The SQLite"
+    " file is first brought up to this release's schema; a server may keep running on it"
+    " meanwhile."
 )
 
 
@@ -50,8 +51,9 @@ def run(argv: Sequence[str]) -> int:
             skipped = contents.not_copied
     finally:
         store.close()
-    print(f"copied {copied['messages']} messages, {copied['sessions']} sessions and"
-          f" {copied['transcript_chunks']} transcript chunks into {store.location}")  # fmt: skip
+    print(f"copied {copied['messages']} messages, {copied['sessions']} sessions,"
+          f" {copied['transcript_chunks']} transcript chunks, {copied['tags']} tags and"
+          f" {copied['releases']} releases into {store.location}")  # fmt: skip
     print("search: the server indexes the copied messages when it starts on this database")
     for table in skipped:
         print(f"not copied: table {table} (this release's PostgreSQL schema has no place for it)")

@@ -6,12 +6,15 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import re
 import signal
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from mailtrap_lite.app import App
+from mailtrap_lite.checks import read_key_option
 from mailtrap_lite.config import (
     Address,
     Config,
@@ -21,10 +24,23 @@ from mailtrap_lite.config import (
     parse_db,
     user_data_dir,
 )
+from mailtrap_lite.services.retention import parse_duration
+from mailtrap_lite.services.webhooks import check_webhook_url
 from mailtrap_lite.smtp.faults import FaultError, parse_rule
+from mailtrap_lite.store.query import QueryError, parse_query
+from mailtrap_lite.store.tagging import TagError, check_tag
 from mailtrap_lite.version import __version__
 
-from .options import Option, Parser, add_options, choice, resolve, seconds, whole_number
+from .options import (
+    EXIT_FAILURE,
+    Option,
+    Parser,
+    add_options,
+    choice,
+    resolve,
+    seconds,
+    whole_number,
+)
 
 DESCRIPTION = (
     "Catch-all SMTP sink for development and tests: captures every message and SMTP session,"
@@ -78,8 +94,65 @@ def _command_length(text: str) -> int:
     return value
 
 
+def _host_names(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    for name in names:
+        if name != "*" and not re.fullmatch(r"[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\]", name):
+            raise ValueError(f"expected host names such as mail.test, got {name!r}")
+    return names
+
+
 def _recipients(text: str) -> int:
     return max(1, whole_number(text))
+
+
+def _tag_rule(text: str) -> tuple[str, str]:
+    name, sep, query = text.partition("=")
+    if not sep or not query.strip():
+        raise ValueError(f"expected NAME=QUERY, got {text!r}")
+    try:
+        name = check_tag(name)
+        parse_query(query)
+    except (TagError, QueryError) as error:
+        raise ValueError(f"{text!r}: {error}") from None
+    return name, query.strip()
+
+
+def _query(text: str) -> str:
+    try:
+        parse_query(text)
+    except QueryError as error:
+        raise ValueError(str(error)) from None
+    return text.strip()
+
+
+def _webhook(text: str) -> str:
+    try:
+        return check_webhook_url(text)
+    except ConfigError as error:
+        raise ValueError(str(error).removeprefix(f"--webhook {text!r}: ")) from None
+
+
+def _on_off(text: str) -> bool:
+    return choice("on", "off")(text) == "on"
+
+
+DKIM_KEY = Option(
+    "--dkim-key",
+    "a DKIM public key to verify signatures with, repeatable (the variable:"
+    " comma-separated): SELECTOR._domainkey.DOMAIN=FILE, FILE a PEM key or the TXT record's"
+    " value, or a zone-style file of TXT records; no DNS is ever asked",
+    read_key_option,
+    metavar="SELECTOR._domainkey.DOMAIN=FILE",
+    repeat=True,
+)
+SPAMD = Option(
+    "--spamd",
+    "score messages with SpamAssassin's spamd listening at HOST:PORT",
+    _address,
+    metavar="HOST:PORT",
+    shown_default="off",
+)
 
 
 OPTIONS = [
@@ -87,9 +160,16 @@ OPTIONS = [
            _address, "localhost:1025", "HOST:PORT"),
     Option("--http", "web UI and JSON API listener, or off", _http, "localhost:8025",
            "HOST:PORT|off"),
+    Option("--mailpit-http", "a listener serving Mailpit's API from / (for Mailpit's clients),"
+           " or off", _http, "off", "HOST:PORT|off"),
+    Option("--mailhog-http", "a listener serving MailHog's API from / (for MailHog's"
+           " clients), or off", _http, "off", "HOST:PORT|off"),
     Option("--db", "SQLite file, or a postgresql:// URL (the PostgreSQL store); :memory:"
            " keeps nothing (a temporary file removed at exit)", _db, metavar="PATH|URL",
            shown_default="mail.db in the user data directory"),
+    Option("--check-db", "check the whole database at start (SQLite: PRAGMA integrity_check,"
+           " indexes included, instead of the quick check; PostgreSQL: every row of every table"
+           " read through); a damaged database stops the start", switch=True),
     Option("--max-messages", "keep the newest N messages; 0: no limit", whole_number, "10000",
            "N"),
     Option("--max-sessions", "keep the newest N sessions that delivered no kept message;"
@@ -99,6 +179,10 @@ OPTIONS = [
     Option("--max-recipients", "recipients per message; past it 452", _recipients, "1000", "N"),
     Option("--max-connections", "connections at once; past it 421 and close; 0: no limit",
            whole_number, "200", "N"),
+    Option("--max-transcript-lines", "transcript lines kept per session; later ones are"
+           " counted, not kept; 0: no limit", whole_number, "50000", "N"),
+    Option("--max-transcript-bytes", "transcript bytes kept per session; later lines are"
+           " counted, not kept; 0: no limit", whole_number, "4194304", "N"),
     Option("--max-command-length", "octets per command line, at least 512; longer lines get"
            " 500", _command_length, "512", "N"),
     Option("--idle-timeout", "seconds without a command before 421 and close", seconds, "300",
@@ -126,6 +210,34 @@ OPTIONS = [
            metavar="USER:PASS"),
     Option("--cors", "let scripts from ORIGIN (comma-separated list, or *) call the JSON API",
            metavar="ORIGIN"),
+    Option("--tag", "tag every new message that matches QUERY with NAME, repeatable (the"
+           " variable: one rule per line)", _tag_rule, metavar="NAME=QUERY", repeat=True,
+           separator="\n"),
+    Option("--no-plus-tags", "do not tag messages to user+tag@domain with tag", switch=True),
+    Option("--relay-config", "TOML file naming the SMTP server that releases go to; without"
+           " it nothing is ever relayed", Path, metavar="FILE"),
+    Option("--relay-matching", "release every new message that matches QUERY to its"
+           " recipients (needs allowed_recipients in --relay-config)", _query,
+           metavar="QUERY"),
+    Option("--webhook", "POST each new message's summary as JSON to URL, repeatable",
+           _webhook, metavar="URL", repeat=True),
+    Option("--webhook-secret", "sign webhook bodies: X-Mailtrap-Lite-Signature:"
+           " sha256=HMAC-SHA256(secret, body)", metavar="S"),
+    Option("--metrics", "serve Prometheus metrics at /metrics", _on_off, metavar="on|off",
+           shown_default="on for a loopback --http, off otherwise"),
+    Option("--max-age", "prune messages older than this (90m, 12h, 3d) in the background",
+           parse_duration, metavar="DURATION", shown_default="off"),
+    DKIM_KEY,
+    SPAMD,
+    Option("--allowed-hosts", "Host names the web listeners answer besides localhost, their"
+           " own names and IP addresses (comma-separated; * allows any); other names get 403,"
+           " which defeats DNS rebinding", _host_names, metavar="H1,H2", shown_default="none"),
+    Option("--query-timeout", "seconds a search may run before it is stopped (503)", seconds,
+           "5", "S"),
+    Option("--max-searches", "searches (and deletions by query) served at once; past it 503;"
+           " 0: no limit", whole_number, "8", "N"),
+    Option("--http-idle-timeout", "seconds before an idle or half-sent web connection is"
+           " closed", seconds, "20", "S"),
     Option("--loop", "event loop: auto uses uvloop when installed (faster ingest)",
            choice("auto", "asyncio", "uvloop"), "auto", "auto|asyncio|uvloop"),
     Option("--log-level", "log level on stderr", choice("debug", "info", "warning", "error"),
@@ -158,13 +270,18 @@ def config_from_values(values: dict[str, Any]) -> Config:
     return Config(
         smtp=values["smtp"],
         http=values["http"],
+        mailpit_http=values["mailpit_http"],
+        mailhog_http=values["mailhog_http"],
         db=None if url is not None or str(db) == ":memory:" else db,
         db_url=url,
+        check_db=values["check_db"],
         max_messages=values["max_messages"],
         max_sessions=values["max_sessions"],
         max_message_size=values["max_message_size"],
         max_recipients=values["max_recipients"],
         max_connections=values["max_connections"],
+        max_transcript_lines=values["max_transcript_lines"],
+        max_transcript_bytes=values["max_transcript_bytes"],
         idle_timeout=values["idle_timeout"],
         node_timeout=values["node_timeout"],
         credentials=credentials,
@@ -179,7 +296,26 @@ def config_from_values(values: dict[str, Any]) -> Config:
         faults=tuple(values["fault"]),
         ui_auth=values["ui_auth"],
         cors=values["cors"] or None,
+        plus_tags=not values["no_plus_tags"],
+        tag_rules=tuple(values["tag"]),
+        relay_config=values["relay_config"],
+        relay_matching=values["relay_matching"],
+        webhooks=tuple(values["webhook"]),
+        webhook_secret=values["webhook_secret"] or None,
+        metrics=values["metrics"],
+        max_age=values["max_age"],
+        dkim_keys=dkim_records(values["dkim_key"]),
+        spamd=values["spamd"],
+        allowed_hosts=values["allowed_hosts"] or (),
+        query_timeout=values["query_timeout"],
+        http_max_searches=values["max_searches"],
+        http_idle_timeout=values["http_idle_timeout"],
     )
+
+
+def dkim_records(values: list[list[tuple[str, str]]]) -> tuple[tuple[str, str], ...]:
+    """Return the key records of every --dkim-key value, in order."""
+    return tuple(record for records in values for record in records)
 
 
 def _read_auth_file(path: Path) -> dict[str, str]:
@@ -216,15 +352,24 @@ def run(argv: Sequence[str]) -> int:
 
 
 async def serve(config: Config) -> int:
-    """Serve until SIGINT or SIGTERM; every acknowledged message is committed by then."""
+    """Serve until SIGINT or SIGTERM (0), or until a part fails for good (1, with the reason).
+
+    Every acknowledged message is committed by then.
+    """
     app = App(config, index_worker=True)
     try:
         await app.start()
         stop = _stop_on_signals()  # before announcing: a signal right after must stop cleanly
+        loop = asyncio.get_running_loop()
+        app.on_failure(lambda _: _call_soon(loop, stop.set))
         _announce(app)
-        await stop.wait()
+        if app.failure is None:
+            await stop.wait()
     finally:
         await app.stop()
+    if app.failure is not None:
+        print(f"mailtrap-lite: {app.failure}; stopped", file=sys.stderr)
+        return EXIT_FAILURE
     return 0
 
 
@@ -236,6 +381,8 @@ def _announce(app: App) -> None:
     if smtp.tls is not None:
         print(f"tls-cert: {smtp.tls.cert}")
     print(f"http: {app.web_url or 'off'}")
+    for name, url in app.compat_urls.items():
+        print(f"{name}-http: {url}")
     print(f"db: {store.location}", flush=True)
 
 
@@ -246,3 +393,7 @@ def _stop_on_signals() -> asyncio.Event:
         with contextlib.suppress(NotImplementedError):  # not on every platform
             loop.add_signal_handler(signum, stop.set)
     return stop
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> None:
+    loop.call_soon_threadsafe(callback)

@@ -45,6 +45,7 @@ class Summary:
     message_id: str | None = None
     date: str | None = None
     has_date: bool = False
+    x_tags: str = ""  # the X-Tags header (decoded), read for tags
 
 
 def header_block(raw: bytes) -> bytes:
@@ -116,6 +117,7 @@ def _summary_of(raw: bytes) -> Summary:
         message_id=first.get("message-id", "").strip() or None,
         date=parse_date(first.get("date", "")),
         has_date="date" in first,
+        x_tags=decode_words(first.get("x-tags", "")),
     )
 
 

@@ -16,6 +16,13 @@ _END = b"\r\n.\r\n"
 
 
 @dataclass
+class Progress:
+    """How many octets of content one DATA has read so far (the terminator excluded)."""
+
+    received: int = 0
+
+
+@dataclass
 class Content:
     """The content after dot-unstuffing, or None when it exceeded the size limit."""
 
@@ -23,24 +30,35 @@ class Content:
     received: int  # octets received, terminator excluded
 
 
-async def read_content(reader: asyncio.StreamReader, max_size: int) -> Content:
-    """Read until CRLF.CRLF; keep at most max_size octets, drain the rest."""
+async def read_content(
+    reader: asyncio.StreamReader, max_size: int, progress: Progress | None = None
+) -> Content:
+    """Read until CRLF.CRLF; keep at most max_size octets, drain the rest.
+
+    `progress` counts the octets read as they come, for a session that ends meanwhile.
+    """
     # StreamReader's limit is private; it also caps its buffer, so raise it only for DATA.
     saved = reader._limit  # type: ignore[attr-defined]
     reader._limit = READ_LIMIT  # type: ignore[attr-defined]
     try:
-        return await _read(reader, max_size)
+        return await _read(reader, max_size, progress or Progress())
     finally:
         reader._limit = saved  # type: ignore[attr-defined]
 
 
-async def _read(reader: asyncio.StreamReader, max_size: int) -> Content:
+def buffered(reader: asyncio.StreamReader) -> int:
+    """Return how many octets have arrived that the reader has not handed out yet."""
+    return len(reader._buffer)  # type: ignore[attr-defined]
+
+
+async def _read(reader: asyncio.StreamReader, max_size: int, progress: Progress) -> Content:
     parts: list[bytes] | None = []
     received = 0
     tail = b"\r\n"  # the DATA command's CRLF: content starts at the beginning of a line
     while True:
         chunk, may_end = await _next_chunk(reader)
         received += len(chunk)
+        progress.received = received
         tail = (tail + chunk)[-len(_END) :]
         if parts is not None:
             parts.append(chunk)

@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 
 from mailtrap_lite.config import Config
-from mailtrap_lite.mime.headers import parse_summary
+from mailtrap_lite.mime.headers import Summary, parse_summary
 from mailtrap_lite.smtp import replies
 from mailtrap_lite.smtp.conformance import check_message
 from mailtrap_lite.smtp.groupcommit import GroupCommit
+from mailtrap_lite.smtp.observer import SMTPObserver
 from mailtrap_lite.smtp.protocol import CaptureSMTP, Conversation
 from mailtrap_lite.smtp.transcript import now, replace_undecodable
 from mailtrap_lite.store import Delivery, StorageError, Store
 from mailtrap_lite.store.records import NewMessage
+from mailtrap_lite.store.tagging import plus_tags, tag_list, unique_tags
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +35,10 @@ EXTENSIONS = ("PIPELINING", "ENHANCEDSTATUSCODES")
 class CaptureHandler:
     """Stores every session and every message of the SMTP connections it serves."""
 
-    def __init__(self, store: Store, config: Config) -> None:
+    def __init__(self, store: Store, config: Config, observer: SMTPObserver | None = None) -> None:
         self.store = store
         self.config = config
+        self.observer = observer or SMTPObserver()
         self.commits = GroupCommit(store)
         self.live: set[CaptureSMTP] = set()
         self.admitted = 0  # live connections within --max-connections (0: no limit)
@@ -58,21 +62,40 @@ class CaptureHandler:
         """Store the end of the session and the rest of its transcript."""
         self.live.discard(server)
         conversation = _conversation(server)
+        self.observer.session_ended(conversation.end_reason or "disconnect")
         if conversation.admitted:
             conversation.admitted = False
             self.admitted -= 1
         if conversation.session_id is None:
             return
+        reason = conversation.end_reason or "disconnect"
         try:
             self.store.end_session(
                 conversation.session_id,
-                conversation.end_reason or "disconnect",
+                reason,
                 now(),
-                conversation.recorder.take(),
+                conversation.recorder.finish(),
                 conversation.take_facts(),
+                conversation.recorder.problems.problems(reason),
             )
         except StorageError as error:
             log.warning("cannot record the end of session %s: %s", conversation.session_id, error)
+
+    def write_transcript(self, server: CaptureSMTP) -> None:
+        """Write out the lines a long session has gathered, as a chunk of its transcript."""
+        conversation = _conversation(server)
+        if conversation.session_id is None:
+            return
+        recorder = conversation.recorder
+        lines, facts = recorder.take(), conversation.take_facts()
+        problems = recorder.problems.take_changed()
+        try:
+            self.store.append_transcript(conversation.session_id, lines, facts, problems)
+        except StorageError as error:
+            log.warning("cannot record session %s: %s", conversation.session_id, error)
+            recorder.give_back(lines)  # the cap keeps what waits bounded
+            conversation.learn(**facts)
+            recorder.problems.changed |= problems is not None
 
     # -- aiosmtpd hooks --------------------------------------------------------------------
 
@@ -154,12 +177,14 @@ class CaptureHandler:
         # stored message shows the conversation that delivered it (tests assert on it).
         transcript = conversation.recorder.take()
         facts = conversation.take_facts()
+        problems = conversation.recorder.problems.take_changed()
         try:
-            message_id = await self.commits.add(Delivery(new, transcript, facts))
+            message_id = await self.commits.add(Delivery(new, transcript, facts, problems))
         except StorageError as error:
             log.error("cannot store a message from %s: %s", conversation.peer, error)
             conversation.recorder.give_back(transcript)
             conversation.learn(**facts)
+            conversation.recorder.problems.changed |= problems is not None
             return replies.STORAGE_FAILED
         return replies.QUEUED.format(id=message_id)
 
@@ -176,11 +201,13 @@ class CaptureHandler:
             return AuthResult(success=False, handled=False)
         user = data.login.decode("utf-8", "replace")
         password = data.password.decode("utf-8", "replace")
+        conversation = _conversation(server)
+        conversation.recorder.problems.auth_tried(user)
         if server.match_auth_fault(user):
             return AuthResult(success=False, handled=True)  # the fault's reply is sent instead
         if not self._credentials_ok(user, password):
+            conversation.auth_failures += 1  # the protocol slows the reply and counts them
             return AuthResult(success=False, handled=False, message=replies.AUTH_FAILED)
-        conversation = _conversation(server)
         conversation.inbox = conversation.auth_user = user
         conversation.learn(auth_user=user, inbox=user)
         return AuthResult(success=True, auth_data=data)
@@ -193,19 +220,52 @@ class CaptureHandler:
         return expected is not None and hmac.compare_digest(expected, password)
 
     def _new_message(self, conversation: Conversation, envelope: Envelope) -> NewMessage:
-        raw = envelope.original_content or b""
-        summary = parse_summary(raw)
-        return NewMessage(
-            raw=raw,
-            mail_from=replace_undecodable(envelope.mail_from or ""),
-            rcpt_to=[replace_undecodable(rcpt) for rcpt in envelope.rcpt_tos],
-            session_id=conversation.session_id,
-            inbox=conversation.inbox,
-            received_at=now(),
-            summary=summary,
-            mail_options=[replace_undecodable(option) for option in envelope.mail_options],
-            warnings=check_message(raw, envelope.mail_options, summary),
+        return arrived_message(
+            envelope.original_content or b"",
+            replace_undecodable(envelope.mail_from or ""),
+            [replace_undecodable(rcpt) for rcpt in envelope.rcpt_tos],
+            conversation.session_id,
+            conversation.inbox,
+            self.config,
+            [replace_undecodable(option) for option in envelope.mail_options],
         )
+
+
+def arrived_message(
+    raw: bytes,
+    mail_from: str,
+    rcpt_to: list[str],
+    session_id: int | None,
+    inbox: str,
+    config: Config,
+    mail_options: list[str] | None = None,
+    tags: Sequence[str] = (),
+) -> NewMessage:
+    """Describe a message as it arrives (over SMTP or the send API): summary, warnings, tags."""
+    summary = parse_summary(raw)
+    options = mail_options or []
+    return NewMessage(
+        raw=raw,
+        mail_from=mail_from,
+        rcpt_to=rcpt_to,
+        session_id=session_id,
+        inbox=inbox,
+        received_at=now(),
+        summary=summary,
+        mail_options=options,
+        warnings=check_message(raw, options, summary),
+        tags=arrival_tags(summary, rcpt_to, config, tags),
+    )
+
+
+def arrival_tags(
+    summary: Summary, rcpt_to: list[str], config: Config, given: Sequence[str] = ()
+) -> list[str]:
+    """Return the tags a message carries in: given ones, X-Tags, plus-addresses (if on)."""
+    found = [*given, *tag_list(summary.x_tags)]
+    if config.plus_tags:
+        found += plus_tags([*rcpt_to, *(m.address for m in summary.to + summary.cc)])
+    return unique_tags(found)
 
 
 def _conversation(server: CaptureSMTP) -> Conversation:

@@ -17,21 +17,18 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import time
 import warnings
-from email._header_value_parser import (  # the parser aiosmtpd uses for paths
-    get_addr_spec,
-    get_angle_addr,
-)
-from email.errors import HeaderParseError
-from functools import lru_cache
 from typing import Any, cast
 
 from aiosmtpd.smtp import MISSING, SMTP
 
 from mailtrap_lite.config import Config
 from mailtrap_lite.smtp import replies
-from mailtrap_lite.smtp.content import read_content
+from mailtrap_lite.smtp.authpace import close_after_too_many_failures, pause_after_failure
+from mailtrap_lite.smtp.content import Progress, buffered, read_content
 from mailtrap_lite.smtp.faults import FaultRule, FaultRules, MatchFacts
+from mailtrap_lite.smtp.paths import parse_path
 from mailtrap_lite.smtp.transcript import (
     LineTooLong,
     RecordingReader,
@@ -57,15 +54,17 @@ DROPPED = InjectedReply("")
 class Conversation:
     """What we keep about one connection; it outlives aiosmtpd's Session, which STARTTLS resets."""
 
-    def __init__(self, peer: str) -> None:
+    def __init__(self, peer: str, recorder: TranscriptRecorder | None = None) -> None:
         self.peer = peer
         self.session_id: int | None = None
-        self.recorder = TranscriptRecorder()
+        self.recorder = recorder or TranscriptRecorder()
         self.facts: dict[str, str | None] = {}
         self.inbox = "default"
         self.auth_user: str | None = None
         self.admitted = False  # counted against --max-connections
         self.end_reason: str | None = None
+        self.data: Progress | None = None  # while message content is being read
+        self.auth_failures = 0  # AUTH attempts whose credentials were wrong
 
     def learn(self, **facts: str | None) -> None:
         """Remember session facts until the next store write."""
@@ -128,7 +127,10 @@ class CaptureSMTP(SMTP):
         """
         after_starttls = self.conversation is not None
         if self.conversation is None:
-            self.conversation = Conversation(_peer(transport.get_extra_info("peername")))
+            recorder = TranscriptRecorder(
+                self.config.max_transcript_lines, self.config.max_transcript_bytes
+            )
+            self.conversation = Conversation(_peer(transport.get_extra_info("peername")), recorder)
             self.event_handler.conversation_started(self)
         super().connection_made(transport)
         ssl_object = transport.get_extra_info("ssl_object")
@@ -149,9 +151,35 @@ class CaptureSMTP(SMTP):
         if conversation is not None and conversation.end_reason is None:
             quit_seen = conversation.recorder.quit_received
             conversation.end_reason = "quit" if quit_seen else "disconnect"
+        if conversation is not None and conversation.data is not None:
+            self._note_cut_data(conversation, conversation.data)
         super().connection_lost(error)
         if conversation is not None:
             self.event_handler.conversation_ended(self)
+
+    def _note_cut_data(self, conversation: Conversation, progress: Progress) -> None:
+        """Record that the session ended during DATA: how much arrived; nothing is stored."""
+        conversation.data = None
+        arrived = progress.received
+        if isinstance(self._reader, RecordingReader):
+            arrived += buffered(self._reader.inner)
+        conversation.recorder.client_note(
+            f"<message content cut off after {arrived} octets: no end of data, nothing stored>"
+        )
+        conversation.recorder.problems.data_cut(arrived)
+
+    def eof_received(self) -> bool:
+        """Close the connection when the client closes its side, whatever the loop.
+
+        aiosmtpd cancels the session's task and keeps the transport half-open (True), relying
+        on that task to close it. Under uvloop the end of a connect-then-close (a TCP health
+        check, `nc -z`) arrives before the task has taken its first step; a task cancelled
+        then never runs, so the socket stayed in CLOSE-WAIT and its place under
+        --max-connections stayed taken until the idle timeout. False makes the transport
+        close itself, and connection_lost frees the place at once.
+        """
+        super().eof_received()
+        return False
 
     def _cb_client_connected(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -185,6 +213,9 @@ class CaptureSMTP(SMTP):
         if recorder.last_command not in (None, "HELO", "EHLO"):
             text = replies.with_enhanced_code(text, recorder.last_command)
         recorder.server(text, injected)
+        self.event_handler.observer.reply(recorder.last_command, text)
+        if recorder.flush_due:
+            self.event_handler.write_transcript(self)
         await super().push(text)
         if injected and text.startswith("421"):
             self._hang_up()  # RFC 5321 §3.8: 421 means the server closes the channel
@@ -202,9 +233,9 @@ class CaptureSMTP(SMTP):
         if rule.action == "delay":
             recorder.server(f"<injected delay: {rule.delay_ms} ms>", injected=True)
             seconds = (rule.delay_ms or 0) / 1000
-            self._reset_timeout(self.config.idle_timeout + seconds)  # our pause is not idleness
+            self.pause_reading_for(seconds)
             await asyncio.sleep(seconds)
-            self._reset_timeout()
+            self.pause_reading_for(0)
             return None
         if rule.action == "drop":
             recorder.server("<injected drop: connection closed without a reply>", injected=True)
@@ -242,7 +273,21 @@ class CaptureSMTP(SMTP):
             reply = await self._perform(rule)
             if reply is not None:
                 await self.push(reply)
+        close_after_too_many_failures(self)
         return result
+
+    async def smtp_AUTH(self, arg: str) -> None:
+        """Run AUTH; after wrong credentials pause before the next command (authpace.py)."""
+        failures = self._conversation().auth_failures
+        await super().smtp_AUTH(arg)
+        await pause_after_failure(self, failures)
+
+    def pause_reading_for(self, seconds: float) -> None:
+        """Keep a pause of ours from counting as the client's idleness (0: the pause is over)."""
+        if seconds:
+            self._reset_timeout(self.config.idle_timeout + seconds)
+        else:
+            self._reset_timeout()
 
     def _timeout_cb(self) -> None:
         """Say why before closing an idle session (aiosmtpd just closes)."""
@@ -285,15 +330,23 @@ class CaptureSMTP(SMTP):
             return
         await self.push("354 End data with <CR><LF>.<CR><LF>")
         assert isinstance(self._reader, RecordingReader) and self.envelope is not None
-        content = await read_content(self._reader.inner, self.data_size_limit or MAX_UNLIMITED)
         assert self.conversation is not None
+        # Cleared only once the content is read: a session that ends meanwhile says so.
+        progress = self.conversation.data = Progress()
+        limit = self.data_size_limit or MAX_UNLIMITED
+        content = await read_content(self._reader.inner, limit, progress)
+        self.conversation.data = None
         self.conversation.recorder.client_note(f"<message content: {content.received} octets>")
         if content.data is None:
             self.envelope = self._create_envelope()
             await self.push(replies.TOO_BIG)
             return
         self.envelope.content = self.envelope.original_content = content.data
+        started = time.perf_counter()
         status = await self._call_handler_hook("DATA")
+        if status.startswith("250"):
+            self.event_handler.observer.ingested(time.perf_counter() - started)
+            self.event_handler.observer.accepted(len(content.data))
         self.envelope = self._create_envelope()
         await self.push(status)
 
@@ -342,25 +395,3 @@ def _peer(peername: Any) -> str:
         host, port = peername[0], peername[1]
         return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
     return str(peername)
-
-
-@lru_cache(maxsize=4096)
-def parse_path(arg: str) -> tuple[str | None, str | None]:
-    """Parse the address of a MAIL or RCPT argument as aiosmtpd does; return (address, rest).
-
-    Same parser as aiosmtpd's own _getaddr (the email package's), with two differences:
-    aiosmtpd defines a typing.Protocol class on every call, about 5 % of ingest time, and
-    lets the parser's IndexError on input such as "MAIL FROM:\\0@" escape as a 451. The
-    result depends on the argument alone and senders and recipients repeat, hence the cache.
-    """
-    if not arg:
-        return "", ""
-    address: Any
-    try:
-        if arg.lstrip().startswith("<"):
-            address, rest = get_angle_addr(arg)
-        else:
-            address, rest = get_addr_spec(arg)
-    except (HeaderParseError, IndexError, ValueError):
-        return None, None
-    return address.addr_spec, rest

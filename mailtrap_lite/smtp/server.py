@@ -13,6 +13,7 @@ from mailtrap_lite.config import Address, BindError, Config, format_hostport
 from mailtrap_lite.smtp import replies
 from mailtrap_lite.smtp.faults import FaultRules
 from mailtrap_lite.smtp.handler import CaptureHandler
+from mailtrap_lite.smtp.observer import SMTPObserver
 from mailtrap_lite.smtp.protocol import CaptureSMTP
 from mailtrap_lite.smtp.tls import ServerTLS, open_tls
 from mailtrap_lite.store import Store
@@ -26,10 +27,10 @@ class SMTPServer:
     `faults` holds the fault rules; change them while it runs (`faults.replace(...)`).
     """
 
-    def __init__(self, store: Store, config: Config) -> None:
+    def __init__(self, store: Store, config: Config, observer: SMTPObserver | None = None) -> None:
         self.config = config
         self.store = store
-        self.handler = CaptureHandler(store, config)
+        self.handler = CaptureHandler(store, config, observer)
         self.faults = FaultRules(config.faults)
         self.tls: ServerTLS | None = None
         self._servers: list[asyncio.Server] = []

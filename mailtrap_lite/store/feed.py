@@ -18,7 +18,7 @@ HISTORY = 10_000
 
 @dataclass(frozen=True)
 class Change:
-    """One committed change: kind is message, indexed, deleted, updated or session."""
+    """One committed change: message, indexed, deleted, pruned (by age), updated or session."""
 
     seq: int
     kind: str

@@ -22,7 +22,7 @@ __all__ = ["ADDRESS_FIELDS", "FIELDS", "FLAGS", "TEXT_FIELDS", "Source", "read_t
 ADDRESS_FIELDS = ("from", "to", "cc", "bcc")
 TEXT_FIELDS = ("text", "subject", "filename")  # folded substrings ("text": free words)
 # is:VALUE and has:VALUE, with spellings that mean the same.
-FLAGS = {"is": ("read", "unread"), "has": ("attachment",)}
+FLAGS = {"is": ("read", "unread", "tagged"), "has": ("attachment",)}
 FLAG_SPELLINGS = {"attachments": "attachment"}
 UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
 MAX_SIZE = 2.0**62
@@ -121,6 +121,14 @@ def _exact(source: Source) -> Term:
     return source.term(_unquote(source.raw))
 
 
+def _tag(source: Source) -> Term:
+    """Read a tag name; names compare without case, so the value is kept as written."""
+    name = _unquote(source.raw).strip()
+    if not name:
+        source.fail("tag: needs a name")
+    return source.term(name)
+
+
 def _header(source: Source) -> Term:
     header, _, value = _unquote(source.raw).partition("=")  # header:"X-A=b c" or X-A="b c"
     if not header.strip():
@@ -160,7 +168,7 @@ def _date(source: Source) -> Term:
 def _size(source: Source) -> Term:
     value = _unquote(source.raw)
     match = _SIZE.fullmatch(value.strip())
-    if match is None:
+    if match is None or not match.group(1).isascii():  # \d also matches other scripts' digits
         source.fail(f"bad size {value!r}", "expected a number with K or M (1024)")
     size = float(match.group(1)) * UNITS[match.group(2).upper()]
     if not size < MAX_SIZE:  # also inf: databases hold 64-bit integers
@@ -174,6 +182,7 @@ FIELDS: dict[str, Callable[[Source], Term]] = {
     "subject": _text,
     "filename": _filename,
     "inbox": _exact,
+    "tag": _tag,
     "header": _header,
     "is": _flag,
     "has": _flag,

@@ -16,7 +16,15 @@ from typing import NamedTuple
 from mailtrap_lite.message import Message, MessageCache
 from mailtrap_lite.store.feed import Change, ChangeFeed
 from mailtrap_lite.store.query import Query
-from mailtrap_lite.store.records import MessageRecord, NewMessage, RawLine, SessionRecord
+from mailtrap_lite.store.records import (
+    MessageRecord,
+    NewMessage,
+    Problem,
+    RawLine,
+    ReleaseRecord,
+    SessionRecord,
+    StoredMessage,
+)
 
 SessionFacts = dict[str, str | None]
 
@@ -25,12 +33,28 @@ class StorageError(Exception):
     """The database cannot be opened or written (the message says why)."""
 
 
+class QueryTimeout(StorageError):
+    """A search ran past the store's time limit and was stopped (the message says how long)."""
+
+    @classmethod
+    def after(cls, seconds: float) -> QueryTimeout:
+        """Return the error of a search stopped after `seconds` (--query-timeout)."""
+        return cls(
+            f"the search ran longer than {seconds:g} s and was stopped; narrow it (fewer"
+            " terms, an inbox, after:) or raise --query-timeout"
+        )
+
+
 class Delivery(NamedTuple):
-    """A message with what its session said and learnt since the last commit."""
+    """A message with what its session said and learnt since the last commit.
+
+    `problems`: the session's problems so far, when they changed since the last commit.
+    """
 
     new: NewMessage
     transcript: Sequence[RawLine] = ()
     facts: SessionFacts | None = None
+    problems: Sequence[Problem] | None = None
 
 
 @dataclass
@@ -61,7 +85,12 @@ class Store(ABC):
 
     Message ids increase in commit order and are never reused. Writes raise StorageError
     when the database cannot take them; then nothing is half-stored. Searches raise
-    QueryError for a query too large for the database to run.
+    QueryError for a query too large for the database to run, and QueryTimeout (a
+    StorageError) when one runs past the store's time limit (--query-timeout): list_messages,
+    count_messages, delete_matching and export_messages are searches, and a search never
+    holds the writer (a deletion by query searches first, then deletes by id in batches).
+    A long session's transcript arrives in chunks (append_transcript) before end_session;
+    get_session(id, transcript=False) reads a session without it.
     """
 
     path: Path
@@ -79,13 +108,23 @@ class Store(ABC):
         self.feed.subscribe(self._forget_deleted)
 
     def _forget_deleted(self, change: Change) -> None:
-        if change.kind == "deleted":
+        if change.kind in ("deleted", "pruned"):
             self.message_cache.forget(change.ids)
 
     @property
     def location(self) -> str:
         """Return where the data lives, for people: a file, ":memory:" or a URL (no password)."""
         return ":memory:" if self.temporary else str(self.path)
+
+    def database_size(self) -> int:
+        """Return how many bytes the database takes (a file store: the file and its WAL)."""
+        total = 0
+        for suffix in ("", "-wal"):
+            try:
+                total += Path(f"{self.path}{suffix}").stat().st_size
+            except OSError:
+                continue
+        return total
 
     @abstractmethod
     def close(self) -> None:
@@ -98,6 +137,23 @@ class Store(ABC):
         of it.
         """
         del timeout  # one process owns a SQLite file: there are no other nodes
+
+    def take_turn(self, task: str, every: float) -> bool:
+        """Tell whether to run a periodic `task` now (pruning by age), once across the nodes.
+
+        False when another node sharing this database ran it within the last `every` seconds;
+        a Store no other node shares always answers True.
+        """
+        del task, every
+        return True
+
+    def check_file(self) -> None:
+        """Raise StorageError when the database is no longer the one opened.
+
+        A file database can be deleted or replaced under a running server; writing on would
+        acknowledge mail that is gone at the next start. Stores without a file never fail.
+        """
+        return None
 
     # -- messages ---------------------------------------------------------------------------
 
@@ -115,12 +171,43 @@ class Store(ABC):
         """Commit messages in one transaction (a group commit); return their ids in order."""
 
     @abstractmethod
+    def import_messages(
+        self, batch: Sequence[NewMessage], keep_duplicates: bool = False
+    ) -> list[int | None]:
+        """Commit imported messages in one transaction; return their ids (None: skipped).
+
+        Unless `keep_duplicates`, a message with the Message-ID and the exact bytes of one
+        already stored (or earlier in the batch) is skipped. A message without a Message-ID
+        is never a duplicate.
+        """
+
+    @abstractmethod
+    def export_messages(
+        self,
+        query: Query | None = None,
+        inbox: str | None = None,
+        after: int = 0,
+        limit: int = 200,
+        max_bytes: int | None = None,
+    ) -> list[StoredMessage]:
+        """Return matching messages with their bytes, oldest first, ids past `after`.
+
+        With `max_bytes`, stop before their sizes add up past it (the first always comes),
+        so that an export pages through any number of messages in bounded memory.
+        """
+
+    @abstractmethod
     def get_message(self, message_id: int) -> MessageRecord | None:
         """Return one message's stored fields, or None."""
 
     @abstractmethod
     def raw(self, message_id: int) -> bytes | None:
         """Return the exact bytes received, or None."""
+
+    def raw_start(self, message_id: int, size: int) -> bytes | None:
+        """Return the first `size` bytes received (a page shows no more), or None."""
+        raw = self.raw(message_id)
+        return raw[:size] if raw is not None else None
 
     def read_message(self, message_id: int) -> Message | None:
         """Return the message read from its bytes (parsed once, then cached), or None."""
@@ -167,6 +254,44 @@ class Store(ABC):
     def stats(self) -> dict[str, int]:
         """Return counts for health reports: messages, pruned, sessions, index lag."""
 
+    @abstractmethod
+    def prune_older_than(self, cutoff: str) -> int:
+        """Delete messages received before `cutoff` (RFC 3339 UTC), counted as pruned."""
+
+    # -- tags and releases ------------------------------------------------------------------
+
+    @abstractmethod
+    def tags(self) -> list[tuple[str, int, int]]:
+        """Return (name, messages, unread) for every tag in use, by name."""
+
+    @abstractmethod
+    def add_tags(self, ids: Sequence[int], names: Sequence[str]) -> int:
+        """Add tags to messages; return how many messages gained one (TagError: bad name)."""
+
+    @abstractmethod
+    def set_tags(self, message_id: int, names: Sequence[str]) -> bool:
+        """Replace a message's tags; return False if it does not exist."""
+
+    @abstractmethod
+    def rename_tag(self, old: str, new: str) -> bool:
+        """Rename a tag on every message (merging into an existing one); False if unknown."""
+
+    @abstractmethod
+    def delete_tag(self, name: str) -> int | None:
+        """Remove a tag from every message; return how many had it, None if unknown."""
+
+    @abstractmethod
+    def matching_ids(self, query: Query, ids: Sequence[int]) -> list[int]:
+        """Return which of these messages match the query, in id order."""
+
+    @abstractmethod
+    def add_release(self, release: ReleaseRecord) -> None:
+        """Record a release of a message to a real SMTP server."""
+
+    @abstractmethod
+    def releases(self, message_id: int) -> list[ReleaseRecord]:
+        """Return the releases of a message, oldest first."""
+
     # -- indexing (after the commit) --------------------------------------------------------
 
     @abstractmethod
@@ -203,16 +328,45 @@ class Store(ABC):
         ended_at: str,
         tail: Sequence[RawLine] = (),
         facts: SessionFacts | None = None,
+        problems: Sequence[Problem] | None = None,
     ) -> None:
-        """Close a session, storing the rest of its transcript and what was learnt."""
+        """Close a session, storing the rest of its transcript, its facts and its problems.
+
+        `problems` is what went wrong; None judges the stored transcript instead.
+        """
+
+    @abstractmethod
+    def append_transcript(
+        self,
+        session_id: int,
+        lines: Sequence[RawLine],
+        facts: SessionFacts | None = None,
+        problems: Sequence[Problem] | None = None,
+    ) -> None:
+        """Store more of an open session's transcript: a long session is written in chunks.
+
+        The SMTP side calls this while the session runs, each time about FLUSH_LINES lines
+        or FLUSH_BYTES bytes have gathered (smtp/transcript.py), then end_session with the
+        rest. `lines` follow the chunks stored before, in order; `facts` are stored as by
+        end_session; `problems` (None: unchanged) replace the session's problems so far. The
+        transcript a store keeps is what the SMTP side kept: the caps (--max-transcript-lines,
+        --max-transcript-bytes) are applied before lines reach the store.
+        """
 
     @abstractmethod
     def end_orphaned_sessions(self) -> int:
-        """Mark sessions left open by a server that died as ended by disconnect; count them."""
+        """Mark sessions left open by a server that died as ended by disconnect; count them.
+
+        Their problems are judged again from their transcripts.
+        """
 
     @abstractmethod
-    def get_session(self, session_id: int) -> SessionRecord | None:
-        """Return one session with its transcript, or None."""
+    def get_session(self, session_id: int, transcript: bool = True) -> SessionRecord | None:
+        """Return one session, or None; its transcript too unless `transcript` is False.
+
+        The transcript is every chunk stored so far (append_transcript, end_session) in
+        order; a session list or an event never needs it, and a long one is costly to read.
+        """
 
     @abstractmethod
     def list_sessions(

@@ -15,6 +15,14 @@ class Warning_:
     message: str
 
 
+@dataclass(frozen=True)
+class Problem:
+    """Something that went wrong in a session: a stable code and a sentence for people."""
+
+    code: str
+    text: str
+
+
 # What opened a session: an SMTP client, the send API, an import, or a release to a server.
 SESSION_KINDS = ("smtp", "api", "import", "outgoing")
 
@@ -46,6 +54,21 @@ class NewMessage:
     summary: Summary
     mail_options: list[str] = field(default_factory=list)
     warnings: list[Warning_] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)  # stored with the message, in its commit
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """A message as an export reads it: its exact bytes and what an archive keeps beside."""
+
+    id: int
+    inbox: str
+    session_id: int | None
+    received_at: str
+    mail_from: str
+    rcpt_to: list[str]
+    read: bool
+    raw: bytes
 
 
 @dataclass
@@ -72,6 +95,7 @@ class MessageRecord:
     attachment_count: int | None
     snippet: str | None
     indexed: bool
+    tags: list[str] = field(default_factory=list)
 
     @property
     def bcc(self) -> list[str]:
@@ -82,7 +106,10 @@ class MessageRecord:
 
 @dataclass
 class SessionRecord:
-    """A stored SMTP session; `transcript` is filled only when one session is asked for."""
+    """A stored SMTP session; `transcript` is filled only when one session is asked for.
+
+    `problems` is what went wrong, judged as the session ran and once more when it ended.
+    """
 
     id: int
     inbox: str
@@ -97,3 +124,16 @@ class SessionRecord:
     message_ids: list[int]
     transcript: list[TranscriptEntry] | None = None
     kind: str = "smtp"  # one of SESSION_KINDS
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReleaseRecord:
+    """One release of a message to a real SMTP server, and how the server answered."""
+
+    message_id: int
+    session_id: int | None
+    released_at: str
+    recipients: list[str]
+    ok: bool
+    reply: str

@@ -12,10 +12,12 @@ import contextlib
 from dataclasses import dataclass
 from typing import Protocol
 
+from mailtrap_lite.checks import Report, StoredReports
+from mailtrap_lite.message import Message
 from mailtrap_lite.smtp.faults import FaultRules
 from mailtrap_lite.store import Store
 from mailtrap_lite.store.feed import Change, ChangeFeed
-from mailtrap_lite.store.records import MessageRecord
+from mailtrap_lite.store.records import MessageRecord, SessionRecord
 from mailtrap_lite.testing.captured import MessageSource
 
 ALL = 1_000_000  # more messages than any test sends
@@ -87,7 +89,30 @@ class LocalSink(Protocol):
     @property
     def faults(self) -> FaultRules: ...
 
+    @property
+    def reports(self) -> StoredReports: ...
+
     def cursor(self) -> Cursor: ...
+
+
+@dataclass(frozen=True)
+class LocalSource:
+    """A captured message's source in process: the Store, and the App's reports."""
+
+    store: Store
+    reports: StoredReports
+
+    def raw(self, message_id: int) -> bytes | None:
+        return self.store.raw(message_id)
+
+    def read_message(self, message_id: int) -> Message | None:
+        return self.store.read_message(message_id)
+
+    def get_session(self, session_id: int) -> SessionRecord | None:
+        return self.store.get_session(session_id)
+
+    def report(self, message_id: int) -> Report | None:
+        return self.reports.report(message_id)
 
 
 class LocalBackend:
@@ -95,6 +120,7 @@ class LocalBackend:
 
     def __init__(self, sink: LocalSink) -> None:
         self.sink = sink
+        self._source: LocalSource | None = None
 
     @property
     def host(self) -> str:
@@ -125,7 +151,10 @@ class LocalBackend:
         return list(reversed(page.messages))
 
     def source(self) -> MessageSource:
-        return self.sink.store
+        store = self.sink.store
+        if self._source is None or self._source.store is not store:  # a restarted sink
+            self._source = LocalSource(store, self.sink.reports)
+        return self._source
 
     def fault_rules(self) -> FaultRules:
         return self.sink.faults

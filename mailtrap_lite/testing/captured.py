@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from functools import cached_property
 from typing import Protocol
 
+from mailtrap_lite.checks import Report
 from mailtrap_lite.message import Message
 from mailtrap_lite.mime.body import parse_message
 from mailtrap_lite.mime.htmltext import html_to_text
@@ -27,6 +28,8 @@ class MessageSource(Protocol):
     def read_message(self, message_id: int) -> Message | None: ...
 
     def get_session(self, session_id: int) -> SessionRecord | None: ...
+
+    def report(self, message_id: int) -> Report | None: ...
 
 
 class MessageGone(LookupError):
@@ -80,6 +83,15 @@ class CapturedMessage:
     def inbox(self) -> str:
         """Return the inbox the message went to (the SMTP AUTH user, or "default")."""
         return self.record.inbox
+
+    @property
+    def tags(self) -> list[str]:
+        """Return the message's tags when it was listed (X-Tags, plus-addresses, by hand).
+
+        Tags from --tag rules are added just after the message is indexed; read a fresh
+        copy (wait_for again) to see those.
+        """
+        return list(self.record.tags)
 
     @property
     def read(self) -> bool:
@@ -212,6 +224,13 @@ class CapturedMessage:
         found = self._source.get_session(self.session_id) if self.session_id else None
         if found is None:
             raise MessageGone(f"the session of message #{self.id} is no longer stored")
+        return found
+
+    def checks(self) -> Report:
+        """Return the deliverability report: `.checks` (failing first), `.summary`, `.failures`."""
+        found = self._source.report(self.id)
+        if found is None:
+            raise MessageGone(f"message #{self.id} is no longer stored (deleted or pruned)")
         return found
 
     # -- helpers ---------------------------------------------------------------------------

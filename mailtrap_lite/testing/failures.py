@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import fnmatch
+from collections.abc import Iterable, Sequence
 
+from mailtrap_lite.checks import Check
 from mailtrap_lite.testing.captured import CapturedMessage
 from mailtrap_lite.testing.matching import MessageFilter
 
@@ -68,3 +70,25 @@ def closest(messages: Sequence[CapturedMessage], flt: MessageFilter) -> list[str
 
 def _cut(text: str) -> str:
     return text if len(text) <= COLUMN else text[: COLUMN - 1] + "…"
+
+
+def ignored(found: Check, ignore: Iterable[str]) -> bool:
+    """Say whether a check is ignored: by its id, its category, or a glob ("spam.*")."""
+    return any(
+        found.id == name or found.category == name or fnmatch.fnmatchcase(found.id, name)
+        for name in ignore
+    )
+
+
+def undeliverable(message: CapturedMessage, failing: Sequence[Check]) -> str:
+    """Return what fails: each failing check with its detail and the rule behind it."""
+    noun = "check fails" if len(failing) == 1 else "checks fail"
+    lines = [f"message #{message.id} {message.subject!r} would not be delivered as sent:"
+             f" {len(failing)} {noun}"]  # fmt: skip
+    for found in failing:
+        lines.append(f"  {found.id}: {found.title}")
+        if found.detail:
+            lines.append(f"      {found.detail}")
+        lines.append(f"      ({found.reference})")
+    lines.append(f"(to accept one: assert_deliverable(message, ignore=[{failing[0].id!r}]))")
+    return "\n".join(lines)

@@ -16,11 +16,18 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
+from mailtrap_lite.checks import Check, Report
 from mailtrap_lite.config import ConfigError, parse_address
 from mailtrap_lite.message import Message, read_message
 from mailtrap_lite.mime.headers import Mailbox
 from mailtrap_lite.smtp.faults import FaultRules
-from mailtrap_lite.store.records import MessageRecord, SessionRecord, TranscriptEntry, Warning_
+from mailtrap_lite.store.records import (
+    MessageRecord,
+    Problem,
+    SessionRecord,
+    TranscriptEntry,
+    Warning_,
+)
 from mailtrap_lite.testing.backends import Cursor
 from mailtrap_lite.testing.captured import MessageSource
 
@@ -166,6 +173,11 @@ class RemoteInbox:
         data = self._json(f"/sessions/{session_id}", ok=(200, 404))
         return session_record(data) if data is not None else None
 
+    def report(self, message_id: int) -> Report | None:
+        """Return the message's deliverability report (the server's checks), or None."""
+        data = self._json(f"/messages/{message_id}/checks", ok=(200, 404))
+        return report_of(data) if data is not None else None
+
     def wait(self, version: int | None, after: int, timeout: float) -> None:
         """Block on the server until this inbox has a message newer than `after`."""
         seconds = max(0.0, min(timeout, MAX_WAIT))
@@ -227,6 +239,7 @@ def message_record(data: dict[str, Any]) -> MessageRecord:
         attachment_count=data.get("attachment_count"),
         snippet=data.get("snippet"),
         indexed=True,
+        tags=[str(tag) for tag in data.get("tags", [])],
     )
 
 
@@ -246,8 +259,15 @@ def session_record(data: dict[str, Any]) -> SessionRecord:
         end_reason=data.get("end_reason"),
         message_ids=[int(i) for i in data.get("message_ids", [])],
         kind=data.get("kind", "smtp"),
+        problems=[Problem(p["code"], p["text"]) for p in data.get("problems", [])],
         transcript=[
             TranscriptEntry(e["at"], e["direction"], e["line"], bool(e.get("injected")))
             for e in data.get("transcript", [])
         ],
     )
+
+
+def report_of(data: dict[str, Any]) -> Report:
+    """Build a deliverability report from the API's JSON (its order is kept)."""
+    fields = ("id", "category", "status", "title", "detail", "reference")
+    return Report(tuple(Check(*(str(c[f]) for f in fields)) for c in data["checks"]))

@@ -13,7 +13,9 @@ database. TLS, limits and fault rules come from its Config:
         client.starttls(context=sink.client_tls_context())
         sink.faults.add("rcpt:to=*@bounce.test:550 5.1.1 No such user")
 
-`http=Address("127.0.0.1", 0)` serves the web UI and JSON API beside it (`sink.web_url`).
+`http=Address("127.0.0.1", 0)` serves the web UI and JSON API beside it (`sink.web_url`);
+`mailpit_http=` and `mailhog_http=` serve the Mailpit- and MailHog-compatible APIs on
+listeners of their own (`sink.mailpit_url`, `sink.mailhog_url`), for clients of those tools.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from types import TracebackType
 from typing import Unpack
 
 from mailtrap_lite.app import App
+from mailtrap_lite.checks import StoredReports
 from mailtrap_lite.config import Address, Config
+from mailtrap_lite.services.clock import Clock
 from mailtrap_lite.smtp.faults import FaultRules
 from mailtrap_lite.smtp.server import SMTPServer
 from mailtrap_lite.smtp.tls import client_context
@@ -41,10 +45,23 @@ class Sink:
     """A running SMTP sink with its own Store; start/stop are idempotent."""
 
     def __init__(
-        self, config: Config | None = None, db: Path | None = None, *, http: Address | None = None
+        self,
+        config: Config | None = None,
+        db: Path | None = None,
+        *,
+        http: Address | None = None,
+        mailpit_http: Address | None = None,
+        mailhog_http: Address | None = None,
+        clock: Clock | None = None,
     ) -> None:
         base = config or Config(smtp=Address("127.0.0.1", 0))
-        self.config = base.replace(http=http, db=db)
+        self.config = base.replace(
+            http=http,
+            db=db,
+            mailpit_http=mailpit_http or base.mailpit_http,
+            mailhog_http=mailhog_http or base.mailhog_http,
+        )
+        self.clock = clock  # None: real time (a ManualClock moves --max-age and retries)
         self._app: App | None = None
         self._cursor = Cursor()
         self.backend: Backend = LocalBackend(self)
@@ -58,6 +75,11 @@ class Sink:
     def store(self) -> Store:
         """Return the sink's Store."""
         return self._running().store
+
+    @property
+    def reports(self) -> StoredReports:
+        """Return the deliverability reports of the sink's messages."""
+        return self._running().reports
 
     @property
     def server(self) -> SMTPServer:
@@ -91,6 +113,29 @@ class Sink:
         return url
 
     @property
+    def mailpit_url(self) -> str:
+        """Return the base URL of the Mailpit-compatible listener (start it with mailpit_http=)."""
+        return self._compat_url("mailpit")
+
+    @property
+    def mailhog_url(self) -> str:
+        """Return the base URL of the MailHog-compatible listener (start it with mailhog_http=)."""
+        return self._compat_url("mailhog")
+
+    def _compat_url(self, name: str) -> str:
+        url = self._running().compat_urls.get(name)
+        if url is None:
+            raise RuntimeError(
+                f"the sink serves no {name} API: start it with {name}_http=Address(...)"
+            )
+        return url
+
+    @property
+    def app(self) -> App:
+        """Return the running App (its relay, webhooks and metrics)."""
+        return self._running()
+
+    @property
     def faults(self) -> FaultRules:
         """Return the fault rules of the running sink; change them at any time."""
         return self.server.faults
@@ -111,7 +156,7 @@ class Sink:
         """Start the store, the indexer and the SMTP server (and web server); return self."""
         if self._app is not None:
             return self
-        app = App(self.config).start_in_thread()
+        app = App(self.config, clock=self.clock).start_in_thread()
         self._follow(app.store)
         self._app = app
         return self

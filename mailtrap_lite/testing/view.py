@@ -12,13 +12,22 @@ from __future__ import annotations
 import time
 import warnings
 from bisect import bisect_left
+from collections.abc import Iterable
 from typing import Any, Literal, Unpack, overload
 
+from mailtrap_lite.checks import Report
 from mailtrap_lite.smtp.faults import FaultRule, FaultRules, make_rule
 from mailtrap_lite.store.records import MessageRecord
 from mailtrap_lite.testing.backends import Backend, Cursor, HasBackend
 from mailtrap_lite.testing.captured import CapturedMessage
-from mailtrap_lite.testing.failures import MailAssertionError, expectation, report, table
+from mailtrap_lite.testing.failures import (
+    MailAssertionError,
+    expectation,
+    ignored,
+    report,
+    table,
+    undeliverable,
+)
 from mailtrap_lite.testing.matching import FilterArgs, MessageFilter
 
 DEFAULT_TIMEOUT = 5.0
@@ -268,6 +277,20 @@ class SinkView:
         lines = [f"expected {wanted}{when}, found {len(found)}:"]
         lines += ["  " + row for row in table(found)]
         raise MailAssertionError("\n".join(lines))
+
+    def assert_deliverable(self, message: CapturedMessage, ignore: Iterable[str] = ()) -> Report:
+        """Check that no deliverability check of `message` fails; return its report.
+
+        `ignore` names checks to accept anyway: an id ("bulk.one-click"), a category
+        ("spam") or a glob ("content.*"). The failure lists each failing check and why.
+        """
+        __tracebackhide__ = True
+        found = message.checks()
+        names = list(ignore)
+        failing = [c for c in found.failures if not ignored(c, names)]
+        if failing:
+            raise MailAssertionError(undeliverable(message, failing))
+        return found
 
     # -- reporting -------------------------------------------------------------------------
 

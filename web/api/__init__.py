@@ -8,34 +8,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from mailtrap_lite.store import StorageError
+from mailtrap_lite.store import QueryTimeout, StorageError
 from mailtrap_lite.store.query import QueryError
 
-from . import faults, live, messages, meta, sessions
+from . import checks, faults, live, messages, meta, release, send, sessions, tags, transfer
+from .params import check_parameters
 
 API_PREFIX = "/api/"
 
 api = Blueprint("api", __name__)
-for module in (meta, messages, sessions, live, faults):
+for module in (meta, messages, checks, sessions, live, faults, tags, send, release, transfer):
     api.register_blueprint(module.routes)
+api.before_request(check_parameters)
 
 
-def _json_error(error: HTTPException) -> Response:
+def json_error(error: HTTPException) -> Response:
+    """Answer an HTTP error as JSON {"error": ...} (web/app.py installs it for /api/)."""
     response = jsonify(error=error.description or error.name)
     response.status_code = error.code or 500
     for name, value in error.get_headers():
         if name.lower() != "content-type":  # keep Allow (405), Retry-After, ...
             response.headers[name] = value
     return response
-
-
-@api.app_errorhandler(HTTPException)
-def http_error(error: HTTPException) -> Any:
-    """Answer errors under /api/ as JSON {"error": ...}; leave other pages alone."""
-    return _json_error(error) if request.path.startswith(API_PREFIX) else error
 
 
 @api.errorhandler(QueryError)
@@ -51,7 +48,8 @@ def query_error(error: QueryError) -> Response:
 
 @api.errorhandler(StorageError)
 def storage_error(error: StorageError) -> Response:
-    """Answer 503 when the database cannot be read or written."""
-    response = jsonify(error=f"storage unavailable: {error}")
+    """Answer 503 when the database cannot be read or written, or a search ran too long."""
+    message = str(error) if isinstance(error, QueryTimeout) else f"storage unavailable: {error}"
+    response = jsonify(error=message)
     response.status_code = 503
     return response

@@ -1,4 +1,8 @@
-"""How the UI reads an SMTP session: what went wrong, and a transcript with relative times."""
+"""How the UI shows an SMTP session: a transcript with relative times, and its duration.
+
+What went wrong in a session is judged in the core (mailtrap_lite.store.problems) and stored
+with it, so the pages read it from the record.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 from mailtrap_lite.store.records import SessionRecord, TranscriptEntry
-
-# Endings other than QUIT (and a clean server shutdown) mean the client never finished.
-ABRUPT_ENDINGS = {
-    "disconnect": "the client disconnected without QUIT",
-    "timeout": "the session timed out",
-    "limit": "a server limit closed the session",
-    "node-lost": "the node serving the session was lost (killed or cut off)",
-}
 
 
 @dataclass
@@ -40,9 +36,13 @@ def reply_class(entry: TranscriptEntry) -> str:
     return f"{code}xx"
 
 
-def transcript_lines(session: SessionRecord) -> list[TranscriptLine]:
-    """Return the transcript with times relative to the session start (seconds)."""
+def transcript_lines(
+    session: SessionRecord, first: int = 0, count: int | None = None
+) -> list[TranscriptLine]:
+    """Return `count` lines of the transcript from line `first` (0-based), with times
+    relative to the session start (seconds)."""
     start = parse_time(session.started_at)
+    entries = session.transcript or []
     return [
         TranscriptLine(
             offset=f"+{(parse_time(e.at) - start).total_seconds():.3f}s",
@@ -51,43 +51,8 @@ def transcript_lines(session: SessionRecord) -> list[TranscriptLine]:
             injected=e.injected,
             reply_class=reply_class(e),
         )
-        for e in session.transcript or []
+        for e in entries[first : None if count is None else first + count]
     ]
-
-
-def problems(session: SessionRecord) -> list[str]:
-    """Return why this session counts as failed (empty when it went well)."""
-    found: list[str] = []
-    entries = session.transcript or []
-    failed_auth = _failed_auth(entries)
-    if failed_auth:
-        found.append(f"AUTH failed: {failed_auth}")
-    rejected = [e.line for e in entries if reply_class(e) == "5xx" and e.line != failed_auth]
-    if rejected:
-        found.append(f"{len(rejected)} permanent failure(s), first: {rejected[0]}")
-    temporary = [e.line for e in entries if reply_class(e) == "4xx"]
-    if temporary:
-        found.append(f"{len(temporary)} temporary failure(s), first: {temporary[0]}")
-    injected = sum(1 for e in entries if e.injected)
-    if injected:
-        found.append(f"{injected} injected fault(s)")
-    if session.end_reason in ABRUPT_ENDINGS:
-        found.append(ABRUPT_ENDINGS[session.end_reason])
-    return found
-
-
-def _failed_auth(entries: list[TranscriptEntry]) -> str | None:
-    """Return the last reply to AUTH if AUTH was tried and never succeeded (RFC 4954 §6)."""
-    in_auth = False
-    failure: str | None = None
-    for entry in entries:
-        if entry.direction == "client" and entry.line[:5].upper() == "AUTH ":
-            in_auth = True
-        elif in_auth and entry.direction == "server" and not entry.line.startswith("334"):
-            if entry.line.startswith("235"):
-                return None
-            failure, in_auth = entry.line, False
-    return failure
 
 
 def duration(session: SessionRecord) -> str:

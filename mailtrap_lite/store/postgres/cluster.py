@@ -9,13 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from mailtrap_lite.store.postgres.indexing import IndexStore
 from mailtrap_lite.store.postgres.nodes import NodeBeat, end_orphaned
 from mailtrap_lite.store.postgres.notify import SharedFeed
-from mailtrap_lite.store.postgres.sessions import SessionStore
+from mailtrap_lite.store.postgres.workqueue import claim
+
+# A node whose timer fires a little early still gets its turn (timers of different nodes
+# drift): a task runs at most about once per `every` across the nodes, never skips a round.
+TURN_SLACK = 0.9
 
 
-class NodeStore(SessionStore):
-    """Sessions and the feed of a node that shares its database with other nodes."""
+class NodeStore(IndexStore):
+    """Sessions, indexing work and the feed of a node that shares its database with others."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -41,17 +46,48 @@ class NodeStore(SessionStore):
         """Return the connection to the other nodes' changes (None: not serving as a node)."""
         return self._shared
 
+    def take_turn(self, task: str, every: float) -> bool:
+        """Tell whether to run `task` now: no node ran it within `every` seconds (less jitter).
+
+        The row of the task is updated (or made) in one statement, so of nodes asking at the
+        same moment exactly one gets the turn.
+        """
+        with self._transaction() as conn:
+            row = conn.execute(
+                "INSERT INTO cluster_tasks (name, last_run) VALUES (%s, now())"
+                " ON CONFLICT (name) DO UPDATE SET last_run = now()"
+                " WHERE cluster_tasks.last_run <= now() - make_interval(secs => %s)"
+                " RETURNING name",
+                (task, every * TURN_SLACK),
+            ).fetchone()
+        return row is not None
+
     def _announce_ended(self, session_ids: list[int]) -> None:
+        self._judge_unjudged()
         self.feed.publish("session", tuple(session_ids))
+
+    def unindexed(
+        self, after: int = 0, limit: int = 50, max_bytes: int | None = None
+    ) -> list[tuple[int, bytes]]:
+        """Take (id, raw) of the oldest unindexed messages no other node is indexing.
+
+        Nodes share the work (workqueue.py), so `after` is not used: a message another node
+        took and never finished comes back here once its claim runs out. With `max_bytes`,
+        stop before their sizes add up past it (the first always comes).
+        """
+        with self._read() as conn:
+            return claim(conn, limit, max_bytes)
 
     def end_orphaned_sessions(self) -> int:
         """End the sessions of nodes that are gone (`node-lost`); count them.
 
         Sessions of live nodes stay open. Sessions a node of the previous release left open
-        (it records no node) are ended too, as a single server did when it started.
+        (it records no node) are ended too, as a single server did when it started. Their
+        problems are judged again from their transcripts.
         """
         with self._transaction() as conn:
             ended = end_orphaned(conn, unknown_too=True)
+        self._judge_unjudged()
         if ended:
             self.feed.publish("session", tuple(ended))
         return len(ended)

@@ -24,7 +24,6 @@ SCHEMA_LOCK = 1  # applying migrations
 MESSAGE_LOCK = 2  # handing out message ids, and every change of the message count
 REAP_LOCK = 3  # ending the sessions of lost nodes
 SESSION_PRUNE_LOCK = 4  # pruning sessions by count (--max-sessions)
-AGE_PRUNE_LOCK = 5  # pruning messages by age (--max-age), once across the nodes
 
 # A web request or an SMTP commit waits this long for a connection before failing (503 or
 # 451): while PostgreSQL is away, the SMTP loop must not stall for the pool's default 30 s.
@@ -51,19 +50,26 @@ def _configure(conn: psycopg.Connection[Any]) -> None:
     conn.autocommit = True
 
 
-CONNECTION_SETTINGS = {
+CONNECTION_SETTINGS: dict[str, object] = {
     "connect_timeout": CONNECT_TIMEOUT,
     "application_name": "mailtrap-lite",
     "options": "-c synchronous_commit=on -c client_encoding=UTF8",
 }
 
 
-def open_pool(url: str) -> ConnectionPool:
-    """Open a pool of connections to `url`, checked before each use; StorageError if down."""
+def open_pool(url: str, read_only: bool = False) -> ConnectionPool:
+    """Open a pool of connections to `url`, checked before each use; StorageError if down.
+
+    `read_only`: every transaction of every connection is read-only (the server refuses
+    writes), for reading a database that a server writes.
+    """
+    settings = dict(CONNECTION_SETTINGS)
+    if read_only:
+        settings["options"] = f"{settings['options']} -c default_transaction_read_only=on"
     try:
         # One connection first: a server that is not there fails now, saying why, instead
         # of after the pool's retries.
-        psycopg.connect(url, **CONNECTION_SETTINGS).close()  # type: ignore[arg-type]
+        psycopg.connect(url, **settings).close()  # type: ignore[arg-type]
     except psycopg.Error as error:
         raise StorageError(f"cannot use database {redacted(url)}: {error}") from error
     pool = ConnectionPool(
@@ -76,7 +82,7 @@ def open_pool(url: str) -> ConnectionPool:
         timeout=ACQUIRE_TIMEOUT,
         reconnect_timeout=RECONNECT_TIMEOUT,
         name="mailtrap-lite",
-        kwargs=CONNECTION_SETTINGS,
+        kwargs=settings,
     )
     try:
         pool.open(wait=True, timeout=OPEN_TIMEOUT)
@@ -131,3 +137,23 @@ def _check_encoding(conn: psycopg.Connection[Any]) -> None:
             f"the database's encoding is {row[0] if row else '?'}; mailtrap-lite needs UTF8"
             " (CREATE DATABASE ... ENCODING 'UTF8' TEMPLATE template0)"
         )
+
+
+def check_tables(pool: ConnectionPool) -> None:
+    """Read every row of every table of the store through (--check-db); StorageError if damaged.
+
+    PostgreSQL has no integrity_check: a damaged page (a checksum failure where the cluster
+    has data checksums, or a page the server cannot read) fails the read that reaches it, so
+    each row is read whole, out-of-line values included. Indexes are not checked: that needs
+    the amcheck extension, which only a superuser may create.
+    """
+    with pool.connection() as conn:
+        tables = [row[0] for row in conn.execute(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = current_schema() AND c.relkind = 'r' ORDER BY 1"
+        ).fetchall()]  # fmt: skip
+        try:
+            for table in tables:
+                conn.execute(f'SELECT count(*) FROM "{table}" t WHERE length(t::text) >= 0')
+        except psycopg.Error as error:
+            raise StorageError(f"the database is damaged: {error}") from error

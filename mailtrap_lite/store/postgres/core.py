@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import errors
 from psycopg_pool import PoolTimeout
 
-from mailtrap_lite.store.interface import StorageError, Store
+from mailtrap_lite.store.interface import QueryTimeout, StorageError, Store
 from mailtrap_lite.store.postgres.connection import (
     LOCK_SPACE,
     MESSAGE_LOCK,
+    check_tables,
     migrate,
     open_pool,
     redacted,
@@ -35,15 +37,31 @@ FAIL_FAST_SECONDS = 2.0
 
 
 class PostgresCore(Store):
-    """The pool, write transactions, counters and the change feed of one database."""
+    """The pool, write transactions, counters and the change feed of one database.
+
+    `read_only` opens a database that a server writes (every transaction is read-only, the
+    schema is left as it is); `check` "full" reads every table and index through first (the
+    SQLite store's --check-db; "quick" and None check nothing more than the migrations do).
+    `query_seconds` is the searches' time limit (statement_timeout; 0: none).
+    """
 
     commits_wait_on_server = True
 
     def __init__(
-        self, url: str, *, files: Path, max_messages: int = 0, max_sessions: int = 0
+        self,
+        url: str,
+        *,
+        files: Path,
+        max_messages: int = 0,
+        max_sessions: int = 0,
+        read_only: bool = False,
+        check: str | None = None,
+        query_seconds: float = 0.0,
     ) -> None:
         super().__init__()
         self.url = url
+        self.read_only = read_only
+        self.query_seconds = query_seconds
         # Where files that belong beside the database go (the self-signed certificate).
         self.path = files
         self.temporary = False
@@ -51,9 +69,12 @@ class PostgresCore(Store):
         self.max_sessions = max_sessions
         self.last_message_at = 0.0
         self._unavailable_until = 0.0  # time.monotonic() until which calls fail at once
-        self._pool = open_pool(url)
+        self._pool = open_pool(url, read_only)
         try:
-            migrate(self._pool)
+            if not read_only:
+                migrate(self._pool)
+            if check == "full":
+                check_tables(self._pool)
         except psycopg.Error as error:
             self._pool.close()
             raise StorageError(f"cannot use database {redacted(url)}: {error}") from error
@@ -77,6 +98,8 @@ class PostgresCore(Store):
 
         The COMMIT has returned (synchronous commit) when the block's caller goes on.
         """
+        if self.read_only:
+            raise StorageError(f"database {self.location} is open read-only")
         with self._connection() as conn, conn.transaction():
             yield conn
 
@@ -85,6 +108,28 @@ class PostgresCore(Store):
         """Borrow a connection for reading (autocommit: each statement sees the newest data)."""
         with self._connection() as conn:
             yield conn
+
+    @contextmanager
+    def _searching(self) -> Iterator[Connection]:
+        """Borrow a connection for a search, within the time limit (QueryTimeout past it).
+
+        PostgreSQL cancels the statement itself (statement_timeout, for this transaction
+        only), so a search never holds its thread, nor the server, for longer.
+        """
+        with self._connection() as conn, conn.transaction():
+            if self.query_seconds:
+                milliseconds = max(int(self.query_seconds * 1000), 1)
+                conn.execute(f"SET LOCAL statement_timeout = {milliseconds}")
+            try:
+                yield conn
+            except errors.QueryCanceled:
+                raise QueryTimeout.after(self.query_seconds) from None
+
+    def database_size(self) -> int:
+        """Return the size of the database on the server, in bytes."""
+        with self._read() as conn:
+            row = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+        return int(row[0]) if row else 0
 
     @contextmanager
     def _connection(self) -> Iterator[Connection]:

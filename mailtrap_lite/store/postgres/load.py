@@ -8,7 +8,7 @@ from mailtrap_lite.store.interface import StorageError
 from mailtrap_lite.store.postgres.core import Connection
 from mailtrap_lite.store.postgres.sessions import nul_free
 from mailtrap_lite.store.postgres.store import PostgresStore
-from mailtrap_lite.store.transfer import StoreDump
+from mailtrap_lite.store.transfer import ID_TABLES, StoreDump
 
 
 def load(store: PostgresStore, dump: StoreDump) -> dict[str, int]:
@@ -47,12 +47,14 @@ def _copy(
 
 def _set_counters(conn: Connection, dump: StoreDump, messages: int) -> None:
     """Continue the ids after the old ones and carry the counters over."""
-    last_message = max(dump.last_ids.get("messages", 0), _max_id(conn, "messages"))
-    last_session = max(dump.last_ids.get("sessions", 0), _max_id(conn, "sessions"))
-    if last_message:
-        conn.execute("SELECT setval('message_ids', %s)", (last_message,))
-    if last_session:
-        conn.execute("SELECT setval(pg_get_serial_sequence('sessions', 'id'), %s)", (last_session,))
+    for table in ID_TABLES:
+        last = max(dump.last_ids.get(table, 0), _max_id(conn, table))
+        if not last:
+            continue
+        if table == "messages":  # ids from a sequence of their own, taken under a lock
+            conn.execute("SELECT setval('message_ids', %s)", (last,))
+        else:
+            conn.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", (table, last))
     values = {**dump.counters, "messages": messages}
     for name, value in values.items():
         conn.execute("UPDATE counters SET value = %s WHERE name = %s", (value, name))

@@ -44,12 +44,15 @@ def node_name() -> str:
 def end_orphaned(conn: psycopg.Connection[Any], *, unknown_too: bool) -> list[int]:
     """End the open sessions of lost nodes (`node-lost`); return their ids.
 
+    Their problems are cleared, to be judged again from their transcripts.
+
     `unknown_too` also ends the sessions a node of the previous release left open (no node
     recorded), as a single server did at start.
     """
     where = ORPHANED + ("" if unknown_too else " AND node_id IS NOT NULL")
     rows = conn.execute(
-        f"UPDATE sessions SET end_reason = %s, ended_at = %s WHERE {where} RETURNING id",
+        f"UPDATE sessions SET end_reason = %s, ended_at = %s, problems = NULL WHERE {where}"
+        " RETURNING id",
         (LOST, rfc3339(dt.datetime.now(dt.UTC))),
     ).fetchall()
     return [int(row[0]) for row in rows]

@@ -24,6 +24,7 @@ __all__ = ["TERM_SQL", "count_sql", "message_filters", "page_sql", "runnable", "
 Sql = tuple[str, list[object]]
 ADDRESS_KINDS = {"from": ["from", "sender"], "to": ["to", "rcpt"], "cc": ["cc"], "bcc": ["bcc"]}
 FLAG_SQL = {("is", "read"): "m.read", ("is", "unread"): "NOT m.read",
+            ("is", "tagged"): "EXISTS (SELECT 1 FROM message_tags WHERE message_id = m.id)",
             ("has", "attachment"): "m.attachment_count > 0"}  # fmt: skip
 COLUMNS = {"inbox": "m.inbox = %s", "before": "m.received_at < %s",
            "after": "m.received_at >= %s", "larger": "m.size > %s",
@@ -235,6 +236,15 @@ def _header_sql(term: Term) -> Sql:
     )
 
 
+def _tag_sql(term: Term) -> Sql:
+    # tag names compare without ASCII case, as tags are unique (tag_key, schema 002)
+    return (
+        "m.id IN (SELECT mt.message_id FROM message_tags mt JOIN tags t ON t.id = mt.tag_id"
+        " WHERE tag_key(t.name) = tag_key(%s))",
+        [term.value],
+    )
+
+
 def _flag_sql(term: Term) -> Sql:
     return FLAG_SQL[(term.field, term.value)], []
 
@@ -250,6 +260,7 @@ TERM_SQL: dict[str, Callable[[Term], Sql]] = {
     **dict.fromkeys(ADDRESS_KINDS, _address_sql),
     **dict.fromkeys(COLUMNS, _column_sql),
     "header": _header_sql,
+    "tag": _tag_sql,
     "is": _flag_sql,
     "has": _flag_sql,
 }

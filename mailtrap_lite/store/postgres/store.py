@@ -3,26 +3,27 @@
 Messages are committed with `synchronous_commit = on` before the 250 reply; a group of
 deliveries shares one transaction (group commit, as on SQLite). Ids come from a sequence read
 under a transaction-scoped advisory lock, so they increase in commit order. Retention prunes
-in the insert's own transaction; deleting a message removes its raw bytes and search rows
-with it (ON DELETE CASCADE). Connections live in core.py, sessions in sessions.py.
+in the insert's own transaction; deleting a message removes its raw bytes, tags, releases and
+search rows with it (ON DELETE CASCADE). Connections live in core.py, sessions in
+sessions.py, tags and releases in tags.py, the search index in indexing.py.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from mailtrap_lite.store.interface import Delivery, IndexUpdate, Page
+from mailtrap_lite.store.interface import Delivery, Page
+from mailtrap_lite.store.postgres.archive import export_page, is_duplicate
 from mailtrap_lite.store.postgres.cluster import NodeStore
 from mailtrap_lite.store.postgres.core import Connection, filters
 from mailtrap_lite.store.postgres.search import count_sql, message_filters, page_sql, runnable
-from mailtrap_lite.store.postgres.searchrows import index_parts, write_search_rows
 from mailtrap_lite.store.postgres.sessions import INSERT_CHUNK, nul_free
-from mailtrap_lite.store.postgres.workqueue import claim
+from mailtrap_lite.store.postgres.tags import insert_tags
 from mailtrap_lite.store.query import Query
-from mailtrap_lite.store.records import MessageRecord, NewMessage
+from mailtrap_lite.store.records import MessageRecord, NewMessage, StoredMessage
 from mailtrap_lite.store.sqlite.rows import (
     MESSAGE_COLUMNS,
     mailbox_json,
@@ -39,15 +40,37 @@ INSERT_MESSAGE = (
     " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
 M_COLUMNS = ", ".join(f"m.{c.strip()}" for c in MESSAGE_COLUMNS.split(","))
+# Messages deleted per write transaction, as on SQLite: a deletion by query searches first,
+# then deletes by id, so new mail waits for the message lock one batch at most.
+DELETE_BATCH = 200
 
 
 class PostgresStore(NodeStore):
-    """PostgreSQL storage for messages, sessions and transcripts, with retention and a feed."""
+    """PostgreSQL storage for messages, sessions and transcripts, with retention and a feed.
+
+    See PostgresCore for `read_only`, `check` and `query_seconds`.
+    """
 
     def __init__(
-        self, url: str, *, files: Path, max_messages: int = 0, max_sessions: int = 0
+        self,
+        url: str,
+        *,
+        files: Path,
+        max_messages: int = 0,
+        max_sessions: int = 0,
+        read_only: bool = False,
+        check: str | None = None,
+        query_seconds: float = 0.0,
     ) -> None:
-        super().__init__(url, files=files, max_messages=max_messages, max_sessions=max_sessions)
+        super().__init__(
+            url,
+            files=files,
+            max_messages=max_messages,
+            max_sessions=max_sessions,
+            read_only=read_only,
+            check=check,
+            query_seconds=query_seconds,
+        )
         self._mailed: set[int] = set()  # sessions already marked kept_mail
 
     # -- messages ---------------------------------------------------------------------------
@@ -71,6 +94,53 @@ class PostgresStore(NodeStore):
             self.feed.publish("message", (message_id,), delivery.new.inbox)
         return ids
 
+    def import_messages(
+        self, batch: Sequence[NewMessage], keep_duplicates: bool = False
+    ) -> list[int | None]:
+        """Commit imported messages in one transaction; return their ids (None: skipped).
+
+        Unless `keep_duplicates`, a message with the Message-ID and the exact bytes of one
+        already stored (or earlier in the batch: the same transaction sees it) is skipped.
+        """
+        ids: list[int | None] = []
+        with self._transaction() as conn:
+            self._lock_messages(conn)
+            for new in batch:
+                if not keep_duplicates and is_duplicate(conn, new):
+                    ids.append(None)
+                    continue
+                message_id = self._next_ids(conn, 1)[0]
+                self._insert(conn, [Delivery(new)], [message_id])
+                ids.append(message_id)
+            stored = [i for i in ids if i is not None]
+            count = self._bump(conn, "messages", len(stored))
+            pruned = self._prune_messages(conn, count)
+        if stored:
+            self.last_message_at = time.monotonic()
+            for session_id in {new.session_id for new in batch}:
+                self._note_mailed(session_id, pruned)
+            inboxes = {new.inbox for new in batch}
+            # one change for the batch: followers (event streams, waits) read every id of it
+            self.feed.publish(
+                "message", tuple(stored), inboxes.pop() if len(inboxes) == 1 else None
+            )
+        return ids
+
+    def export_messages(
+        self,
+        query: Query | None = None,
+        inbox: str | None = None,
+        after: int = 0,
+        limit: int = 200,
+        max_bytes: int | None = None,
+    ) -> list[StoredMessage]:
+        """Return matching messages with their bytes, oldest first, ids past `after`.
+
+        Each page's search runs within the time limit, as every search does.
+        """
+        with self._searching() as conn, runnable():
+            return export_page(conn, query, inbox, after, limit, max_bytes)
+
     def _next_ids(self, conn: Connection, count: int) -> list[int]:
         """Take `count` ids (the message lock is held until the commit)."""
         rows = conn.execute(
@@ -85,6 +155,7 @@ class PostgresStore(NodeStore):
             sid = delivery.new.session_id
             if sid is not None:
                 self._write_facts(conn, sid, delivery.facts)
+                self._write_problems(conn, sid, delivery.problems)
                 chunks.append(self._chunk_row(sid, delivery.transcript))
                 if sid not in self._mailed:
                     conn.execute("UPDATE sessions SET kept_mail = true WHERE id = %s", (sid,))
@@ -93,6 +164,9 @@ class PostgresStore(NodeStore):
             cur.executemany("INSERT INTO message_raw (id, data) VALUES (%s, %s)",
                             [(i, d.new.raw) for i, d in pairs])  # fmt: skip
             cur.executemany(INSERT_CHUNK, [chunk for chunk in chunks if chunk is not None])
+        for message_id, delivery in pairs:
+            if delivery.new.tags:
+                insert_tags(conn, message_id, delivery.new.tags)
 
     def _prune_messages(self, conn: Connection, count: int) -> list[int | None]:
         """Delete the oldest messages past --max-messages, counting them (never silently).
@@ -142,7 +216,11 @@ class PostgresStore(NodeStore):
                 f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = %s",
                 (message_id,),
             ).fetchone()
-        return message_from_row(row) if row else None
+            if row is None:
+                return None
+            record = message_from_row(row)
+            self.attach_tags(conn, [record])
+        return record
 
     def raw(self, message_id: int) -> bytes | None:
         """Return the exact bytes received, or None."""
@@ -150,6 +228,19 @@ class PostgresStore(NodeStore):
             row = conn.execute("SELECT data FROM message_raw WHERE id = %s", (message_id,))
             found = row.fetchone()
         return bytes(found[0]) if found else None
+
+    def raw_start(self, message_id: int, size: int) -> bytes | None:
+        """Return the first `size` bytes received, reading no more of the value than that.
+
+        The bytes are stored uncompressed (STORAGE EXTERNAL), so PostgreSQL reads only the
+        chunks that hold the start.
+        """
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT substring(data FROM 1 FOR %s) FROM message_raw WHERE id = %s",
+                (max(size, 0), message_id),
+            ).fetchone()
+        return bytes(row[0]) if row else None
 
     def list_messages(
         self,
@@ -160,10 +251,12 @@ class PostgresStore(NodeStore):
         query: Query | None = None,
     ) -> Page:
         """Return messages newest first with the total count of matches (before aside)."""
-        with self._read() as conn, runnable():
+        with self._searching() as conn, runnable():
             total = self._count(conn, query, inbox, after)
             rows = conn.execute(*page_sql(M_COLUMNS, query, inbox, before, after, limit))
-            return Page(total, [message_from_row(row) for row in rows.fetchall()])
+            records = [message_from_row(row) for row in rows.fetchall()]
+            self.attach_tags(conn, records)
+        return Page(total, records)
 
     def _count(
         self, conn: Connection, query: Query | None, inbox: str | None, after: int | None
@@ -178,26 +271,37 @@ class PostgresStore(NodeStore):
         self, query: Query | None = None, inbox: str | None = None, after: int | None = None
     ) -> int:
         """Return how many messages match (newer than `after`)."""
-        with self._read() as conn, runnable():
+        with self._searching() as conn, runnable():
             return self._count(conn, query, inbox, after)
 
     def delete_matching(self, query: Query | None = None, inbox: str | None = None) -> int:
-        """Delete the messages that match a query (in an inbox); return how many."""
+        """Delete the messages that match a query (in an inbox); return how many.
+
+        The search runs first, within the time limit, holding no lock; the matches are then
+        deleted by id, DELETE_BATCH per transaction, so new mail waits for the message lock
+        at most one batch. Mail that arrives meanwhile is not deleted.
+        """
         if not query:
             return self.clear(inbox)
         where, params = message_filters(query, inbox)
-        return self._delete_published(f"id IN (SELECT m.id FROM messages m {where})", params, inbox)
+        with self._searching() as conn, runnable():
+            rows = conn.execute(f"SELECT m.id FROM messages m {where} ORDER BY m.id", params)
+            ids = [int(row[0]) for row in rows.fetchall()]
+        return self._delete_batches(ids, inbox)
 
-    def _delete_published(self, where: str, params: list[object], inbox: str | None) -> int:
-        """Delete messages in a transaction of their own and announce which."""
-        with self._transaction() as conn, runnable():
-            self._lock_messages(conn)
-            gone = self._delete_where(conn, where, params)
-        deleted = [message_id for message_id, _ in gone]
-        self._note_mailed(None, [session_id for _, session_id in gone])
-        if deleted:
-            self.feed.publish("deleted", tuple(sorted(deleted)), inbox)
-        return len(deleted)
+    def _delete_batches(self, ids: Sequence[int], inbox: str | None = None) -> int:
+        """Delete these messages, DELETE_BATCH per transaction; return how many existed."""
+        deleted = 0
+        for start in range(0, len(ids), DELETE_BATCH):
+            batch = sorted(ids[start : start + DELETE_BATCH])
+            with self._transaction() as conn:
+                self._lock_messages(conn)
+                gone = self._delete_where(conn, "id = ANY(%s)", [batch])
+            self._note_mailed(None, [session_id for _, session_id in gone])
+            if gone:
+                self.feed.publish("deleted", tuple(sorted(i for i, _ in gone)), inbox)
+            deleted += len(gone)
+        return deleted
 
     def set_read(self, message_id: int, read: bool) -> bool:
         """Mark a message read or unread; return False if it does not exist."""
@@ -209,12 +313,38 @@ class PostgresStore(NodeStore):
 
     def delete_messages(self, ids: list[int]) -> int:
         """Delete these messages; return how many existed."""
-        return self._delete_published("id = ANY(%s)", [list(ids)], None)
+        return self._delete_batches(ids)
 
     def clear(self, inbox: str | None = None) -> int:
-        """Delete every message (of one inbox); return how many."""
+        """Delete every message (of one inbox), in batches as delete_matching; return how many."""
         clauses, params = filters(inbox)
-        return self._delete_published(" AND ".join(clauses) or "true", params, inbox)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._read() as conn:
+            rows = conn.execute(f"SELECT id FROM messages {where} ORDER BY id", params)
+            ids = [int(row[0]) for row in rows.fetchall()]
+        return self._delete_batches(ids, inbox)
+
+    def prune_older_than(self, cutoff: str) -> int:
+        """Delete messages received before `cutoff` (--max-age), counted as pruned.
+
+        Their sessions go too once they hold no kept message and began before the cutoff.
+        Publishes `pruned` with the ids. Returns how many messages went.
+        """
+        with self._transaction() as conn:
+            self._lock_messages(conn)
+            rows = self._delete_where(conn, "received_at < %s", [cutoff])
+            ids = sorted(message_id for message_id, _ in rows)
+            self._bump(conn, "pruned_messages", len(ids))
+            gone = conn.execute(
+                "DELETE FROM sessions WHERE NOT kept_mail AND started_at < %s"
+                " AND end_reason IS NOT NULL",
+                (cutoff,),
+            ).rowcount
+            self._bump(conn, "pruned_sessions", max(gone, 0))
+        self._note_mailed(None, [session for _, session in rows])
+        if ids:
+            self.feed.publish("pruned", tuple(ids))
+        return len(ids)
 
     def inboxes(self) -> list[tuple[str, int, int]]:
         """Return (name, total, unread) for each inbox that holds messages or sessions."""
@@ -237,55 +367,6 @@ class PostgresStore(NodeStore):
             "pruned_sessions": int(counters.get("pruned_sessions", 0)),
             "unindexed": int(row[0]) if row else 0,
         }
-
-    # -- indexing (after the commit) --------------------------------------------------------
-
-    def unindexed(
-        self, after: int = 0, limit: int = 50, max_bytes: int | None = None
-    ) -> list[tuple[int, bytes]]:
-        """Take (id, raw) of the oldest unindexed messages no other node is indexing.
-
-        Nodes share the work (workqueue.py), so `after` is not used: a message another node
-        took and never finished comes back here once its claim runs out. With `max_bytes`,
-        stop before their sizes add up past it (the first always comes).
-        """
-        with self._read() as conn:
-            return claim(conn, limit, max_bytes)
-
-    def save_index(
-        self, updates: list[IndexUpdate], pause: Callable[[float], None] | None = None
-    ) -> None:
-        """Store what the indexer learned and announce that these messages are searchable.
-
-        The rows are locked in id order first, as pruning locks them, so the two never
-        deadlock; a message deleted meanwhile is skipped. Large batches are committed in
-        parts, and `pause(seconds_the_part_took)` runs between them.
-        """
-        for part in index_parts([u.text for u in updates]):
-            started = time.monotonic()
-            chosen = {updates[i].id: updates[i] for i in part}
-            with self._transaction() as conn:
-                found = conn.execute(
-                    f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ANY(%s)"
-                    " ORDER BY id FOR UPDATE",
-                    (sorted(chosen),),
-                ).fetchall()
-                write_search_rows(conn, [(row, chosen[row[0]]) for row in found])
-            self.feed.publish("indexed", tuple(u.id for u in chosen.values()))
-            if pause is not None:
-                pause(time.monotonic() - started)
-
-    def purge_search(self, batch: int = 20) -> int:
-        """Return 0: a deleted message's search rows go with it (ON DELETE CASCADE)."""
-        return 0
-
-    def oldest_unindexed(self) -> str | None:
-        """Return when the oldest message still waiting for the indexer arrived, or None."""
-        with self._read() as conn:
-            row = conn.execute(
-                "SELECT received_at FROM messages WHERE NOT indexed ORDER BY id LIMIT 1"
-            ).fetchone()
-        return str(row[0]) if row else None
 
 
 def _message_row(message_id: int, new: NewMessage) -> tuple[object, ...]:

@@ -12,6 +12,8 @@ from typing import Any
 
 import psycopg
 
+from mailtrap_lite.store.postgres.archive import within
+
 CLAIM_SECONDS = 30.0
 
 CLAIM = (
@@ -33,13 +35,7 @@ def claim(
     """
     with conn.transaction():
         taken = sorted(conn.execute(CLAIM, (limit, CLAIM_SECONDS)).fetchall())
-        wanted: list[int] = []
-        total = 0
-        for message_id, size in taken:
-            total += size
-            if wanted and max_bytes is not None and total > max_bytes:
-                break
-            wanted.append(int(message_id))
+        wanted = within(taken, max_bytes)
         returned = [int(row[0]) for row in taken[len(wanted) :]]
         if returned:
             conn.execute(

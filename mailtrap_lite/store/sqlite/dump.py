@@ -14,6 +14,7 @@ from mailtrap_lite.store.transfer import (
     BOOLEAN_COLUMNS,
     COPIED_COLUMNS,
     COUNTERS,
+    ID_TABLES,
     StoreDump,
     TableDump,
 )
@@ -66,7 +67,7 @@ def _table(conn: sqlite3.Connection, name: str, columns: tuple[str, ...]) -> Tab
 def _last_ids(conn: sqlite3.Connection) -> dict[str, int]:
     """Return the highest id AUTOINCREMENT handed out per table (deleted ones included)."""
     found = dict(conn.execute("SELECT name, seq FROM sqlite_sequence").fetchall())
-    return {table: int(found.get(table, 0)) for table in ("messages", "sessions")}
+    return {table: int(found.get(table, 0)) for table in ID_TABLES}
 
 
 def _unknown_tables(conn: sqlite3.Connection) -> list[str]:

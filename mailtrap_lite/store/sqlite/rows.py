@@ -7,10 +7,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from mailtrap_lite.mime.headers import Mailbox, rfc3339
-from mailtrap_lite.store.records import MessageRecord, SessionRecord, TranscriptEntry, Warning_
+from mailtrap_lite.store.records import (
+    MessageRecord,
+    Problem,
+    SessionRecord,
+    TranscriptEntry,
+    Warning_,
+)
 
 MESSAGE_COLUMNS = (
     "id, inbox, session_id, received_at, mail_from, mail_options, rcpt_to, subject, from_json,"
@@ -20,7 +27,7 @@ MESSAGE_COLUMNS = (
 
 SESSION_COLUMNS = (
     "id, inbox, peer, helo, tls_version, tls_cipher, auth_user, started_at, ended_at, end_reason,"
-    " kind"
+    " kind, problems"
 )
 
 
@@ -56,10 +63,10 @@ def message_from_row(row: tuple[Any, ...]) -> MessageRecord:
 def session_from_row(row: tuple[Any, ...], message_ids: list[int]) -> SessionRecord:
     """Build a SessionRecord (without transcript) from a row selected with SESSION_COLUMNS."""
     (sid, inbox, peer, helo, tls_version, tls_cipher, auth_user, started_at, ended_at,
-     end_reason, kind) = row  # fmt: skip
+     end_reason, kind, problems) = row  # fmt: skip
     return SessionRecord(
         sid, inbox, peer, helo, tls_version, tls_cipher, auth_user, started_at, ended_at,
-        end_reason, message_ids, kind=kind,
+        end_reason, message_ids, kind=kind, problems=problems_from_json(problems),
     )  # fmt: skip
 
 
@@ -78,6 +85,16 @@ def warnings_json(warnings: list[Warning_]) -> str:
 def warnings_from_json(text: str) -> list[Warning_]:
     """Decode a warnings column."""
     return [Warning_(w["code"], w["message"]) for w in json.loads(text)]
+
+
+def problems_json(problems: Sequence[Problem]) -> str:
+    """Encode a session's problems for their JSON column: [{"code", "text"}]."""
+    return json.dumps([{"code": p.code, "text": p.text} for p in problems])
+
+
+def problems_from_json(text: str | None) -> list[Problem]:
+    """Decode a problems column (NULL, not judged yet, reads as none)."""
+    return [Problem(p["code"], p["text"]) for p in json.loads(text)] if text else []
 
 
 def mailbox_json(box: Mailbox | None) -> str | None:

@@ -25,7 +25,8 @@ Sql = tuple[str, list[object]]
 ADDRESS_KINDS = {"from": ("from", "sender"), "to": ("to", "rcpt"), "cc": ("cc",),
                  "bcc": ("bcc",)}  # fmt: skip
 FLAG_SQL = {("is", "read"): "m.read = 1", ("is", "unread"): "m.read = 0",
-         ("has", "attachment"): "m.attachment_count > 0"}  # fmt: skip
+            ("is", "tagged"): "m.id IN (SELECT message_id FROM message_tags)",
+            ("has", "attachment"): "m.attachment_count > 0"}  # fmt: skip
 COLUMNS = {"inbox": "m.inbox = ?", "before": "m.received_at < ?", "after": "m.received_at >= ?",
            "larger": "m.size > ?", "smaller": "m.size < ?"}  # fmt: skip
 TEXT_COLUMNS = {"text": ("subject", "addresses", "body", "filenames"), "subject": ("subject",),
@@ -280,6 +281,15 @@ def _header_sql(term: Term) -> Sql:
     )
 
 
+def _tag_sql(term: Term) -> Sql:
+    # tag names compare without case: the column is COLLATE NOCASE
+    return (
+        "m.id IN (SELECT mt.message_id FROM message_tags mt JOIN tags t ON t.id = mt.tag_id"
+        " WHERE t.name = ?)",
+        [term.value],
+    )
+
+
 def _flag_sql(term: Term) -> Sql:
     return FLAG_SQL[(term.field, term.value)], []
 
@@ -295,6 +305,7 @@ TERM_SQL: dict[str, Callable[[Term], Sql]] = {
     **dict.fromkeys(ADDRESS_KINDS, _address_sql),
     **dict.fromkeys(COLUMNS, _column_sql),
     "header": _header_sql,
+    "tag": _tag_sql,
     "is": _flag_sql,
     "has": _flag_sql,
 }

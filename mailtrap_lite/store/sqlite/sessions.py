@@ -8,25 +8,50 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mailtrap_lite.store.interface import SessionFacts
-from mailtrap_lite.store.records import SESSION_KINDS, RawLine, SessionRecord, TranscriptEntry
+from mailtrap_lite.store.problems import classify
+from mailtrap_lite.store.records import (
+    SESSION_KINDS,
+    Problem,
+    RawLine,
+    SessionRecord,
+    TranscriptEntry,
+)
 from mailtrap_lite.store.sqlite.core import StoreCore, filters
 from mailtrap_lite.store.sqlite.rows import (
     SESSION_COLUMNS,
+    problems_json,
     session_from_row,
     transcript_entry_from_row,
 )
 
 SESSION_FACTS = frozenset({"helo", "tls_version", "tls_cipher", "auth_user", "inbox"})
+JUDGE_BATCH = 200  # sessions judged from their transcripts per write transaction
 
 
 class SessionStore(StoreCore):
     """Records SMTP sessions: opened, facts learnt, transcript chunks, ended; pruned by count."""
 
     def __init__(
-        self, path: Path | None = None, *, max_messages: int = 0, max_sessions: int = 0
+        self,
+        path: Path | None = None,
+        *,
+        max_messages: int = 0,
+        max_sessions: int = 0,
+        read_only: bool = False,
+        check: str | None = None,
+        query_seconds: float = 0.0,
     ) -> None:
-        super().__init__(path, max_messages=max_messages, max_sessions=max_sessions)
+        super().__init__(
+            path,
+            max_messages=max_messages,
+            max_sessions=max_sessions,
+            read_only=read_only,
+            check=check,
+            query_seconds=query_seconds,
+        )
         self._chunks: dict[int, int] = {}  # session id -> next transcript chunk number
+        if not read_only:  # a read-only store leaves judging to the server that writes it
+            self._judge_unjudged()
 
     def open_session(self, peer: str, started_at: str, kind: str = "smtp") -> int:
         """Record a new session (SMTP, or one of SESSION_KINDS) and return its id."""
@@ -34,13 +59,27 @@ class SessionStore(StoreCore):
             raise ValueError(f"unknown session kind {kind!r}; kinds: {', '.join(SESSION_KINDS)}")
         with self._transaction() as conn:
             cur = conn.execute(
-                "INSERT INTO sessions (peer, started_at, kind) VALUES (?, ?, ?)",
+                "INSERT INTO sessions (peer, started_at, kind, problems) VALUES (?, ?, ?, '[]')",
                 (peer, started_at, kind),
             )
             session_id = int(cur.lastrowid or 0)
             self._prune_sessions(conn)
         self.feed.publish("session", (session_id,))
         return session_id
+
+    def append_transcript(
+        self,
+        session_id: int,
+        lines: Sequence[RawLine],
+        facts: SessionFacts | None = None,
+        problems: Sequence[Problem] | None = None,
+    ) -> None:
+        """Store more of an open session's transcript (and its problems so far, if given).
+
+        Nothing is announced: the session's page shows the rest when the session ends.
+        """
+        with self._transaction() as conn:
+            self._flush_session(conn, session_id, lines, facts, problems)
 
     def end_orphaned_sessions(self) -> int:
         """Mark sessions left open by a server that died as ended by disconnect; count them.
@@ -49,9 +88,41 @@ class SessionStore(StoreCore):
         """
         with self._transaction() as conn:
             cur = conn.execute(
-                "UPDATE sessions SET end_reason = 'disconnect' WHERE end_reason IS NULL"
+                "UPDATE sessions SET end_reason = 'disconnect', problems = NULL"
+                " WHERE end_reason IS NULL"
             )
+        self._judge_unjudged()
         return cur.rowcount
+
+    def _judge_unjudged(self) -> None:
+        """Judge the sessions that have no stored problems yet from their transcripts.
+
+        Those are sessions stored before problems were kept, and sessions whose server died
+        before they ended; each is judged once, a batch per transaction.
+        """
+        pending = "SELECT id, end_reason FROM sessions WHERE problems IS NULL LIMIT ?"
+        while True:
+            with self._lock:  # a plain read first: most databases have nothing to judge
+                if not self._writer.execute(pending, (1,)).fetchall():
+                    return
+            with self._transaction() as conn:
+                for session_id, end_reason in conn.execute(pending, (JUDGE_BATCH,)).fetchall():
+                    self._judge(conn, session_id, end_reason)
+
+    def _judge(self, conn: sqlite3.Connection, session_id: int, end_reason: str | None) -> None:
+        """Store what went wrong in a session, judged from its stored transcript."""
+        lines = (
+            (direction, line, bool(injected))
+            for (chunk,) in conn.execute(
+                "SELECT entries FROM transcript_chunks WHERE session_id = ? ORDER BY seq",
+                (session_id,),
+            ).fetchall()
+            for _, direction, line, injected in json.loads(chunk)
+        )
+        problems = classify(lines, end_reason)
+        conn.execute(
+            "UPDATE sessions SET problems = ? WHERE id = ?", (problems_json(problems), session_id)
+        )
 
     def end_session(
         self,
@@ -60,14 +131,20 @@ class SessionStore(StoreCore):
         ended_at: str,
         tail: Sequence[RawLine] = (),
         facts: SessionFacts | None = None,
+        problems: Sequence[Problem] | None = None,
     ) -> None:
-        """Close a session, storing the rest of its transcript and what was learnt."""
+        """Close a session, storing the rest of its transcript, its facts and its problems.
+
+        `problems` is what went wrong; None judges the stored transcript instead.
+        """
         with self._transaction() as conn:
-            self._flush_session(conn, session_id, tail, facts)
+            self._flush_session(conn, session_id, tail, facts, problems)
             conn.execute(
                 "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id = ?",
                 (ended_at, reason, session_id),
             )
+            if problems is None:
+                self._judge(conn, session_id, reason)
         self._chunks.pop(session_id, None)
         self.feed.publish("session", (session_id,))
 
@@ -77,8 +154,14 @@ class SessionStore(StoreCore):
         session_id: int,
         entries: Sequence[RawLine],
         facts: SessionFacts | None,
+        problems: Sequence[Problem] | None = None,
     ) -> None:
-        """Write session facts (helo, tls_*, auth_user, inbox) and transcript lines."""
+        """Write session facts (helo, tls_*, auth_user, inbox), problems and transcript lines."""
+        if problems is not None:
+            conn.execute(
+                "UPDATE sessions SET problems = ? WHERE id = ?",
+                (problems_json(problems), session_id),
+            )
         if facts:
             if not facts.keys() <= SESSION_FACTS:
                 raise ValueError(f"unknown session facts: {sorted(facts.keys() - SESSION_FACTS)}")
@@ -108,8 +191,8 @@ class SessionStore(StoreCore):
         if cur.rowcount > 0:
             self._bump(conn, "pruned_sessions", cur.rowcount)
 
-    def get_session(self, session_id: int) -> SessionRecord | None:
-        """Return one session with its transcript, or None."""
+    def get_session(self, session_id: int, transcript: bool = True) -> SessionRecord | None:
+        """Return one session, or None; its transcript too unless `transcript` is False."""
         conn = self._read()
         row = conn.execute(
             f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,)
@@ -117,7 +200,8 @@ class SessionStore(StoreCore):
         if row is None:
             return None
         record = session_from_row(row, self._message_ids(conn, session_id))
-        record.transcript = self._transcript(conn, session_id)
+        if transcript:
+            record.transcript = self._transcript(conn, session_id)
         return record
 
     def list_sessions(

@@ -1,13 +1,24 @@
-// The inbox list: selection, actions through the JSON API, keyboard, live new mail (SSE).
-import { api, toast } from "./api.js";
+// The inbox list: selection, actions through the JSON API, keyboard, and a live window (SSE).
+//
+// The page always shows one unbroken stretch of the list as the API has it: the newest
+// matches, or (on an older page, or once more mail arrived than the page holds) the matches
+// below a fixed id, with a bar offering the newer ones. Each burst of changes fetches that
+// stretch again, so counts, deletions and late search matches are never out of step.
+import { api, tagChip, toast } from "./api.js";
 import { typing } from "./keys.js";
 import { formatTime } from "./times.js";
-import { dataOf, debounced, openEvents } from "./live.js";
+import { coalesced, openEvents } from "./live.js";
+import { followInboxes, refreshInboxes } from "./sidebar.js";
 
 const table = () => document.getElementById("messages");
-const rows = () => Array.from(table().querySelectorAll("tbody tr.msg"));
+const body = () => table().querySelector("tbody");
+const rows = () => Array.from(body().querySelectorAll("tr.msg"));
 const picked = () => rows().filter((row) => row.querySelector(".pick").checked);
+const pageSize = () => Number(table().dataset.pageSize);
+const firstPage = () => table().dataset.firstPage === "1";
 let current = -1;
+// The window shown: null = the newest matches; an id = the matches older than it.
+let anchor = null;
 
 function filters() {
   const params = {};
@@ -16,19 +27,19 @@ function filters() {
   return params;
 }
 
-function setCurrent(index, focus = true) {
+function setCurrent(index, focus = true, scroll = true) {
   const all = rows();
   if (!all.length) { current = -1; return; }
   current = Math.max(0, Math.min(index, all.length - 1));
   all.forEach((row, i) => row.classList.toggle("current", i === current));
   const row = all[current];
   if (focus) row.querySelector("a.subject").focus({ preventScroll: true });
-  row.scrollIntoView({ block: "nearest" });
+  if (scroll) row.scrollIntoView({ block: "nearest" });
 }
 
 function refreshToolbar() {
   const count = picked().length;
-  document.querySelectorAll('.toolbar [data-action="read"], .toolbar [data-action="unread"], .toolbar [data-action="delete"]')
+  document.querySelectorAll('.toolbar [data-action="read"], .toolbar [data-action="unread"], .toolbar [data-action="delete"], .toolbar [data-action="tag"]')
     .forEach((button) => { button.disabled = count === 0; });
   rows().forEach((row) => row.classList.toggle("selected", row.querySelector(".pick").checked));
   const all = document.getElementById("select-all");
@@ -36,27 +47,11 @@ function refreshToolbar() {
   all.indeterminate = count > 0 && count < rows().length;
 }
 
-function changeTotal(by) {
-  const el = document.getElementById("total");
-  const total = Math.max(0, Number(el.dataset.total) + by);
-  el.dataset.total = String(total);
-  el.textContent = `${total} message${total === 1 ? "" : "s"}`;
-  document.getElementById("empty").hidden = rows().length > 0;
-  document.querySelector('[data-action="delete-all"]').disabled = total === 0;
-}
-
 function removeRows(ids) {
   const wanted = new Set(ids.map(String));
-  let removed = 0;
-  rows().forEach((row) => {
-    if (wanted.has(row.dataset.id)) { row.remove(); removed += 1; }
-  });
-  if (removed) {
-    changeTotal(-removed);
-    refreshToolbar();
-    if (current >= rows().length) setCurrent(rows().length - 1, false);
-  }
-  return removed;
+  rows().forEach((row) => { if (wanted.has(row.dataset.id)) row.remove(); });
+  refreshToolbar();
+  if (current >= rows().length) setCurrent(rows().length - 1, false);
 }
 
 async function deleteRows(targets) {
@@ -66,14 +61,14 @@ async function deleteRows(targets) {
   removeRows(ids);
   toast(`Deleted ${ids.length} message${ids.length === 1 ? "" : "s"}`);
   if (rows().length) setCurrent(index);
-  refreshInboxes();
+  refresh();
 }
 
 async function markRows(targets, read) {
   await Promise.all(targets.map((row) => api.setRead(row.dataset.id, read)));
   targets.forEach((row) => row.classList.toggle("unread", !read));
   toast(`Marked ${targets.length} as ${read ? "read" : "unread"}`);
-  refreshInboxes();
+  refresh();
 }
 
 function confirmDeleteAll() {
@@ -88,12 +83,59 @@ function confirmDeleteAll() {
   dialog.addEventListener("close", async () => {
     if (dialog.returnValue !== "ok") return;
     try {
-      await api.deleteMatching(filters());
+      await api.deleteMatching({ ...filters(), all: "true" });
       removeRows(rows().map((row) => row.dataset.id));
-      changeTotal(-Number(document.getElementById("total").dataset.total));
       toast("Deleted all");
-      refreshInboxes();
+      refresh();
     } catch (error) { toast(error.message); }
+  }, { once: true });
+}
+
+// Export the selection, or else everything the page lists (its inbox and search).
+function exportRows(targets) {
+  const params = targets.length ? { ids: targets.map((row) => row.dataset.id).join(",") } : filters();
+  const link = Object.assign(document.createElement("a"),
+    { href: `/api/v1/export?${new URLSearchParams({ ...params, format: "mbox" })}` });
+  link.setAttribute("download", "");
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
+
+async function importFile(file) {
+  const params = { filename: file.name };
+  if (table().dataset.inbox) params.inbox = table().dataset.inbox;
+  const done = await api.importFile(params, file);
+  const failed = done.failed.length ? `, ${done.failed.length} failed: ${done.failed[0].where}: ${done.failed[0].reason}` : "";
+  toast(`Imported ${done.imported}, skipped ${done.skipped} duplicates${failed}`);
+  refreshInboxes();
+}
+
+function showTags(row, tags) {
+  row.dataset.tags = JSON.stringify(tags);
+  row.querySelector(".chips").replaceChildren(...tags.map(tagChip));
+}
+
+async function tagRows(targets, name) {
+  await Promise.all(targets.map(async (row) => {
+    const tags = JSON.parse(row.dataset.tags || "[]");
+    if (tags.some((t) => t.toLowerCase() === name.toLowerCase())) return;
+    const summary = await api.setTags(row.dataset.id, [...tags, name]);
+    showTags(row, summary.tags);
+  }));
+  toast(`Tagged ${targets.length} with “${name}”`);
+}
+
+function askTag(targets) {
+  const dialog = document.getElementById("tag-dialog");
+  const input = document.getElementById("tag-name");
+  input.value = "";
+  dialog.returnValue = "";
+  dialog.showModal();
+  dialog.addEventListener("close", async () => {
+    const name = input.value.trim();
+    if (dialog.returnValue !== "ok" || !name) return;
+    try { await tagRows(targets, name); } catch (error) { toast(error.message); }
   }, { once: true });
 }
 
@@ -101,6 +143,9 @@ async function act(action) {
   const targets = picked();
   try {
     if (action === "delete-all") return confirmDeleteAll();
+    if (action === "export") return exportRows(targets);
+    if (action === "import") return document.getElementById("import-file").click();
+    if (action === "tag" && targets.length) return askTag(targets);
     if (!targets.length) return;
     if (action === "delete") await deleteRows(targets);
     if (action === "read" || action === "unread") await markRows(targets, action === "read");
@@ -137,24 +182,40 @@ function rowFor(summary) {
   row.dataset.id = summary.id;
   row.dataset.url = url;
   row.querySelector(".from").textContent = from;
+  row.querySelector(".from").title = summary.from ? summary.from.address : summary.mail_from;
   row.querySelector(".to").textContent = `to ${to.join(", ")}`;
+  row.querySelector(".to").title = summary.rcpt_to.join(", ");
   row.querySelector("a.subject").href = url;
   row.querySelector("a.subject").textContent = summary.subject || "(no subject)";
   row.querySelector(".pick").setAttribute("aria-label", `Select message ${summary.subject || "(no subject)"}`);
   const tag = row.querySelector(".tag");
   tag.hidden = summary.inbox === "default";
-  tag.textContent = summary.inbox;
+  tag.textContent = tag.title = summary.inbox;
   const time = row.querySelector("time");
   time.setAttribute("datetime", summary.received_at);
+  time.title = new Date(summary.received_at).toString();
   time.textContent = formatTime(summary.received_at);
   updateRow(row, summary);
+  showFailures(row, summary.id);
   return row;
+}
+
+// A new row's badge: how many deliverability checks fail (the server keeps each report).
+async function showFailures(row, id) {
+  try {
+    const { summary } = await api.checks(id);
+    const badge = row.querySelector(".check-fails");
+    badge.textContent = `${summary.fail} failing`;
+    badge.title = `${summary.fail} deliverability check(s) fail`;
+    badge.hidden = !summary.fail;
+  } catch { /* the badge is a nicety; the message page shows the checks */ }
 }
 
 // What can change after a message arrives: read state, and the snippet and attachment count
 // that indexing fills in just after the commit.
 function updateRow(row, summary) {
   if (typeof summary.read === "boolean") row.classList.toggle("unread", !summary.read);
+  if (Array.isArray(summary.tags)) showTags(row, summary.tags);
   if (summary.snippet !== undefined) row.querySelector(".snippet").textContent = summary.snippet || "";
   if (summary.attachment_count === undefined) return;
   const clip = row.querySelector(".clip");
@@ -164,71 +225,109 @@ function updateRow(row, summary) {
   clip.setAttribute("aria-label", label);
 }
 
-async function showNewMail() {
-  const newest = Math.max(0, ...rows().map((row) => Number(row.dataset.id)));
-  const page = await api.listMessages({ ...filters(), limit: 50 });
-  const fresh = page.messages.filter((m) => Number(m.id) > newest).reverse();
-  const body = table().querySelector("tbody");
-  fresh.forEach((summary) => {
-    const row = rowFor(summary);
-    row.classList.add("fresh");
-    body.prepend(row);
-  });
-  if (fresh.length) {
-    if (current >= 0) current += fresh.length;
-    const el = document.getElementById("total");
-    el.dataset.total = String(page.total - 1);
-    changeTotal(1);
+const topId = () => Math.max(0, ...rows().map((row) => Number(row.dataset.id)));
+
+// Fetch the window this page shows. The newest page replaces the rows only while it still
+// reaches down to them; when more arrived than a page holds, the page keeps its place.
+async function fetchWindow(newest) {
+  const params = { ...filters(), limit: pageSize() };
+  if (anchor === null) {
+    const page = await api.listMessages(params);
+    const top = topId();
+    const last = page.messages[page.messages.length - 1];
+    if (newest || !top || page.messages.length < pageSize() || Number(last.id) <= top) {
+      return { page, newer: 0 };
+    }
+    anchor = top + 1;
   }
+  const [page, newer] = await Promise.all([
+    api.listMessages({ ...params, before: anchor }),
+    api.listMessages({ ...filters(), limit: 0, after: anchor - 1 }),
+  ]);
+  if (firstPage() && (newer.total === 0 || page.messages.length === 0)) {
+    anchor = null;  // nothing newer any more, or nothing left here: follow the newest again
+    return fetchWindow(true);
+  }
+  return { page, newer: newer.total };
 }
 
-function inboxItem(href, label, total, unread, current, name) {
-  const link = Object.assign(document.createElement("a"), { href });
-  if (name !== undefined) link.dataset.inbox = name;
-  if (current) link.setAttribute("aria-current", "true");
-  const counts = Object.assign(document.createElement("span"), { className: "counts" });
-  counts.setAttribute("aria-label", `${total} messages, ${unread} unread`);
-  if (unread) counts.append(Object.assign(document.createElement("span"),
-    { className: "unread-pill", title: "unread", textContent: String(unread) }));
-  counts.append(Object.assign(document.createElement("span"),
-    { className: "count", textContent: String(total) }));
-  link.append(Object.assign(document.createElement("span"),
-    { className: "inbox-name", textContent: label }), counts);
-  const item = document.createElement("li");
-  item.append(link);
-  return item;
+// Make the rows exactly the window's messages, keeping the rows (and their selection) that
+// stay; only mail newer than the rows shown before is marked fresh.
+function showRows(messages) {
+  const top = topId();
+  const currentId = current >= 0 ? rows()[current]?.dataset.id : undefined;
+  const kept = new Map(rows().map((row) => [row.dataset.id, row]));
+  const wanted = messages.map((summary) => {
+    const row = kept.get(String(summary.id));
+    if (row) {
+      kept.delete(String(summary.id));
+      updateRow(row, summary);
+      return row;
+    }
+    const fresh = rowFor(summary);
+    if (Number(summary.id) > top) fresh.classList.add("fresh");
+    return fresh;
+  });
+  kept.forEach((row) => row.remove());
+  wanted.forEach((row, i) => {
+    if (body().children[i] !== row) body().insertBefore(row, body().children[i] || null);
+  });
+  if (current >= 0) {  // the same message stays current, where it now is; the page stays put
+    const index = rows().findIndex((row) => row.dataset.id === currentId);
+    setCurrent(index >= 0 ? index : current, false, false);
+  }
+  refreshToolbar();
 }
 
-async function refreshInboxes() {
-  try {
-    const { inboxes } = await api.inboxes();
-    const shown = table().dataset.inbox;
-    const sum = (key) => inboxes.reduce((n, box) => n + box[key], 0);
-    const items = [inboxItem("/", "All inboxes", sum("total"), sum("unread"), !shown)];
-    inboxes.forEach((box) => items.push(inboxItem(`/?${new URLSearchParams({ inbox: box.name })}`,
-      box.name, box.total, box.unread, box.name === shown, box.name)));
-    document.querySelector(".inboxes ul").replaceChildren(...items);
-  } catch { /* counts are a nicety; the list itself is already right */ }
+function showTotal(total) {
+  const el = document.getElementById("total");
+  el.dataset.total = String(total);
+  el.textContent = `${total} message${total === 1 ? "" : "s"}`;
+  document.querySelector('[data-action="delete-all"]').disabled = total === 0;
 }
+
+function showPager(page, newer) {
+  const below = page.total - newer - rows().length;  // matches older than the last row
+  const older = document.getElementById("older");
+  older.hidden = below <= 0 || !rows().length;
+  if (!older.hidden) {
+    older.href = `/?${new URLSearchParams({ ...filters(), before: rows().at(-1).dataset.id })}`;
+  }
+  const empty = document.getElementById("empty");
+  empty.hidden = rows().length > 0;
+  empty.querySelector(".when-none").hidden = page.total > 0;
+  empty.querySelector(".when-page-empty").hidden = page.total === 0;
+  const bar = document.getElementById("new-bar");
+  bar.hidden = !(firstPage() && anchor !== null && newer > 0);
+  bar.querySelector("button").textContent =
+    `${newer} new message${newer === 1 ? "" : "s"} — show`;
+}
+
+async function reconcile(newest = false) {
+  const { page, newer } = await fetchWindow(newest);
+  showRows(page.messages);
+  showTotal(page.total);
+  showPager(page, newer);
+  await refreshInboxes();
+}
+
+const refresh = coalesced(() => reconcile());
 
 function startLive() {
-  if (table().dataset.firstPage !== "1") return;
+  anchor = firstPage() ? null : Number(table().dataset.before);
+  document.querySelector("#new-bar button").addEventListener("click", () => {
+    anchor = null;
+    reconcile(true).then(() => setCurrent(0)).catch((error) => toast(error.message));
+  });
+  if (table().dataset.live !== "1") return;
   const source = openEvents(table().dataset.inbox);
   if (!source) return;
-  const later = debounced(() => { showNewMail().catch(() => {}); refreshInboxes(); });
-  source.addEventListener("message", later);
-  source.addEventListener("updated", (event) => {
-    const summary = dataOf(event);
-    const row = rows().find((r) => r.dataset.id === String(summary.id));
-    if (row) updateRow(row, summary);
-    refreshInboxes();
+  followInboxes(source);
+  // Any change may move the window: new mail, mail that matches once indexed or read, deletions;
+  // after `reset` (the server forgot events this page missed) the same fetch catches up.
+  ["message", "updated", "deleted", "reset"].forEach((kind) => {
+    source.addEventListener(kind, refresh);
   });
-  source.addEventListener("deleted", (event) => {
-    removeRows(dataOf(event).ids || []);
-    refreshInboxes();
-  });
-  // The server forgot events we missed: the list may be stale, so show it afresh.
-  source.addEventListener("reset", () => { if (!picked().length) location.reload(); });
 }
 
 export function startInbox() {
@@ -247,6 +346,11 @@ export function startInbox() {
   });
   document.querySelectorAll(".toolbar [data-action]").forEach((button) => {
     button.addEventListener("click", () => act(button.dataset.action));
+  });
+  document.getElementById("import-file").addEventListener("change", (event) => {
+    const [file] = event.target.files;
+    event.target.value = "";
+    if (file) importFile(file).catch((error) => toast(error.message));
   });
   document.addEventListener("keydown", onKey);
   startLive();

@@ -17,11 +17,22 @@ export function dataOf(event) {
   try { return JSON.parse(event.data); } catch { return {}; }
 }
 
-// Bursts of changes arrive as many events: act once per burst.
-export function debounced(action, ms = 150) {
-  let pending = null;
-  return () => {
-    clearTimeout(pending);
-    pending = setTimeout(action, ms);
-  };
+// Bursts of changes arrive as many events: run `action` once per burst, never two at once,
+// and once more after a run if changes came in meanwhile, so the last change is always seen.
+export function coalesced(action, ms = 100) {
+  let timer = null;
+  let running = false;
+  let again = false;
+  async function run() {
+    timer = null;
+    if (running) { again = true; return; }
+    running = true;
+    try { await action(); } catch { /* the next change tries again */ }
+    running = false;
+    if (again) { again = false; schedule(); }
+  }
+  function schedule() {
+    if (timer === null) timer = setTimeout(run, ms);
+  }
+  return schedule;
 }

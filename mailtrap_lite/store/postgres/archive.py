@@ -1,0 +1,65 @@
+"""SQL of imports and exports in PostgreSQL: a stored duplicate, messages read oldest first."""
+
+from __future__ import annotations
+
+import json
+
+from mailtrap_lite.store.postgres.core import Connection
+from mailtrap_lite.store.postgres.search import message_filters
+from mailtrap_lite.store.query import Query
+from mailtrap_lite.store.records import NewMessage, StoredMessage
+
+EXPORT_COLUMNS = "m.id, m.inbox, m.session_id, m.received_at, m.mail_from, m.rcpt_to, m.read"
+
+
+def is_duplicate(conn: Connection, new: NewMessage) -> bool:
+    """Tell whether a message with this Message-ID and exactly these bytes is stored."""
+    message_id = new.summary.message_id
+    if message_id is None:
+        return False
+    row = conn.execute(
+        "SELECT 1 FROM messages m JOIN message_raw r ON r.id = m.id"
+        " WHERE m.message_id = %s AND m.size = %s AND r.data = %s LIMIT 1",
+        (message_id.replace("\x00", "\ufffd"), len(new.raw), new.raw),
+    ).fetchone()
+    return row is not None
+
+
+def export_page(
+    conn: Connection,
+    query: Query | None,
+    inbox: str | None,
+    after: int,
+    limit: int,
+    max_bytes: int | None,
+) -> list[StoredMessage]:
+    """Return matching messages past id `after`, oldest first, within `max_bytes` of raw."""
+    where, params = message_filters(query, inbox, None, after)
+    sizes = conn.execute(
+        f"SELECT m.id, m.size FROM messages m {where} ORDER BY m.id LIMIT %s", (*params, limit)
+    ).fetchall()
+    ids = within(sizes, max_bytes)
+    if not ids:
+        return []
+    rows = conn.execute(
+        f"SELECT {EXPORT_COLUMNS}, r.data FROM messages m JOIN message_raw r ON r.id = m.id"
+        " WHERE m.id = ANY(%s) ORDER BY m.id",
+        (ids,),
+    ).fetchall()
+    return [
+        StoredMessage(int(mid), inbox_, session_id, received_at, mail_from, json.loads(rcpt_to),
+                      bool(read), bytes(data))
+        for mid, inbox_, session_id, received_at, mail_from, rcpt_to, read, data in rows
+    ]  # fmt: skip
+
+
+def within(sizes: list[tuple[int, int]], max_bytes: int | None) -> list[int]:
+    """Return the ids whose sizes add up to at most max_bytes (the first always)."""
+    ids: list[int] = []
+    total = 0
+    for message_id, size in sizes:
+        total += size
+        if ids and max_bytes is not None and total > max_bytes:
+            break
+        ids.append(int(message_id))
+    return ids
