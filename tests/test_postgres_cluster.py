@@ -190,3 +190,25 @@ def test_schema_changes_after_the_first_only_add_so_older_nodes_keep_working() -
             assert found is None, f"{script.name} changes what older nodes use: {found}"
         for added in re.findall(r"ADD COLUMN [^,;]*", sql):
             assert "NOT NULL" not in added or "DEFAULT" in added, f"{script.name}: {added}"
+
+
+def test_one_node_of_several_takes_each_turn_of_pruning_by_age(open_node) -> None:
+    a, b = open_node(), open_node()
+    assert [a.take_turn("max-age", 60), b.take_turn("max-age", 60),
+            a.take_turn("max-age", 60)] == [True, False, False]  # fmt: skip
+    assert b.take_turn("another task", 60)
+    assert b.take_turn("max-age", 0)  # the round is over: whoever asks first runs it
+
+
+def test_age_pruning_runs_on_one_node_per_round(open_node) -> None:
+    from mailtrap_lite.services.clock import Clock
+    from mailtrap_lite.services.retention import AgePruner
+
+    a, b = open_node(), open_node()
+    old = [a.add_message(_new(f"old {n}")) for n in range(3)]  # received 2026-01-01
+    pruners = [AgePruner(store, 3600.0, Clock()) for store in (a, b)]
+    assert pruners[0].prune() == 3
+    later = b.add_message(_new("old, arrived after the round"))
+    assert pruners[1].prune() == 0  # the round was node a's: node b leaves it
+    assert all(a.get_message(i) is None for i in old) and b.get_message(later) is not None
+    assert b.stats()["pruned"] == 3

@@ -218,3 +218,30 @@ def test_the_fixture_external_mode_on_node_b_wakes_on_mail_sent_to_node_a(
     threading.Timer(0.3, send).start()
     inbox.wait(None, after, 30)
     assert [r.subject for r in inbox.records(after)] == ["reset"]
+
+
+def test_tag_rules_and_webhooks_of_both_nodes_handle_each_message_once(
+    launch: Launch, url: str
+) -> None:
+    from tests.receivers import receiver
+
+    with receiver(200) as hook:
+        rules = ("--tag", "urgent=subject:urgent", "--webhook", hook.url)
+        a, b = _node(launch, url, *rules), _node(launch, url, *rules)
+        to_a = [_send(a, "urgent: disk full"), _send(a, "fyi")]
+        to_b = [_send(b, "urgent: cpu")]
+        until(lambda: len(hook.requests) >= 3, timeout=60)
+        # Both nodes have indexed everything, so their rules have run on what they follow.
+        for node in (a, b):
+            until(lambda n=node: _request(n, "GET", "/api/v1/health")[1]["unindexed"] == 0)
+        posted_by = {
+            name: sorted(int(d["message_id"]) for d in
+                         _request(node, "GET", "/api/v1/webhooks/deliveries")[1]["deliveries"])
+            for name, node in (("a", a), ("b", b))
+        }  # fmt: skip
+    assert posted_by == {"a": sorted(to_a), "b": to_b}  # each by the node that took it
+    assert sorted(int(json.loads(r.body)["id"]) for r in hook.requests) == sorted(to_a + to_b)
+    summaries = _request(b, "GET", "/api/v1/messages")[1]["messages"]
+    assert {m["subject"]: m["tags"] for m in summaries} == {
+        "urgent: disk full": ["urgent"], "urgent: cpu": ["urgent"], "fyi": []
+    }
