@@ -168,7 +168,7 @@ def test_sessions_left_open_by_a_previous_release_node_are_ended_at_start(
                      (STARTED,))  # fmt: skip
     node = open_node()
     assert node.end_orphaned_sessions() == 1
-    assert [s.end_reason for s in node.list_sessions()] == ["node-lost"]
+    assert [s.end_reason for s in node.list_sessions()] == ["disconnect"]
 
 
 def test_a_store_opened_for_a_one_off_job_is_no_node(open_node, url: str) -> None:

@@ -81,9 +81,9 @@ class NodeStore(IndexStore):
     def end_orphaned_sessions(self) -> int:
         """End the sessions of nodes that are gone (`node-lost`); count them.
 
-        Sessions of live nodes stay open. Sessions a node of the previous release left open
-        (it records no node) are ended too, as a single server did when it started. Their
-        problems are judged again from their transcripts.
+        Sessions of live nodes stay open. Sessions that name no node (left open by a server
+        of the previous release) are ended by `disconnect`, as a single server did when it
+        started. Their problems are judged again from their transcripts.
         """
         with self._transaction() as conn:
             ended = end_orphaned(conn, unknown_too=True)

@@ -44,17 +44,21 @@ def node_name() -> str:
 def end_orphaned(conn: psycopg.Connection[Any], *, unknown_too: bool) -> list[int]:
     """End the open sessions of lost nodes (`node-lost`); return their ids.
 
-    Their problems are cleared, to be judged again from their transcripts.
-
-    `unknown_too` also ends the sessions a node of the previous release left open (no node
-    recorded), as a single server did at start.
+    Their problems are cleared, to be judged again from their transcripts. `unknown_too`
+    also ends the sessions that name no node (a server of the previous release, or a Store
+    that was no node, left them open) as a single server always did at start: ended by
+    `disconnect`.
     """
-    where = ORPHANED + ("" if unknown_too else " AND node_id IS NOT NULL")
     rows = conn.execute(
-        f"UPDATE sessions SET end_reason = %s, ended_at = %s, problems = NULL WHERE {where}"
-        " RETURNING id",
+        f"UPDATE sessions SET end_reason = %s, ended_at = %s, problems = NULL"
+        f" WHERE {ORPHANED} AND node_id IS NOT NULL RETURNING id",
         (LOST, rfc3339(dt.datetime.now(dt.UTC))),
     ).fetchall()
+    if unknown_too:
+        rows += conn.execute(
+            "UPDATE sessions SET end_reason = 'disconnect', problems = NULL"
+            " WHERE end_reason IS NULL AND node_id IS NULL RETURNING id"
+        ).fetchall()
     return [int(row[0]) for row in rows]
 
 
