@@ -9,7 +9,7 @@ the Config settings of one (both context managers: the database is dropped after
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,12 @@ class SQLiteBackend:
     def settings(self) -> Iterator[dict[str, Any]]:
         """Give Config settings of a fresh database (SQLite: the default temporary one)."""
         yield {}
+
+    @contextmanager
+    def reopenable(self) -> Iterator[Callable[..., Store]]:
+        """Give a function that opens a Store on one fresh database, again and again."""
+        with tempfile.TemporaryDirectory() as folder:
+            yield lambda **settings: SQLiteStore(Path(folder) / "mail.db", **settings)
 
 
 class PostgresBackend:
@@ -80,6 +86,12 @@ class PostgresBackend:
         """Give Config settings that put the Store in a fresh database."""
         with self.database() as url:
             yield {"db_url": url}
+
+    @contextmanager
+    def reopenable(self) -> Iterator[Callable[..., Store]]:
+        """Give a function that opens a Store on one fresh database, again and again."""
+        with self.database() as url:
+            yield lambda **settings: self.open(url, **settings)
 
 
 Backend = SQLiteBackend | PostgresBackend

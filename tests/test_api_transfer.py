@@ -10,16 +10,20 @@ from collections.abc import Iterator
 import pytest
 
 from tests.apiserver import Served, make_message, until
+from tests.backends import Backend
+
+pytestmark = pytest.mark.backends
 
 
 @pytest.fixture
-def served() -> Iterator[Served]:
-    server = Served()
-    for n in range(3):
-        server.send(make_message(f"number {n}", f"From line {n}\n", Message_ID=f"<{n}@x>"))
-    until(lambda: server.store.stats()["unindexed"] == 0)
-    yield server
-    server.stop()
+def served(backend: Backend) -> Iterator[Served]:
+    with backend.settings() as database:
+        server = Served(**database)
+        for n in range(3):
+            server.send(make_message(f"number {n}", f"From line {n}\n", Message_ID=f"<{n}@x>"))
+        until(lambda: server.store.stats()["unindexed"] == 0)
+        yield server
+        server.stop()
 
 
 def _raws(served: Served) -> list[bytes]:
@@ -51,9 +55,23 @@ def test_export_of_chosen_ids_is_the_ui_selection(served: Served) -> None:
         assert archive.namelist() == [f"{first.id}.eml", f"{third.id}.eml"]
 
 
-def test_import_of_our_export_into_another_server_keeps_every_byte(served: Served) -> None:
+def test_import_of_our_export_into_another_server_keeps_every_byte(
+    served: Served, backend: Backend
+) -> None:
     exported = served.get("/api/v1/export", format="zip").body
-    other = Served()
+    with backend.settings() as database:
+        _import_into_another(Served(**database), served, exported)
+
+
+def test_importing_our_export_again_skips_every_message(served: Served) -> None:
+    exported = served.get("/api/v1/export", format="zip").body
+    reply = served.request("POST", "/api/v1/import", {"filename": "x.zip"}, raw=exported)
+    answer = reply.json()
+    assert (answer["imported"], answer["skipped"], answer["failed"]) == (0, 3, [])
+    assert len(_raws(served)) == 3
+
+
+def _import_into_another(other: Served, served: Served, exported: bytes) -> None:
     try:
         reply = other.request("POST", "/api/v1/import", {"filename": "x.zip", "inbox": "moved"},
                               raw=exported)  # fmt: skip

@@ -6,15 +6,22 @@ import pytest
 
 from mailtrap_lite.services.clock import ManualClock
 from mailtrap_lite.services.retention import AgePruner, parse_duration
-from mailtrap_lite.store.sqlite import SQLiteStore
 from tests.apiserver import Served, make_message, store_message, until
+from tests.backends import Backend
 
 DAY = 86400.0
 
 
-def test_old_messages_and_their_sessions_are_pruned_when_time_passes() -> None:
+pytestmark = pytest.mark.backends
+
+
+def test_old_messages_and_their_sessions_are_pruned_when_time_passes(backend: Backend) -> None:
     clock = ManualClock()
-    served = Served(clock=clock, max_age=3 * DAY)
+    with backend.settings() as database:
+        _pruned_when_time_passes(Served(clock=clock, max_age=3 * DAY, **database), clock)
+
+
+def _pruned_when_time_passes(served: Served, clock: ManualClock) -> None:
     try:
         served.send(make_message("old news"))
         session_id = served.get("/api/v1/messages").json()["messages"][0]["session_id"]
@@ -27,18 +34,15 @@ def test_old_messages_and_their_sessions_are_pruned_when_time_passes() -> None:
         served.stop()
 
 
-def test_pruning_by_age_keeps_younger_messages(tmp_path) -> None:
-    store = SQLiteStore(tmp_path / "age.db")
+def test_pruning_by_age_keeps_younger_messages(backend: Backend) -> None:
     clock = ManualClock(start=1_715_342_400.0)  # 2024-05-10T12:00:00Z
-    try:
+    with backend.store() as store:
         raw = b"Subject: s\r\n\r\nx\r\n"
         old = store_message(store, raw, received_at="2024-05-06T11:59:59.000Z")
         young = store_message(store, raw, received_at="2024-05-08T00:00:00.000Z")
         assert AgePruner(store, 4 * DAY, clock).prune() == 1
         assert [m.id for m in store.list_messages().messages] == [young]
         assert store.get_message(old) is None and store.stats()["pruned"] == 1
-    finally:
-        store.close()
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("90m", 5400), ("12h", 43200), ("3d", 3 * DAY),

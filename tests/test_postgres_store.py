@@ -1,5 +1,6 @@
 """What only the PostgreSQL Store has to prove: commit-ordered ids across writers, durable
-commits, migrations under a lock, and text PostgreSQL cannot hold.
+commits, migrations under a lock and from an older schema, rows that go with their message,
+and text PostgreSQL cannot hold.
 
 The behaviour both backends share is tested once for both (test_store.py, test_search.py,
 the API tests); these tests use this worker's throwaway cluster directly.
@@ -8,16 +9,19 @@ the API tests); these tests use this worker's throwaway cluster directly.
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import Iterator
+from importlib import resources
 from typing import Any
 
 import psycopg
 import pytest
 
 from mailtrap_lite.smtp.groupcommit import GroupCommit
-from mailtrap_lite.store import Delivery, Store
+from mailtrap_lite.store import Delivery, StorageError, Store
 from mailtrap_lite.store.query import parse_query
+from mailtrap_lite.store.records import ReleaseRecord
 from tests.apiserver import index_all, store_message, until
 from tests.backends import PostgresBackend
 from tests.pgcluster import Cluster
@@ -187,6 +191,81 @@ def test_a_deleted_message_leaves_no_rows_behind(pg: PostgresBackend, url: str) 
         assert counts == [0, 0, 0, 0] and store.stats()["messages"] == 0
     finally:
         store.close()
+
+
+def test_a_deleted_message_takes_its_tags_and_releases_along(pg: PostgresBackend, url: str) -> None:
+    store = pg.open(url)
+    try:
+        message_id = store_message(store, b"Subject: s\r\n\r\nbody\r\n")
+        store.add_tags([message_id], ["kept"])
+        store.add_release(ReleaseRecord(message_id, None, "2024-05-10T12:00:00.000Z", ["a@b.c"],
+                                        True, "250 ok"))  # fmt: skip
+        store.delete_messages([message_id])
+        with psycopg.connect(url) as conn:
+            counts = [
+                conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
+                for table in ("message_tags", "releases")
+            ]
+        assert counts == [0, 0] and store.tags() == []
+    finally:
+        store.close()
+
+
+def test_a_database_of_schema_1_is_upgraded_and_its_sessions_judged(pg: PostgresBackend) -> None:
+    """A database a previous release wrote: no tags, and sessions without problems."""
+    url = pg.cluster.new_database(template="template0")
+    try:
+        schema = resources.files("mailtrap_lite.store.postgres.schema") / "001_initial.sql"
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(schema.read_text(encoding="utf-8").encode())
+            conn.execute("CREATE TABLE schema_version (version integer NOT NULL)")
+            conn.execute("INSERT INTO schema_version VALUES (1)")
+            conn.execute("INSERT INTO sessions (id, peer, started_at, ended_at, end_reason)"
+                         " VALUES (7, '127.0.0.1:9', '2024-05-10T12:00:00.000Z',"
+                         " '2024-05-10T12:00:01.000Z', 'quit')")  # fmt: skip
+            entries = json.dumps([[1.0, "client", "RCPT TO:<c@x>", False],
+                                  [1.0, "server", "550 5.1.1 No", False]])  # fmt: skip
+            conn.execute("INSERT INTO transcript_chunks VALUES (7, 0, %s)", (entries,))
+        store = pg.open(url)
+        try:
+            session = store.get_session(7, transcript=False)
+            assert session is not None
+            assert [p.code for p in session.problems] == ["permanent-failure"]
+            message_id = store_message(store, b"Subject: s\r\n\r\nbody\r\n")
+            store.add_tags([message_id], ["new"])
+            assert store.tags() == [("new", 1, 1)]
+        finally:
+            store.close()
+    finally:
+        pg.cluster.drop_database(url)
+
+
+def test_the_full_check_reads_every_row_and_opens_a_sound_database(
+    pg: PostgresBackend, url: str
+) -> None:
+    store = pg.open(url)
+    message_id = store_message(store, b"Subject: s\r\n\r\n" + b"x" * 100_000 + b"\r\n")
+    store.close()
+    checked = pg.open(url, check="full")
+    try:
+        assert checked.raw_start(message_id, 10) == b"Subject: s"
+    finally:
+        checked.close()
+
+
+def test_a_read_only_store_reads_beside_a_writer_and_refuses_writes(
+    pg: PostgresBackend, url: str
+) -> None:
+    writer = pg.open(url)
+    reader = pg.open(url, read_only=True)
+    try:
+        message_id = store_message(writer, b"Subject: s\r\n\r\nbody\r\n")
+        assert [m.raw for m in reader.export_messages()] == [b"Subject: s\r\n\r\nbody\r\n"]
+        with pytest.raises(StorageError, match="read-only"):
+            reader.set_read(message_id, True)
+    finally:
+        reader.close()
+        writer.close()
 
 
 def test_deliveries_of_one_loop_turn_are_committed_in_one_transaction(

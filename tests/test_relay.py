@@ -12,6 +12,8 @@ from mailtrap_lite.smtp.relay import read_relay_config, rewrite_headers
 from mailtrap_lite.testing import Sink
 from tests.apiserver import Served, make_message, until
 
+pytestmark = pytest.mark.backends
+
 
 @pytest.fixture
 def target() -> Iterator[Sink]:

@@ -11,6 +11,8 @@ import pytest
 from mailtrap_lite.mime.body import parse_message
 from tests.apiserver import Served
 
+pytestmark = pytest.mark.backends
+
 PDF = b"%PDF-1.4 not really\x00\xff"
 PNG = b"\x89PNG\r\n\x1a\n tiny"
 

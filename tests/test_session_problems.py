@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import smtplib
 import sqlite3
+from collections.abc import Callable
 
 import pytest
 
 from mailtrap_lite.mime.headers import parse_summary
+from mailtrap_lite.store import Store
 from mailtrap_lite.store.problems import classify
 from mailtrap_lite.store.records import NewMessage, Problem
-from mailtrap_lite.store.sqlite import SQLiteStore
 from mailtrap_lite.testing import Sink
 from tests.apiserver import Served
+from tests.backends import Backend
 from tests.sessions import ended_session
 from tests.statuscodes import AUTH_INVALID, START_INPUT
 from tests.wire import Wire, greet
+
+pytestmark = pytest.mark.backends
 
 AUTH_535 = "535 5.7.8 Authentication credentials invalid"
 
@@ -159,9 +163,15 @@ def test_problems_found_before_a_message_are_stored_with_it(sink: Sink) -> None:
         assert [p.code for p in open_session.problems] == ["permanent-failure"]
 
 
-def test_session_left_open_by_a_dead_server_is_judged_when_the_next_one_starts(tmp_path) -> None:
-    path = tmp_path / "mail.db"
-    store = SQLiteStore(path)
+def test_session_left_open_by_a_dead_server_is_judged_when_the_next_one_starts(
+    backend: Backend,
+) -> None:
+    with backend.reopenable() as open_store:
+        _judged_after_a_restart(open_store)
+
+
+def _judged_after_a_restart(open_store: Callable[[], Store]) -> None:
+    store = open_store()
     session_id = store.open_session("127.0.0.1:9", "2026-01-01T10:00:00.000Z")
     store.end_session(session_id, "quit", "2026-01-01T10:00:01.000Z")
     orphan = store.open_session("127.0.0.1:10", "2026-01-01T10:00:02.000Z")
@@ -171,7 +181,7 @@ def test_session_left_open_by_a_dead_server_is_judged_when_the_next_one_starts(t
     store.add_message(new, [(1.0, "client", "RCPT TO:<c@x>", False),
                             (1.0, "server", "550 5.1.1 No", False)])  # fmt: skip
     store.close()  # the server dies: the session never ends
-    reopened = SQLiteStore(path)
+    reopened = open_store()
     assert reopened.end_orphaned_sessions() == 1
     problems = reopened.get_session(orphan, transcript=False).problems  # type: ignore[union-attr]
     assert [p.code for p in problems] == ["permanent-failure", "disconnected"]

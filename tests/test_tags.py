@@ -7,22 +7,25 @@ from collections.abc import Iterator
 import pytest
 
 from mailtrap_lite.config import Address, Config
-from mailtrap_lite.store.sqlite import SQLiteStore
 from mailtrap_lite.store.tagging import TagError, check_tag, plus_tags, tag_list
 from mailtrap_lite.testing import Sink, SinkView
-from tests.apiserver import Served, make_message, send_mail, until
+from tests.apiserver import Served, make_message, send_mail, store_message, until
+from tests.backends import Backend
+
+pytestmark = pytest.mark.backends
 
 
 @pytest.fixture
-def tagged() -> Iterator[Served]:
+def tagged(backend: Backend) -> Iterator[Served]:
     """A server with a rule, and one message from each source of tags."""
-    served = Served(tag_rules=(("invoice", "subject:invoice"),))
-    served.send(make_message("welcome", X_Tags="signup, Welcome ,  "))
-    served.send(make_message("to a plus address"), to=["ann+billing@example.com"])
-    served.send(make_message("your invoice 42"))
-    served.send(make_message("untagged"))
-    yield served
-    served.stop()
+    with backend.settings() as database:
+        served = Served(tag_rules=(("invoice", "subject:invoice"),), **database)
+        served.send(make_message("welcome", X_Tags="signup, Welcome ,  "))
+        served.send(make_message("to a plus address"), to=["ann+billing@example.com"])
+        served.send(make_message("your invoice 42"))
+        served.send(make_message("untagged"))
+        yield served
+        served.stop()
 
 
 def _by_subject(served: Served) -> dict[str, list[str]]:
@@ -128,17 +131,22 @@ def test_a_bad_tag_rule_stops_the_server_before_it_starts() -> None:
         Sink(Config(smtp=Address("127.0.0.1", 0), tag_rules=(("broken", "before:x"),))).start()
 
 
-def test_tags_survive_in_the_store_and_go_with_their_message(tmp_path) -> None:
-    store = SQLiteStore(tmp_path / "t.db")
-    try:
-        from tests.apiserver import store_message
-
+def test_tags_survive_in_the_store_and_go_with_their_message(backend: Backend) -> None:
+    with backend.store() as store:
         first = store_message(store, b"Subject: a\r\n\r\nx\r\n")
         store.add_tags([first], ["keep"])
+        assert [m.tags for m in store.list_messages().messages] == [["keep"]]
         store.delete_messages([first])
         assert store.tags() == []
-    finally:
-        store.close()
+
+
+def test_tag_names_differ_by_more_than_ascii_case(backend: Backend) -> None:
+    with backend.store() as store:
+        first = store_message(store, b"Subject: a\r\n\r\nx\r\n")
+        second = store_message(store, b"Subject: b\r\n\r\nx\r\n")
+        store.add_tags([first], ["Billing", "Ärger"])
+        store.add_tags([second], ["BILLING", "ärger"])
+        assert store.tags() == [("Billing", 2, 2), ("Ärger", 1, 1), ("ärger", 1, 1)]
 
 
 @pytest.mark.parametrize(

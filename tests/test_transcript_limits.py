@@ -5,11 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import pytest
+
 from mailtrap_lite.smtp.transcript import FLUSH_LINES
 from mailtrap_lite.testing import Sink
 from tests.apiserver import Served, make_message, until
 from tests.sessions import ended_session
 from tests.wire import greet
+
+pytestmark = pytest.mark.backends
 
 MakeSink = Callable[..., Sink]
 MakeServed = Callable[..., Served]

@@ -205,3 +205,17 @@ def test_config_default_db_is_used_for_import(
     assert main(["import", str(eml), "--quiet"]) == 0
     assert raws(tmp_path / "mailtrap-lite" / "mail.db") == [eml.read_bytes()]
     assert Config().db is None
+
+
+def test_export_and_import_work_on_a_postgresql_database(served: Served, tmp_path: Path) -> None:
+    from tests.backends import open_postgres_store
+
+    target = open_postgres_store()  # a fresh database (skipped where PostgreSQL cannot start)
+    url = target.url  # type: ignore[attr-defined]
+    target.close()
+    out = tmp_path / "out.mbox"
+    assert main(["export", str(out), "--db", str(db_of(served)), "--quiet"]) == 0
+    assert main(["import", str(out), "--db", url, "--tag", "moved", "--quiet"]) == 0
+    back = tmp_path / "back.mbox"
+    assert main(["export", str(back), "--db", url, "--query", "tag:moved", "--quiet"]) == 0
+    assert back.read_bytes() == out.read_bytes()

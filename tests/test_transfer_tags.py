@@ -84,3 +84,28 @@ def test_the_import_route_refuses_a_bad_tag_before_storing(target: Served) -> No
     assert reply.status == 400
     assert reply.json()["error"].startswith("tag: bad tag 'a;b'")
     assert target.store.count_messages() == 0
+
+
+TAGGED = (
+    b"From a@example.com Mon Jan  1 10:00:00 2024\nSubject: tagged\nMessage-ID: <3@x>\n"
+    b"X-Tags: signup, welcome\nTo: ann+billing@shop.test\n\nhello\n"
+)
+
+
+def test_imported_mail_gets_the_tags_of_its_headers_and_plus_addresses(tmp_path: Path) -> None:
+    source = tmp_path / "tagged.mbox"
+    source.write_bytes(TAGGED)
+    db = tmp_path / "mail.db"
+    assert main(["import", str(source), "--db", str(db), "--tag", "legacy", "--quiet"]) == 0
+    assert tags_in(db) == [["billing", "legacy", "signup", "welcome"]]
+
+
+def test_a_server_without_plus_tags_imports_without_them(tmp_path: Path) -> None:
+    server = Served(db=tmp_path / "target.db", plus_tags=False)
+    try:
+        reply = server.request("POST", "/api/v1/import", {"filename": "x.mbox"}, raw=TAGGED)
+        assert reply.status == 200
+        [summary] = server.get("/api/v1/messages").json()["messages"]
+        assert summary["tags"] == ["signup", "welcome"]
+    finally:
+        server.stop()

@@ -4,6 +4,8 @@ Exactly one function opens it for writing (`import --db`) and one for reading
 (`export --db`), so that what guards a database another process serves stands in one place:
 writing takes the database's lock (store/sqlite/lock.py), which fails with a message naming
 `--url` while a server holds it; reading opens the database read-only, beside a server or not.
+A postgresql:// URL opens the PostgreSQL Store: its transactions need no file lock (writers
+share the database, as the servers on it do), and reading is read-only there too.
 """
 
 from __future__ import annotations
@@ -18,12 +20,19 @@ from mailtrap_lite.store.sqlite.lock import DatabaseLock
 
 
 @contextmanager
-def open_for_writing(path: Path) -> Iterator[Store]:
+def open_for_writing(path: Path | str) -> Iterator[Store]:
     """Lock and open (or create) a database to import into, closed and unlocked after.
 
     DatabaseLocked (a StorageError) names the server that holds it and `--url`, the way to
     import through it instead. No retention: the server applies its own.
     """
+    if isinstance(path, str):
+        store = _postgres(path)
+        try:
+            yield store
+        finally:
+            store.close()
+        return
     with DatabaseLock.acquire(path):
         store = SQLiteStore(path)
         try:
@@ -32,11 +41,21 @@ def open_for_writing(path: Path) -> Iterator[Store]:
             store.close()
 
 
-def open_for_reading(path: Path) -> Store:
+def open_for_reading(path: Path | str) -> Store:
     """Open an existing database read-only to export from; a missing file is an error.
 
     A server may be serving it meanwhile (WAL lets a reader share it with its writer).
     """
+    if isinstance(path, str):
+        return _postgres(path, read_only=True)
     if not path.is_file():
         raise StorageError(f"no database at {path} (give --db PATH or --url URL)")
     return SQLiteStore(path, read_only=True)
+
+
+def _postgres(url: str, read_only: bool = False) -> Store:
+    """Open the PostgreSQL Store at `url` (psycopg is loaded only now)."""
+    from mailtrap_lite.config import user_data_dir
+    from mailtrap_lite.store.postgres import PostgresStore
+
+    return PostgresStore(url, files=user_data_dir() / "postgresql", read_only=read_only)

@@ -123,7 +123,9 @@ def _writer(out: Path, fmt: str, sessions: bool, opened: list[IO[bytes]]) -> Wri
     return MboxWriter(stream, Path(f"{out}.sessions.jsonl") if sessions else None)
 
 
-def _from_database(db: Path, out: Path, fmt: str, values: dict[str, Any], stop: StopFlag) -> Tally:
+def _from_database(
+    db: Path | str, out: Path, fmt: str, values: dict[str, Any], stop: StopFlag
+) -> Tally:
     store: Store = open_for_reading(db)
     opened: list[IO[bytes]] = []
     try:

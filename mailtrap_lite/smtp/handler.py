@@ -22,9 +22,8 @@ from mailtrap_lite.smtp.groupcommit import GroupCommit
 from mailtrap_lite.smtp.observer import SMTPObserver
 from mailtrap_lite.smtp.protocol import CaptureSMTP, Conversation
 from mailtrap_lite.smtp.transcript import now, replace_undecodable
-from mailtrap_lite.store import Delivery, StorageError, Store
+from mailtrap_lite.store import Delivery, StorageError, Store, tagging
 from mailtrap_lite.store.records import NewMessage
-from mailtrap_lite.store.tagging import plus_tags, tag_list, unique_tags
 
 log = logging.getLogger(__name__)
 
@@ -254,18 +253,15 @@ def arrived_message(
         summary=summary,
         mail_options=options,
         warnings=check_message(raw, options, summary),
-        tags=arrival_tags(summary, rcpt_to, config, tags),
+        tags=tagging.arrival_tags(
+            tags, summary.x_tags, _addresses(rcpt_to, summary), config.plus_tags
+        ),
     )
 
 
-def arrival_tags(
-    summary: Summary, rcpt_to: list[str], config: Config, given: Sequence[str] = ()
-) -> list[str]:
-    """Return the tags a message carries in: given ones, X-Tags, plus-addresses (if on)."""
-    found = [*given, *tag_list(summary.x_tags)]
-    if config.plus_tags:
-        found += plus_tags([*rcpt_to, *(m.address for m in summary.to + summary.cc)])
-    return unique_tags(found)
+def _addresses(rcpt_to: list[str], summary: Summary) -> list[str]:
+    """Return the envelope recipients and the To and Cc addresses: where plus-tags come from."""
+    return [*rcpt_to, *(m.address for m in summary.to + summary.cc)]
 
 
 def _conversation(server: CaptureSMTP) -> Conversation:

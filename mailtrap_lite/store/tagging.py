@@ -13,7 +13,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["MAX_TAG_LENGTH", "TagError", "check_tag", "plus_tags", "tag_list", "unique_tags"]
+__all__ = [
+    "MAX_TAG_LENGTH",
+    "TagError",
+    "arrival_tags",
+    "check_tag",
+    "plus_tags",
+    "tag_list",
+    "unique_tags",
+]
 
 MAX_TAG_LENGTH = 64
 MAX_TAGS = 50  # per message from headers and addresses: a hostile header cannot add thousands
@@ -74,3 +82,16 @@ def plus_tags(addresses: Iterable[str]) -> list[str]:
             except TagError:
                 continue
     return unique_tags(found)[:MAX_TAGS]
+
+
+def arrival_tags(
+    given: Iterable[str], x_tags: str, addresses: Iterable[str], plus_addresses: bool
+) -> list[str]:
+    """Return the tags a message carries in: given ones, X-Tags, plus-addresses (if on).
+
+    SMTP mail, the send API and imports all tag a message this way.
+    """
+    found = [*given, *tag_list(x_tags)]
+    if plus_addresses:
+        found += plus_tags(addresses)
+    return unique_tags(found)

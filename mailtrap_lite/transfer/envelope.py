@@ -24,6 +24,7 @@ from mailtrap_lite.mime.headers import (
 )
 from mailtrap_lite.smtp.conformance import check_message
 from mailtrap_lite.store.records import NewMessage
+from mailtrap_lite.store.tagging import arrival_tags
 from mailtrap_lite.transfer.items import Item
 
 TIME_HEADERS = ("delivery-date", "delivered-date", "date")
@@ -33,24 +34,31 @@ IMPORT_MAIL_OPTIONS: list[str] = ["BODY=8BITMIME"]
 
 
 def new_message(
-    item: Item, inbox: str, session_id: int | None, tags: Sequence[str] = ()
+    item: Item,
+    inbox: str,
+    session_id: int | None,
+    tags: Sequence[str] = (),
+    plus_addresses: bool = True,
 ) -> NewMessage:
-    """Build what the Store takes, with the same summary and warnings as SMTP mail.
+    """Build what the Store takes, with the same summary, warnings and tags as SMTP mail.
 
-    `tags` (checked names, `import --tag`) are stored with the message, in its commit.
+    `tags` (checked names, `import --tag`) are stored with the message, in its commit,
+    with those of its X-Tags header and, if `plus_addresses`, of its plus-addresses.
     """
     summary = parse_summary(item.raw)
     headers = first_headers(item.raw)
+    rcpt_to = item.rcpt_to if item.rcpt_to is not None else _recipients(headers, summary)
+    addresses = [*rcpt_to, *(m.address for m in summary.to + summary.cc)]
     return NewMessage(
         raw=item.raw,
         mail_from=item.mail_from or _sender(headers, summary),
-        rcpt_to=item.rcpt_to if item.rcpt_to is not None else _recipients(headers, summary),
+        rcpt_to=rcpt_to,
         session_id=session_id,
         inbox=inbox,
         received_at=item.received_at or received_at(headers),
         summary=summary,
         warnings=check_message(item.raw, IMPORT_MAIL_OPTIONS, summary),
-        tags=list(tags),
+        tags=arrival_tags(tags, summary.x_tags, addresses, plus_addresses),
     )
 
 

@@ -123,7 +123,9 @@ class Importer:
 class StoreTarget:
     """Imports into a Store: a session of kind `import` per source, a transaction per batch.
 
-    Every message stored gets `tags` (checked names: `import --tag`, `POST /import?tag=`).
+    Every message stored gets `tags` (checked names: `import --tag`, `POST /import?tag=`),
+    and those of its X-Tags header and plus-addresses, as SMTP mail does (`plus_addresses`
+    follows the server's `--no-plus-tags`).
     """
 
     def __init__(
@@ -132,8 +134,10 @@ class StoreTarget:
         inbox: str = "default",
         keep_duplicates: bool = False,
         tags: Sequence[str] = (),
+        plus_addresses: bool = True,
     ):
         self.store = store
+        self.plus_addresses = plus_addresses
         self.inbox = inbox
         self.keep_duplicates = keep_duplicates
         self.tags = list(tags)
@@ -146,7 +150,10 @@ class StoreTarget:
 
     def commit(self, items: list[Item]) -> tuple[int, int, list[Failure]]:
         """Store a batch in one transaction."""
-        batch = [new_message(item, self.inbox, self._session, self.tags) for item in items]
+        batch = [
+            new_message(item, self.inbox, self._session, self.tags, self.plus_addresses)
+            for item in items
+        ]
         ids = self.store.import_messages(batch, self.keep_duplicates)
         stored = sum(1 for i in ids if i is not None)
         return stored, len(ids) - stored, []

@@ -140,7 +140,8 @@ def import_file() -> Any:
     with upload:
         found = read_stream(upload, name, Path(name), ctx.config.max_message_size)
         keep = request.args.get("keep_duplicates", "") in ("true", "1")
-        importer = Importer(StoreTarget(store(), inbox_arg() or "default", keep, tags))
+        target = StoreTarget(store(), inbox_arg() or "default", keep, tags, ctx.config.plus_tags)
+        importer = Importer(target)
         tally = importer.run(f"upload {request.args.get('source') or name}", found)
     return jsonify(shapes.import_summary(tally))
 

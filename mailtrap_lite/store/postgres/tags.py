@@ -52,7 +52,7 @@ class TagStore(SessionStore):
         by_id = {r.id: r for r in records}
         rows = conn.execute(
             "SELECT mt.message_id, t.name FROM message_tags mt JOIN tags t ON t.id = mt.tag_id"
-            ' WHERE mt.message_id = ANY(%s) ORDER BY t.name COLLATE "C"',
+            ' WHERE mt.message_id = ANY(%s) ORDER BY tag_key(t.name) COLLATE "C"',
             (list(by_id),),
         )
         for message_id, name in rows:

@@ -43,3 +43,5 @@ CREATE INDEX releases_message ON releases (message_id);
 -- once more when it ends. NULL: not judged yet (sessions stored before this, or left open by
 -- a server that died); the Store judges those from their transcripts when it opens.
 ALTER TABLE sessions ADD COLUMN problems text;
+-- Finds them without reading every session.
+CREATE INDEX sessions_unjudged ON sessions (id) WHERE problems IS NULL;
