@@ -194,10 +194,12 @@ def test_schema_changes_after_the_first_only_add_so_older_nodes_keep_working() -
 
 def test_one_node_of_several_takes_each_turn_of_pruning_by_age(open_node) -> None:
     a, b = open_node(), open_node()
-    assert [a.take_turn("max-age", 60), b.take_turn("max-age", 60),
-            a.take_turn("max-age", 60)] == [True, False, False]  # fmt: skip
-    assert b.take_turn("another task", 60)
-    assert b.take_turn("max-age", 0)  # the round is over: whoever asks first runs it
+    now = 1_800_000_000.0
+    assert [a.take_turn("max-age", now, 60), b.take_turn("max-age", now + 1, 60),
+            a.take_turn("max-age", now + 30, 60)] == [True, False, False]  # fmt: skip
+    assert b.take_turn("another task", now + 1, 60)
+    assert b.take_turn("max-age", now + 60, 60)  # the round is over: whoever asks first runs it
+    assert not a.take_turn("max-age", now + 61, 60)
 
 
 def test_age_pruning_runs_on_one_node_per_round(open_node) -> None:

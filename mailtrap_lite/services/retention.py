@@ -62,9 +62,10 @@ class AgePruner:
 
         With several nodes on one database, one of them prunes each round (Store.take_turn).
         """
-        if not self.store.take_turn("max-age", self.interval):
+        now = self.clock.now()
+        if not self.store.take_turn("max-age", now, self.interval):
             return 0
-        cutoff = dt.datetime.fromtimestamp(self.clock.now() - self.max_age, dt.UTC)
+        cutoff = dt.datetime.fromtimestamp(now - self.max_age, dt.UTC)
         return self.store.prune_older_than(rfc3339(cutoff))
 
     def _run(self) -> None:

@@ -138,13 +138,14 @@ class Store(ABC):
         """
         del timeout  # one process owns a SQLite file: there are no other nodes
 
-    def take_turn(self, task: str, every: float) -> bool:
+    def take_turn(self, task: str, now: float, every: float) -> bool:
         """Tell whether to run a periodic `task` now (pruning by age), once across the nodes.
 
-        False when another node sharing this database ran it within the last `every` seconds;
-        a Store no other node shares always answers True.
+        `now` is the caller's clock (seconds since the epoch). False when another node sharing
+        this database ran it within `every` seconds before `now`; a Store no other node
+        shares always answers True.
         """
-        del task, every
+        del task, now, every
         return True
 
     def check_file(self) -> None:

@@ -46,19 +46,21 @@ class NodeStore(IndexStore):
         """Return the connection to the other nodes' changes (None: not serving as a node)."""
         return self._shared
 
-    def take_turn(self, task: str, every: float) -> bool:
-        """Tell whether to run `task` now: no node ran it within `every` seconds (less jitter).
+    def take_turn(self, task: str, now: float, every: float) -> bool:
+        """Tell whether to run `task` at `now`: no node ran it within `every` seconds before.
 
-        The row of the task is updated (or made) in one statement, so of nodes asking at the
-        same moment exactly one gets the turn.
+        Times are the callers' clocks (so a test's manual clock works as the real one); the
+        row of the task is updated (or made) in one statement, so of nodes asking at the same
+        moment exactly one gets the turn.
         """
         with self._transaction() as conn:
             row = conn.execute(
-                "INSERT INTO cluster_tasks (name, last_run) VALUES (%s, now())"
-                " ON CONFLICT (name) DO UPDATE SET last_run = now()"
-                " WHERE cluster_tasks.last_run <= now() - make_interval(secs => %s)"
+                "INSERT INTO cluster_tasks (name, last_run) VALUES (%s, to_timestamp(%s))"
+                " ON CONFLICT (name) DO UPDATE SET last_run = excluded.last_run"
+                " WHERE cluster_tasks.last_run"
+                " <= excluded.last_run - make_interval(secs => %s)"
                 " RETURNING name",
-                (task, every * TURN_SLACK),
+                (task, now, every * TURN_SLACK),
             ).fetchone()
         return row is not None
 
