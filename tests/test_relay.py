@@ -11,6 +11,7 @@ from mailtrap_lite.config import Address, Config, ConfigError
 from mailtrap_lite.smtp.relay import read_relay_config, rewrite_headers
 from mailtrap_lite.testing import Sink
 from tests.apiserver import Served, make_message, until
+from tests.backends import Backend
 
 pytestmark = pytest.mark.backends
 
@@ -33,10 +34,11 @@ def relay_file(tmp_path: Path, target: Sink, extra: str = "") -> Path:
 
 
 @pytest.fixture
-def relaying(tmp_path: Path, target: Sink) -> Iterator[Served]:
-    served = Served(relay_config=relay_file(tmp_path, target))
-    yield served
-    served.stop()
+def relaying(tmp_path: Path, target: Sink, backend: Backend) -> Iterator[Served]:
+    with backend.settings() as database:
+        served = Served(relay_config=relay_file(tmp_path, target), **database)
+        yield served
+        served.stop()
 
 
 def _one_message(served: Served) -> str:

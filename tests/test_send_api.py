@@ -10,6 +10,7 @@ import pytest
 
 from mailtrap_lite.mime.body import parse_message
 from tests.apiserver import Served
+from tests.backends import Backend
 
 pytestmark = pytest.mark.backends
 
@@ -18,10 +19,11 @@ PNG = b"\x89PNG\r\n\x1a\n tiny"
 
 
 @pytest.fixture
-def served() -> Iterator[Served]:
-    running = Served(max_message_size=20_000)
-    yield running
-    running.stop()
+def served(backend: Backend) -> Iterator[Served]:
+    with backend.settings() as database:
+        running = Served(max_message_size=20_000, **database)
+        yield running
+        running.stop()
 
 
 def full_request() -> dict[str, Any]:

@@ -43,7 +43,11 @@ class SessionStore(PostgresCore):
         super().__init__(*args, **kwargs)
         self._chunks: dict[int, int] = {}  # session id -> next transcript chunk number
         if not self.read_only:  # a read-only store leaves judging to the server that writes
-            self._judge_unjudged()
+            try:
+                self._judge_unjudged()
+            except BaseException:
+                self.close()  # the pool's threads must not outlive a store that failed to open
+                raise
 
     def open_session(self, peer: str, started_at: str, kind: str = "smtp") -> int:
         """Record a new session (SMTP, or one of SESSION_KINDS) and return its id."""
