@@ -7,8 +7,6 @@ with the others (notify.py) and stamps the sessions it opens with its id.
 
 from __future__ import annotations
 
-from typing import Any
-
 from mailtrap_lite.store.postgres.indexing import IndexStore
 from mailtrap_lite.store.postgres.nodes import NodeBeat, end_orphaned
 from mailtrap_lite.store.postgres.notify import SharedFeed
@@ -22,10 +20,9 @@ TURN_SLACK = 0.9
 class NodeStore(IndexStore):
     """Sessions, indexing work and the feed of a node that shares its database with others."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._beat: NodeBeat | None = None
-        self._shared: SharedFeed | None = None
+    # Class defaults: close() may run from a base class's __init__ (a store failing to open).
+    _beat: NodeBeat | None = None
+    _shared: SharedFeed | None = None
 
     def start_node(self, timeout: float) -> None:
         """Serve as a node: register, beat every timeout/3, share changes with the others.
