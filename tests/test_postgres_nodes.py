@@ -83,9 +83,10 @@ def test_mail_sent_to_node_a_is_waited_for_on_node_b_within_a_second(
         target=lambda: waited.append(_request(b, "GET", "/api/v1/wait?timeout=30&after=0"))
     )
     waiter.start()
-    until(lambda: _request(b, "GET", "/api/v1/health")[0] == 200)
+    # The wait is open on node B before the mail exists: only news from node A can end it.
+    until(lambda: _request(b, "GET", "/api/v1/health")[1]["live_connections"] == 1)
     sent = _send(a, "Deploy finished")
-    # The wait above wakes on the notification; a fresh one must find the mail within 1 s.
+    # A fresh wait on B, given one second, finds the mail too.
     status, body = _request(b, "GET", f"/api/v1/wait?timeout=1&count=1&after={sent - 1}")
     assert status == 200, body
     assert [m["subject"] for m in body["messages"]] == ["Deploy finished"]
