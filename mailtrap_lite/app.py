@@ -171,7 +171,11 @@ class App:
                 self._db_lock = DatabaseLock.acquire(self.config.db)
             store = self._store = open_store(self.config)
             self._reports = StoredReports(store, Checker.from_config(self.config))
-            store.end_orphaned_sessions()  # the lock is ours: no other server has sessions
+            # PostgreSQL: serve as one node of those sharing the database, then end only the
+            # sessions of nodes that are gone (SQLite: the lock is ours, no other server has
+            # sessions).
+            store.start_node(self.config.node_timeout)
+            store.end_orphaned_sessions()
             self._start_services(store, relay_settings)
             smtp = self._smtp = SMTPServer(store, self.config, self._observer())
             await smtp.start()  # a listener bound before a failure is closed by stop()

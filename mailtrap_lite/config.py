@@ -121,6 +121,8 @@ class Config:
     check_db: bool = False  # a full integrity check at start instead of the quick one
     max_messages: int = 10_000  # 0 means no limit
     max_sessions: int = 10_000  # 0 means no limit
+    # PostgreSQL, several nodes: a node silent this long is lost; the others end its sessions.
+    node_timeout: float = 30.0
     max_message_size: int = 33_554_432
     max_recipients: int = 1000
     max_connections: int = 200

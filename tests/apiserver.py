@@ -132,10 +132,13 @@ def store_message(
 
 
 def index_all(store: Store) -> None:
-    """Run the indexer until nothing is left to index."""
+    """Run an indexer until every message is indexed.
+
+    A running server's indexer may hold some of them (on PostgreSQL the nodes' indexers take
+    turns: what one holds the others skip), so this also waits until none is left.
+    """
     indexer = Indexer(store)
-    while indexer.run_once():
-        pass
+    until(lambda: not indexer.run_once() and store.stats()["unindexed"] == 0, timeout=60)
 
 
 def stored_app(store: Store, **settings: Any) -> Flask:

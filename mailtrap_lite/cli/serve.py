@@ -187,6 +187,8 @@ OPTIONS = [
            " 500", _command_length, "512", "N"),
     Option("--idle-timeout", "seconds without a command before 421 and close", seconds, "300",
            "S"),
+    Option("--node-timeout", "PostgreSQL with several nodes: seconds a node may stay silent"
+           " before the others take it for lost and end its open sessions", seconds, "30", "S"),
     Option("--smtps", "implicit-TLS SMTP listener (needs a certificate)", _address,
            metavar="HOST:PORT", shown_default="off"),
     Option("--tls-cert", "PEM certificate (chain) for STARTTLS and --smtps", Path,
@@ -281,6 +283,7 @@ def config_from_values(values: dict[str, Any]) -> Config:
         max_transcript_lines=values["max_transcript_lines"],
         max_transcript_bytes=values["max_transcript_bytes"],
         idle_timeout=values["idle_timeout"],
+        node_timeout=values["node_timeout"],
         credentials=credentials,
         require_auth=values["require_auth"],
         max_command_length=values["max_command_length"],

@@ -51,7 +51,7 @@ class RuntimeCounts(SMTPObserver):
                 self.rejected += 1
 
     def _on_change(self, change: Change) -> None:
-        if change.kind == "deleted":
+        if change.kind == "deleted" and not change.remote:  # this server's deletions
             with self._lock:
                 self.deleted += len(change.ids)
 

@@ -79,7 +79,9 @@ class Followers:
                 thread.join(35)
 
     def _note(self, change: Change) -> None:
-        if change.kind == "message":
+        # Mail another node committed is that node's to tag, release and post to webhooks:
+        # with several nodes on one database each message is handled once.
+        if change.kind == "message" and not change.remote:
             now = time.monotonic()
             self._pending.extend((message_id, now) for message_id in change.ids)
 

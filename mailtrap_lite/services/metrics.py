@@ -65,6 +65,8 @@ class Metrics(SMTPObserver):
     # -- fed as things happen ---------------------------------------------------------------
 
     def _on_change(self, change: Change) -> None:
+        if change.remote:  # another node's work: counted in that node's metrics
+            return
         if change.kind == "message":
             self._stored.inc(len(change.ids))
         elif change.kind == "deleted":

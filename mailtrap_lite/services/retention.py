@@ -58,8 +58,14 @@ class AgePruner:
             self._thread.join(10)
 
     def prune(self) -> int:
-        """Prune what is older than max_age now; return how many messages went."""
-        cutoff = dt.datetime.fromtimestamp(self.clock.now() - self.max_age, dt.UTC)
+        """Prune what is older than max_age now; return how many messages went.
+
+        With several nodes on one database, one of them prunes each round (Store.take_turn).
+        """
+        now = self.clock.now()
+        if not self.store.take_turn("max-age", now, self.interval):
+            return 0
+        cutoff = dt.datetime.fromtimestamp(now - self.max_age, dt.UTC)
         return self.store.prune_older_than(rfc3339(cutoff))
 
     def _run(self) -> None:

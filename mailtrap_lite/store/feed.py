@@ -24,6 +24,9 @@ class Change:
     kind: str
     ids: tuple[int, ...]
     inbox: str | None = None
+    # Committed by another node on the same database (PostgreSQL): followers that act once
+    # per change (tag rules, webhooks) leave it to the node that made it.
+    remote: bool = False
 
 
 Listener = Callable[[Change], None]
@@ -43,11 +46,13 @@ class ChangeFeed:
         """Return the number of the newest change."""
         return self._seq
 
-    def publish(self, kind: str, ids: tuple[int, ...], inbox: str | None = None) -> Change:
+    def publish(
+        self, kind: str, ids: tuple[int, ...], inbox: str | None = None, *, remote: bool = False
+    ) -> Change:
         """Record a change and wake everyone waiting for one."""
         with self._cond:
             self._seq += 1
-            change = Change(self._seq, kind, ids, inbox)
+            change = Change(self._seq, kind, ids, inbox, remote)
             self._history.append(change)
             listeners = list(self._listeners)
             self._cond.notify_all()

@@ -130,6 +130,24 @@ class Store(ABC):
     def close(self) -> None:
         """Close every connection; a temporary database is removed."""
 
+    def start_node(self, timeout: float) -> None:
+        """Serve as one of the nodes sharing this database (nothing to do for a file).
+
+        The others end this node's open sessions once `timeout` seconds pass without a sign
+        of it.
+        """
+        del timeout  # one process owns a SQLite file: there are no other nodes
+
+    def take_turn(self, task: str, now: float, every: float) -> bool:
+        """Tell whether to run a periodic `task` now (pruning by age), once across the nodes.
+
+        `now` is the caller's clock (seconds since the epoch). False when another node sharing
+        this database ran it within `every` seconds before `now`; a Store no other node
+        shares always answers True.
+        """
+        del task, now, every
+        return True
+
     def check_file(self) -> None:
         """Raise StorageError when the database is no longer the one opened.
 

@@ -19,12 +19,15 @@ ENDINGS = {
     "disconnect": Problem("disconnected", "the client disconnected without QUIT"),
     "timeout": Problem("timed-out", "the session timed out"),
     "limit": Problem("connection-limit", "a server limit closed the session"),
+    # Several nodes on one PostgreSQL database: the node serving the session stopped beating.
+    "node-lost": Problem("node-lost", "the node serving the session was lost (killed or cut off)"),
 }
 # How a DATA that never saw its end (CRLF.CRLF) was cut off, by the session's end reason.
 DATA_CUT_BY = {
     "timeout": "the session timed out",
     "shutdown": "the server shut down",
     "limit": "a server limit closed the session",
+    "node-lost": "the node serving the session was lost",
 }
 MAX_USER_SHOWN = 100  # characters of a tried AUTH user name kept in a problem's text
 

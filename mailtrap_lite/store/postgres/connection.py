@@ -22,6 +22,8 @@ from mailtrap_lite.store.interface import StorageError
 LOCK_SPACE = 0x6D746C  # "mtl"
 SCHEMA_LOCK = 1  # applying migrations
 MESSAGE_LOCK = 2  # handing out message ids, and every change of the message count
+REAP_LOCK = 3  # ending the sessions of lost nodes
+SESSION_PRUNE_LOCK = 4  # pruning sessions by count (--max-sessions)
 
 # A web request or an SMTP commit waits this long for a connection before failing (503 or
 # 451): while PostgreSQL is away, the SMTP loop must not stall for the pool's default 30 s.

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mailtrap_lite.store.interface import SessionFacts
+from mailtrap_lite.store.postgres.connection import LOCK_SPACE, SESSION_PRUNE_LOCK
 from mailtrap_lite.store.postgres.core import Connection, PostgresCore, filters, where_clause
 from mailtrap_lite.store.problems import classify
 from mailtrap_lite.store.records import (
@@ -36,6 +37,8 @@ def nul_free(text: Any) -> Any:
 class SessionStore(PostgresCore):
     """Records SMTP sessions: opened, facts learnt, transcript chunks, ended; pruned by count."""
 
+    node_id: int | None = None  # this node's row in `nodes` once it serves (cluster.py)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._chunks: dict[int, int] = {}  # session id -> next transcript chunk number
@@ -52,9 +55,9 @@ class SessionStore(PostgresCore):
             raise ValueError(f"unknown session kind {kind!r}; kinds: {', '.join(SESSION_KINDS)}")
         with self._transaction() as conn:
             row = conn.execute(
-                "INSERT INTO sessions (peer, started_at, kind, problems)"
-                " VALUES (%s, %s, %s, '[]') RETURNING id",
-                (nul_free(peer), started_at, kind),
+                "INSERT INTO sessions (peer, started_at, kind, problems, node_id)"
+                " VALUES (%s, %s, %s, '[]', %s) RETURNING id",
+                (nul_free(peer), started_at, kind, self.node_id),
             ).fetchone()
             assert row is not None
             session_id = int(row[0])
@@ -75,20 +78,6 @@ class SessionStore(PostgresCore):
         """
         with self._transaction() as conn:
             self._flush_session(conn, session_id, lines, facts, problems)
-
-    def end_orphaned_sessions(self) -> int:
-        """Mark sessions left open by a server that died as ended by disconnect; count them.
-
-        Only a server starting on this database calls this: no session of its own is open yet.
-        Their problems are judged again from their transcripts.
-        """
-        with self._transaction() as conn:
-            cur = conn.execute(
-                "UPDATE sessions SET end_reason = 'disconnect', problems = NULL"
-                " WHERE end_reason IS NULL"
-            )
-        self._judge_unjudged()
-        return max(cur.rowcount, 0)
 
     def _judge_unjudged(self) -> None:
         """Judge the sessions that have no stored problems yet from their transcripts.
@@ -193,6 +182,13 @@ class SessionStore(PostgresCore):
     def _prune_sessions(self, conn: Connection) -> None:
         """Keep the newest N sessions that delivered no kept message (--max-sessions)."""
         if not self.max_sessions:
+            return
+        # One node prunes at a time (the others leave it to the next session they open): two
+        # deleting the same rows at once could deadlock.
+        row = conn.execute(
+            "SELECT pg_try_advisory_xact_lock(%s, %s)", (LOCK_SPACE, SESSION_PRUNE_LOCK)
+        ).fetchone()
+        if not (row and row[0]):
             return
         cur = conn.execute(
             "DELETE FROM sessions WHERE NOT kept_mail AND id <= (SELECT id FROM sessions"

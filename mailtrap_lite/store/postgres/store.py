@@ -17,8 +17,8 @@ from pathlib import Path
 
 from mailtrap_lite.store.interface import Delivery, Page
 from mailtrap_lite.store.postgres.archive import export_page, is_duplicate
+from mailtrap_lite.store.postgres.cluster import NodeStore
 from mailtrap_lite.store.postgres.core import Connection, filters
-from mailtrap_lite.store.postgres.indexing import IndexStore
 from mailtrap_lite.store.postgres.search import count_sql, message_filters, page_sql, runnable
 from mailtrap_lite.store.postgres.sessions import INSERT_CHUNK, nul_free
 from mailtrap_lite.store.postgres.tags import insert_tags
@@ -45,7 +45,7 @@ M_COLUMNS = ", ".join(f"m.{c.strip()}" for c in MESSAGE_COLUMNS.split(","))
 DELETE_BATCH = 200
 
 
-class PostgresStore(IndexStore):
+class PostgresStore(NodeStore):
     """PostgreSQL storage for messages, sessions and transcripts, with retention and a feed.
 
     See PostgresCore for `read_only`, `check` and `query_seconds`.
