@@ -122,9 +122,9 @@ class SQLiteStore(TagStore):
         message_id = self._insert_message(conn, delivery.new)
         sid = delivery.new.session_id
         if sid is not None:
-            self._flush_session(conn, sid, delivery.transcript, delivery.facts, delivery.problems)
-            if sid not in self._mailed:
-                conn.execute("UPDATE sessions SET kept_mail = 1 WHERE id = ?", (sid,))
+            mailed = {"kept_mail": 1} if sid not in self._mailed else None
+            self._flush_session(conn, sid, delivery.transcript, delivery.facts, delivery.problems,
+                                mailed)  # fmt: skip
         return message_id
 
     def _insert_message(self, conn: sqlite3.Connection, new: NewMessage) -> int:
