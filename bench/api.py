@@ -5,12 +5,16 @@ Run it by hand from the repository root; it prints numbers and asserts nothing:
     python bench/api.py                       # 100,000 messages in a temporary database
     python bench/api.py --messages 20000      # fewer
     python bench/api.py --db /tmp/bench.db    # build once (if missing), reuse afterwards
+    python bench/api.py --stored /tmp/stored.db --db /tmp/bench.db --index-only
+        # time the indexing alone: /tmp/stored.db holds the messages stored but not indexed
+        # (built once if missing); --db is made anew as a copy of it and indexed
 
 What it does:
 1. Fills a database through the Store API (no SMTP, so it is quick): realistic messages from
    a pool of senders and recipients, subjects from templates, bodies of a few sentences
-   (English, some German with non-ASCII), one in ten multipart with HTML and a PDF. The
-   bodies are then indexed as the server's indexer does (index_one), on every core.
+   (English, some German with non-ASCII), one in ten multipart with HTML and a PDF, stored
+   in transactions of STORE_BATCH (messages built on every core). The bodies are then indexed
+   as the server's indexer does (index_one on every core, Store.save_index), and timed.
 2. Starts ``python -m mailtrap_lite --db DB --smtp 127.0.0.1:0 --http 127.0.0.1:0
    --max-messages 0`` as a subprocess and talks to it over HTTP keep-alive connections.
 3. Measures the first page of /api/v1/messages, three searches (a word, to:, a phrase) and
@@ -31,6 +35,7 @@ import json
 import multiprocessing
 import os
 import random
+import shutil
 import smtplib
 import statistics
 import subprocess
@@ -44,7 +49,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from mailtrap_lite.mime.headers import parse_summary
-from mailtrap_lite.store import IndexUpdate
+from mailtrap_lite.store import Delivery, IndexUpdate
 from mailtrap_lite.store.indexer import index_one
 from mailtrap_lite.store.records import NewMessage
 from mailtrap_lite.store.sqlite import SQLiteStore
@@ -102,25 +107,48 @@ def build_message(rng: random.Random, n: int) -> tuple[bytes, str, list[str]]:
     return msg.as_bytes(), sender, rcpt
 
 
-def fill(path: Path, count: int) -> None:
-    """Store and index `count` messages through the Store API."""
+STORE_BATCH = 500  # messages per transaction while filling
+
+
+def store_all(path: Path, count: int) -> None:
+    """Store `count` messages through the Store API, without indexing them."""
     store = SQLiteStore(path)
-    rng = random.Random(1042)
     started = time.perf_counter()
-    for n in range(count):
-        raw, sender, rcpt = build_message(rng, n)
-        when = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(1_700_000_000 + n * 60))
-        store.add_message(NewMessage(raw, sender, rcpt, None, "default", when, parse_summary(raw)))
+    with multiprocessing.Pool() as pool:
+        for start in range(0, count, STORE_BATCH):
+            numbers = range(start, min(start + STORE_BATCH, count))
+            store.add_messages([Delivery(new) for new in pool.map(_new_message, numbers)])
     stored = time.perf_counter() - started
     print(f"stored {count} messages in {stored:.1f} s ({count / stored:.0f}/s)", flush=True)
+    store.close()
+
+
+def _new_message(n: int) -> NewMessage:
+    raw, sender, rcpt = build_message(random.Random(1042 * 1_000_003 + n), n)
+    when = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(1_700_000_000 + n * 60))
+    return NewMessage(raw, sender, rcpt, None, "default", when, parse_summary(raw))
+
+
+def index_all(path: Path) -> None:
+    """Index every stored message as the server does, on every core; print how long it took."""
+    store = SQLiteStore(path)
+    count = store.stats()["unindexed"]
     started = time.perf_counter()
     with multiprocessing.Pool() as pool:
         after = 0
         while batch := store.unindexed(after, 2000):
             store.save_index(pool.starmap(_index, batch, chunksize=100))
             after = batch[-1][0]
-    print(f"indexed them in {time.perf_counter() - started:.1f} s", flush=True)
+    took = time.perf_counter() - started
+    print(f"indexed {count} messages in {took:.1f} s ({count / took:.0f}/s)", flush=True)
     store.close()
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """Copy a closed database (its WAL is checkpointed at close) over `target`."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(source, target)
 
 
 def _index(message_id: int, raw: bytes) -> IndexUpdate:
@@ -213,12 +241,25 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--db", type=Path, help="build here if missing, else reuse")
+    parser.add_argument("--stored", type=Path,
+                        help="stored, unindexed messages: built here if missing; --db is then"
+                             " made anew as an indexed copy of it")  # fmt: skip
+    parser.add_argument("--index-only", action="store_true", help="stop once indexed")
     args = parser.parse_args()
     folder = tempfile.TemporaryDirectory(prefix="mailtrap-lite-bench-")
     db = args.db or Path(folder.name) / "bench.db"
-    if not db.exists():
-        fill(db, args.messages)
+    if args.stored is not None:
+        if not args.stored.exists():
+            store_all(args.stored, args.messages)
+        copy_database(args.stored, db)
+        index_all(db)
+    elif not db.exists():
+        store_all(db, args.messages)
+        index_all(db)
     print(f"database {db}: {db.stat().st_size / 1e6:.0f} MB (+ WAL)", flush=True)
+    if args.index_only:
+        folder.cleanup()
+        return
     server = Server(db)
     try:
         conn = http.client.HTTPConnection(*server.http, timeout=30)
