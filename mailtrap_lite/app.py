@@ -125,7 +125,9 @@ class App:
             smtp = self._smtp = SMTPServer(store, self.config, self.metrics)
             await smtp.start()  # a listener bound before a failure is closed by stop()
             self._serve_web(store, smtp)
-            self._indexer = Indexer(store, self.config.index_max_text, worker=self.index_worker)
+            # In process (tests), indexing waits for the open sessions: see store/indexer.py.
+            busy = None if self.index_worker else lambda: bool(smtp.handler.live)
+            self._indexer = Indexer(store, self.config.index_max_text, self.index_worker, busy)
             self._indexer.start()
             self._start_background(store, rules)
             self.ready = True
