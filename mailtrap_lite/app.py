@@ -12,22 +12,26 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mailtrap_lite.checks import Checker, StoredReports
 from mailtrap_lite.config import Config, ConfigError
 from mailtrap_lite.services.clock import Clock
+from mailtrap_lite.services.counts import RuntimeCounts
 from mailtrap_lite.services.followers import Followers
 from mailtrap_lite.services.retention import AgePruner
 from mailtrap_lite.services.webhooks import Webhooks
+from mailtrap_lite.smtp.engine import quiet_aiosmtpd_notices
 from mailtrap_lite.smtp.faults import FaultRules
-from mailtrap_lite.smtp.protocol import quiet_aiosmtpd_notices
+from mailtrap_lite.smtp.observer import ObserverGroup, SMTPObserver
 from mailtrap_lite.smtp.relay import Relay, read_relay_config
 from mailtrap_lite.smtp.server import SMTPServer
-from mailtrap_lite.store import Store
+from mailtrap_lite.store import StorageError, Store
 from mailtrap_lite.store.indexer import Indexer
 from mailtrap_lite.store.query import Query, QueryError, parse_query
 from mailtrap_lite.store.sqlite import SQLiteStore
+from mailtrap_lite.store.sqlite.lock import DatabaseLock
 
 if TYPE_CHECKING:
     from collections.abc import Coroutine
@@ -35,12 +39,17 @@ if TYPE_CHECKING:
     from mailtrap_lite.services.metrics import Metrics
 
 START_TIMEOUT = 10.0
+WATCH_SECONDS = 1.0  # how often the database file is checked (deleted, replaced)
 
 
 def open_store(config: Config) -> Store:
-    """Open the Store that `config.db` names (None: a temporary database)."""
+    """Open the Store that `config.db` names (None: a temporary database), checked first."""
     return SQLiteStore(
-        config.db, max_messages=config.max_messages, max_sessions=config.max_sessions
+        config.db,
+        max_messages=config.max_messages,
+        max_sessions=config.max_sessions,
+        check="full" if config.check_db else "quick",
+        query_seconds=config.query_timeout,
     )
 
 
@@ -63,14 +72,19 @@ class App:
         self._indexer: Indexer | None = None
         self._reports: StoredReports | None = None
         self.relay: Relay | None = None
+        self.counts: RuntimeCounts | None = None  # since start, for Mailpit's /api/v1/info
         self.metrics: Metrics | None = None
         self.webhooks: Webhooks | None = None
         self._background: list[Followers | AgePruner] = []
         self.ready = False  # the store is open and SMTP listens (GET /readyz)
+        self._db_lock: DatabaseLock | None = None
+        self._watch: asyncio.Task[None] | None = None
         self.web: Any = None  # mailtrap_lite.web.serve.WebServer, imported only when serving
         self.compat: dict[str, Any] = {}  # "mailpit", "mailhog": their WebServers
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self.failure: str | None = None  # why a part stopped for good while serving
+        self._failure_listeners: list[Callable[[str], None]] = []
 
     @property
     def store(self) -> Store:
@@ -108,21 +122,44 @@ class App:
         """Return the base URLs of the Mailpit- and MailHog-compatible listeners that run."""
         return {name: str(server.url) for name, server in self.compat.items()}
 
+    def on_failure(self, listener: Callable[[str], None]) -> None:
+        """Call `listener(reason)` (from any thread) when a part stops for good while serving.
+
+        The command line stops and exits non-zero then: a server that no longer answers on
+        one of its ports must not look alive to whoever supervises it.
+        """
+        self._failure_listeners.append(listener)
+
+    def _ready(self) -> bool:
+        """Tell whether every part serves (GET /readyz): started, and nothing failed since."""
+        return self.ready and self.failure is None
+
+    def _fail(self, reason: str) -> None:
+        if self.failure is not None:
+            return  # the first failure is the one worth reporting
+        self.failure = reason
+        for listener in self._failure_listeners:
+            listener(reason)
+
     async def start(self) -> None:
         """Open the Store, listen for SMTP, serve the web app if configured, start indexing.
 
-        Runs on the loop that will serve SMTP. If a part fails to start, the parts already
-        started are stopped again and the error propagates.
+        Runs on the loop that will serve SMTP. A database file is locked first (DatabaseLocked
+        when another process serves it). If a part fails to start, the parts already started
+        are stopped again and the error propagates.
         """
         quiet_aiosmtpd_notices()
         rules = _rules(self.config)  # a bad rule or relay file stops before anything opens
         relay_settings = _relay_settings(self.config)
-        store = self._store = open_store(self.config)
-        self._reports = StoredReports(store, Checker.from_config(self.config))
         try:
-            store.end_orphaned_sessions()
+            # First of all: a second server on this database must fail before it changes it.
+            if self.config.db is not None:
+                self._db_lock = DatabaseLock.acquire(self.config.db)
+            store = self._store = open_store(self.config)
+            self._reports = StoredReports(store, Checker.from_config(self.config))
+            store.end_orphaned_sessions()  # the lock is ours: no other server has sessions
             self._start_services(store, relay_settings)
-            smtp = self._smtp = SMTPServer(store, self.config, self.metrics)
+            smtp = self._smtp = SMTPServer(store, self.config, self._observer())
             await smtp.start()  # a listener bound before a failure is closed by stop()
             self._serve_web(store, smtp)
             # In process (tests), indexing waits for the open sessions: see store/indexer.py.
@@ -130,14 +167,28 @@ class App:
             self._indexer = Indexer(store, self.config.index_max_text, self.index_worker, busy)
             self._indexer.start()
             self._start_background(store, rules)
+            if self._db_lock is not None:
+                self._db_lock.announce(self.web_url)
+            self._watch = asyncio.get_running_loop().create_task(self._watch_database(store))
             self.ready = True
         except BaseException:
             await self.stop()
             raise
 
+    async def _watch_database(self, store: Store) -> None:
+        """Fail (the command line exits) once the database file is deleted or replaced."""
+        while True:
+            await asyncio.sleep(WATCH_SECONDS)
+            try:
+                store.check_file()
+            except StorageError as error:
+                self._fail(str(error))
+                return
+
     def _start_services(self, store: Store, relay_settings: Any) -> None:
         """Make the metrics, the relay and the webhook queue the other parts report to."""
         config = self.config
+        self.counts = RuntimeCounts(store)
         if config.metrics_on:
             from mailtrap_lite.services.metrics import Metrics  # prometheus_client: ~70 ms
 
@@ -154,6 +205,13 @@ class App:
             self.webhooks.start()
             if self.metrics is not None:
                 self.metrics.webhooks = self.webhooks
+
+    def _observer(self) -> SMTPObserver:
+        """Return what SMTP tells its events to: the runtime counts, and the metrics if on."""
+        assert self.counts is not None  # made by _start_services
+        if self.metrics is None:
+            return self.counts
+        return ObserverGroup(self.counts, self.metrics)
 
     def _start_background(self, store: Store, rules: list[tuple[str, Query]]) -> None:
         """Start what follows new mail (rules, webhooks) and pruning by age."""
@@ -178,8 +236,9 @@ class App:
         from mailtrap_lite.web.serve import listeners  # type: ignore[import-not-found]
 
         servers = listeners(store, config, smtp.address, smtp.faults, relay=self.relay,
-                            webhooks=self.webhooks, metrics=self.metrics,
-                            reports=self._reports, ready=lambda: self.ready)  # fmt: skip
+                            webhooks=self.webhooks, metrics=self.metrics, counts=self.counts,
+                            reports=self._reports, ready=self._ready,
+                            on_failure=self._fail)  # fmt: skip
         self.web = servers.pop("http", None)
         self.compat = servers
         for server in [self.web, *self.compat.values()]:
@@ -199,8 +258,13 @@ class App:
         background, self._background = self._background, []
         webhooks, self.webhooks = self.webhooks, None
         metrics, self.metrics = self.metrics, None
+        counts, self.counts = self.counts, None
         store, self._store = self._store, None
         self._reports = None
+        db_lock, self._db_lock = self._db_lock, None
+        watch, self._watch = self._watch, None
+        if watch is not None:
+            watch.cancel()
         for server in [web, *compat.values()]:
             if server is not None:
                 server.stop()
@@ -214,8 +278,12 @@ class App:
             webhooks.stop()
         if metrics is not None:
             metrics.close()
+        if counts is not None:
+            counts.close()
         if store is not None:
             store.close()
+        if db_lock is not None:
+            db_lock.release()
 
     # -- on a loop of its own (in-process sinks, tests) --------------------------------------
 

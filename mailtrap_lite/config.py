@@ -90,11 +90,15 @@ class Config:
     mailpit_http: Address | None = None
     mailhog_http: Address | None = None
     db: Path | None = None  # None means a temporary database removed at exit
+    check_db: bool = False  # a full integrity check at start instead of the quick one
     max_messages: int = 10_000  # 0 means no limit
     max_sessions: int = 10_000  # 0 means no limit
     max_message_size: int = 33_554_432
     max_recipients: int = 1000
     max_connections: int = 200
+    # transcript kept per session (0: no cap); later lines are counted, not kept
+    max_transcript_lines: int = 50_000
+    max_transcript_bytes: int = 4_194_304
     idle_timeout: float = 300.0
     credentials: dict[str, str] = field(default_factory=dict)
     require_auth: bool = False
@@ -107,14 +111,29 @@ class Config:
     tls_self_signed: bool = False
     require_tls: bool = False  # 530 to MAIL and AUTH before STARTTLS (RFC 3207 §4)
     auth_require_tls: bool = False  # AUTH only over TLS (RFC 4954 §4); off for development
+    # wrong SMTP credentials: the next command is read this much later, doubling each time;
+    # the max_auth_failures-th wrong credentials get 421 and the connection closes
+    auth_failure_delay: float = 0.25
+    max_auth_failures: int = 5
     faults: tuple[str, ...] = ()  # rules in the --fault grammar (mailtrap_lite.smtp.faults)
     index_max_text: int = 1_048_576  # body characters indexed for search per message
+    query_timeout: float = 5.0  # seconds a search may run before it is stopped (503)
     # web: basic auth (USER, PASS) for UI and API; CORS origin(s) for the API (none by default)
     ui_auth: tuple[str, str] | None = None
+    # wrong basic-auth credentials: past http_auth_failures from one address within
+    # http_auth_window seconds, that address gets 429 until the window has passed
+    http_auth_failures: int = 10
+    http_auth_window: float = 60.0
     cors: str | None = None
+    allowed_hosts: tuple[str, ...] = ()  # Host names answered besides localhost and IPs; "*": any
     http_max_body: int = 1_048_576  # request body bytes; larger bodies get 413
     http_max_upload: int = 67_108_864  # bytes of a file uploaded to POST /api/v1/import
     http_max_waits: int = 56  # open waits + event streams together (of 64 threads); then 503
+    http_max_searches: int = 8  # searches (and deletions by query) at once; then 503
+    http_max_connections: int = 1000  # open web connections; past it new ones wait to be accepted
+    http_idle_timeout: float = (
+        20.0  # a web connection idle (or a request unfinished) this long is closed
+    )
     events_seconds: float = 300.0  # an event stream ends after this; clients reconnect
     events_heartbeat: float = 15.0  # a comment line on idle streams keeps proxies open
     # tags: user+tag@ recipients tag their message; --tag NAME=QUERY rules, as (name, query)

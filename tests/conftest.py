@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 from collections.abc import Callable, Iterator
@@ -31,6 +32,25 @@ def spamd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Address]:
     from tests.spamdkit import run_spamd
 
     yield from run_spamd(tmp_path_factory.mktemp("spamd") / "spamd.log")
+
+
+@pytest.fixture(autouse=True)
+def _no_browser_loop(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Let a test that drives no browser run asyncio, even after a browser test in this worker.
+
+    Playwright's sync API leaves its event loop marked as running on the main thread once
+    the session's Chromium has started, and asyncio.run() then refuses to start: tests of
+    asyncio code failed whenever xdist gave them a worker that had run a browser test first.
+    """
+    if "chromium" in request.fixturenames:
+        yield
+        return
+    running = asyncio.events._get_running_loop()
+    asyncio.events._set_running_loop(None)
+    try:
+        yield
+    finally:
+        asyncio.events._set_running_loop(running)
 
 
 @pytest.fixture

@@ -40,6 +40,16 @@ class ServerProcess:
         return self.proc.returncode, err
 
 
+    def exited(self, timeout: float = 30.0) -> tuple[int, str]:
+        """Wait for the process to end by itself (killed after `timeout`); (status, stderr)."""
+        try:
+            _, err = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            _, err = self.proc.communicate()
+        return self.proc.returncode, err
+
+
 def start_server(
     *args: str,
     env: dict[str, str] | None = None,
@@ -90,3 +100,29 @@ def run_cli(
         capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})},
         check=False,
     )  # fmt: skip
+
+
+def socket_states(pid: int) -> list[str]:
+    """Return the TCP state of each socket the process holds ("01" established, "08" CLOSE-WAIT).
+
+    Read from /proc: the process's socket inodes, looked up in /proc/net/tcp and tcp6.
+    """
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue  # closed meanwhile
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    states = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table, encoding="ascii") as rows:
+            for row in list(rows)[1:]:
+                columns = row.split()
+                if columns[9] in inodes:
+                    states.append(columns[3])
+    return states
+
+
+CLOSE_WAIT = "08"

@@ -190,9 +190,9 @@ def test_delete_by_inbox_keeps_other_inboxes(client: FlaskClient, store: Store) 
     assert client.get("/api/v1/messages").json["total"] == 1
 
 
-def test_delete_without_query_or_inbox_removes_everything(client, store) -> None:
+def test_delete_with_all_true_removes_everything(client, store) -> None:
     fill(store, 3)
-    assert client.delete("/api/v1/messages").json == {"deleted": 3}
+    assert client.delete("/api/v1/messages?all=true").json == {"deleted": 3}
     assert client.get("/api/v1/messages").json == {"total": 0, "messages": []}
 
 

@@ -89,6 +89,28 @@ def test_cors_star_allows_any_origin(store: Store) -> None:
     assert reply.headers["Access-Control-Allow-Origin"] == "*"
 
 
+@pytest.mark.parametrize("cors", ["*", "http://app.test"])
+@pytest.mark.parametrize("origin", [None, "http://app.test", "http://evil.test"])
+def test_cors_answers_vary_by_origin(store: Store, cors: str, origin: str | None) -> None:
+    headers = {"Origin": origin} if origin else {}
+    reply = client(store, cors=cors).get("/api/v1/messages", headers=headers)
+    assert "Origin" in reply.headers.get_all("Vary")
+
+
+def test_open_cors_without_ui_auth_is_warned_about_at_start(launch, tmp_path) -> None:
+    server = launch("--smtp", "127.0.0.1:0", "--http", "127.0.0.1:0", "--cors", "*",
+                    "--db", str(tmp_path / "mail.db"))  # fmt: skip
+    _, stderr = server.stop()
+    assert "--cors * without --ui-auth lets every website you visit read and delete" in stderr
+
+
+def test_open_cors_with_ui_auth_is_not_warned_about(launch, tmp_path) -> None:
+    server = launch("--smtp", "127.0.0.1:0", "--http", "127.0.0.1:0", "--cors", "*",
+                    "--ui-auth", "ann:pw", "--db", str(tmp_path / "mail.db"))  # fmt: skip
+    _, stderr = server.stop()
+    assert "--cors" not in stderr
+
+
 def test_cors_preflight_passes_without_credentials(store: Store) -> None:
     web = client(store, cors="http://app.test", ui_auth=("ann", "pw"))
     reply = web.options(

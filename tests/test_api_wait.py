@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.apiserver import Reply, Served, make_message, until
+from tests.apiserver import Reply, Served, make_message, store_message, until
 
 
 def later(delay: float, action: Callable[[], Any]) -> threading.Thread:
@@ -162,6 +162,15 @@ def test_wait_limit_returns_only_the_newest_matches(served: Served) -> None:
         served.send(make_message(f"m{i}"))
     reply = served.get("/api/v1/wait", count=3, limit=2, timeout=5)
     assert [m["subject"] for m in reply.json()["messages"]] == ["m2", "m1"]
+
+
+def test_wait_returns_at_most_limit_matches_like_the_lists(served: Served) -> None:
+    for i in range(60):
+        store_message(served.store, make_message(f"m{i}").as_bytes())
+    reply = served.get("/api/v1/wait", timeout=0)
+    assert (reply.json()["total"], len(reply.json()["messages"])) == (60, 50)
+    assert len(served.get("/api/v1/wait", timeout=0, limit=1000).json()["messages"]) == 60
+    assert served.get("/api/v1/wait", timeout=0, limit=1001).status == 400
 
 
 def test_body_words_are_searchable_within_a_second_of_the_250(served: Served) -> None:

@@ -209,3 +209,16 @@ def test_key_lookup_answers_from_records_and_remembers_misses() -> None:
     assert lookup(f"{KEY_NAME}.".encode()) == b"v=DKIM1; p=AB"
     assert lookup(b"s9._domainkey.example.org.") is None
     assert lookup.missing == {"s9._domainkey.example.org"}
+
+
+def test_a_signature_in_a_header_block_over_the_bound_is_unreadable_not_verified() -> None:
+    signed = sign(crlf(clean_message()))
+    fields = b"".join(b"X-Filler-%d: x\r\n" % n for n in range(80_000))  # over 1 MiB
+    [result] = found(check_bytes(fields + signed, keys_for()), "authentication.dkim")
+    assert "the header block is over 1,048,576 bytes; it was not verified" in result
+
+
+def test_a_header_block_over_the_bound_without_a_signature_is_unsigned() -> None:
+    fields = b"".join(b"X-Filler-%d: x\r\n" % n for n in range(80_000))
+    report = check_bytes(fields + crlf(clean_message()), keys_for())
+    assert status(report, "authentication.dkim") == "warn"

@@ -22,8 +22,9 @@ import pytest
 
 from mailtrap_lite.config import Address, Config
 from mailtrap_lite.testing import Sink
-from tests.apiserver import make_message
+from tests.apiserver import make_message, until
 from tests.spamdkit import GTUBE
+from tests.uikit import Canary
 
 JS = Path(__file__).resolve().parent / "js"
 NODE = shutil.which("node")
@@ -74,13 +75,19 @@ def invoice(subject: str = "Invoice 42") -> EmailMessage:
 
 @pytest.fixture
 def filled(sink: Sink) -> dict[str, int]:
-    """Three messages: an invoice with attachments, a welcome, a reset (newest)."""
-    return {
+    """Three messages: an invoice with attachments, a welcome, a reset (newest); searchable.
+
+    Words and `subject:` are searched in the index, which the indexer fills just after each
+    commit: the fixture waits for it, so a search under load does not run ahead of it.
+    """
+    ids = {
         "invoice": send(sink, invoice()),
         "welcome": send(sink, make_message("Welcome", "Hi Bob", To="bob@example.com"),
                         to=["bob@example.com"]),  # fmt: skip
         "reset": send(sink, make_message("Password reset", "code 1234"), sender="auth@x.test"),
     }
+    until(lambda: sink.store.stats()["unindexed"] == 0)
+    return ids
 
 
 # -- mailpit-api 2.1.0 -----------------------------------------------------------------------
@@ -183,6 +190,37 @@ def test_mailpit_api_reads_info_and_the_web_ui_settings(sink: Sink, filled) -> N
     assert found["webui"]["SpamAssassin"] is False and found["webui"]["ChaosEnabled"] is True
 
 
+def stored_size(sink: Sink, message_id: int) -> int:
+    record = sink.store.get_message(message_id)
+    assert record is not None
+    return record.size
+
+
+@pytest.mark.parametrize("metrics", [True, False], ids=["metrics-on", "metrics-off"])
+def test_mailpit_api_info_counts_what_this_run_accepted_rejected_and_deleted(
+    metrics: bool,
+) -> None:
+    config = Config(smtp=LOCAL, metrics=metrics, max_messages=2)
+    with Sink(config, mailpit_http=LOCAL) as running:
+        url = running.mailpit_url
+        sizes = [stored_size(running, send(running, make_message("one", "a" * 100))),
+                 stored_size(running, send(running, invoice()))]  # fmt: skip
+        sent = node("mailpit-api", "send", url)  # the send API counts, as in Mailpit
+        sizes.append(stored_size(running, int(sent["ID"])))
+        running.faults.add("rcpt:to=*@bounce.test:550 5.1.1 No such user")
+        with smtplib.SMTP(running.host, running.port) as client:
+            with pytest.raises(smtplib.SMTPRecipientsRefused):
+                client.sendmail("a@example.com", ["b@bounce.test"], b"Subject: x\r\n\r\nx\r\n")
+        node("mailpit-api", "deleteIds", url, ids=[sent["ID"]])
+        found = node("mailpit-api", "info", url)["info"]
+    stats = found["RuntimeStats"]
+    assert (stats["SMTPAccepted"], stats["SMTPAcceptedSize"]) == (3, sum(sizes))
+    assert stats["SMTPRejected"] == 1 and stats["SMTPIgnored"] == 0
+    assert stats["MessagesDeleted"] == 2  # the first, pruned by --max-messages 2, and one more
+    assert stats["Memory"] > 1_000_000 and stats["Uptime"] >= 0
+    assert found["LatestVersion"] == "disabled"
+
+
 def test_mailpit_api_renders_the_html_and_text_views(sink: Sink, filled) -> None:
     found = node("mailpit-api", "views", sink.mailpit_url, id=str(filled["invoice"]))
     assert "Please pay." in found["text"]
@@ -201,6 +239,44 @@ def test_mailpit_chaos_triggers_become_fault_rules(sink: Sink) -> None:
 
 def test_mailpit_api_gets_mailpits_404_for_an_unknown_message(sink: Sink) -> None:
     found = node("mailpit-api", "missing", sink.mailpit_url)
+    assert found.endswith(": 404 page not found\n")
+
+
+def linked_message(elsewhere: str) -> EmailMessage:
+    """A message with a clean link, a link whose text names another domain, an http: link to
+    an IP address (`elsewhere`, a server that records requests) and a link in the text."""
+    message = make_message("Links", "Help: https://shop.example.com/help\n")
+    message.add_alternative(
+        '<p><a href="https://shop.example.com/orders/42">Your order</a>'
+        ' <a href="https://track.example.net/c?u=1">shop.example.com</a>'
+        f' <a href="{elsewhere}/pixel">unsubscribe</a></p>',
+        subtype="html",
+    )
+    return message
+
+
+@pytest.mark.parametrize("follow", [False, True])
+def test_mailpit_api_link_check_answers_from_the_static_checks_without_requesting_links(
+    sink: Sink, follow: bool
+) -> None:
+    with Canary() as elsewhere:
+        message_id = send(sink, linked_message(elsewhere.url))
+        found = node("mailpit-api", "linkCheck", sink.mailpit_url, id=str(message_id),
+                     follow=follow)  # fmt: skip
+        assert elsewhere.requests == []  # not even with follow=true
+    passed = "Not followed (static checks passed)"
+    assert found == {"Errors": 2, "Links": [
+        {"URL": "https://shop.example.com/orders/42", "StatusCode": 0, "Status": passed},
+        {"URL": "https://track.example.net/c?u=1", "StatusCode": 0,
+         "Status": "Not followed (static checks: content.link-text)"},
+        {"URL": f"{elsewhere.url}/pixel", "StatusCode": 0,
+         "Status": "Not followed (static checks: content.http-links, content.ip-links)"},
+        {"URL": "https://shop.example.com/help", "StatusCode": 0, "Status": passed},
+    ]}  # fmt: skip
+
+
+def test_mailpit_api_html_check_is_mailpits_404(sink: Sink, filled) -> None:
+    found = node("mailpit-api", "htmlCheck", sink.mailpit_url, id=str(filled["invoice"]))
     assert found.endswith(": 404 page not found\n")
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from mailtrap_lite.mime.headers import parse_summary
+from mailtrap_lite.smtp.conformance import check_message
 from mailtrap_lite.testing import Sink
 from tests import statuscodes
 from tests.wire import Wire, greet
@@ -33,6 +35,15 @@ def test_lines_over_1000_octets_are_accepted_and_warned(sink: Sink) -> None:
     assert _deliver(sink, payload) == ["long-line"]
     [message] = sink.messages()
     assert "longest 70000" in message.warnings[0].message
+
+
+@pytest.mark.parametrize("ending", [b"", b"bare\nLF\r\n", b"bare\rCR\r\n"],
+                         ids=["crlf-only", "bare-lf", "bare-cr"])  # fmt: skip
+def test_long_lines_are_counted_alike_whatever_else_ends_lines(ending: bytes) -> None:
+    lines = [b"a" * 998, b"b" * 999, b"c" * 20, b"d" * 3000]
+    raw = GOOD_HEADERS + b"\r\n" + b"\r\n".join(lines) + b"\r\n" + ending
+    [long] = [w for w in check_message(raw, [], parse_summary(raw)) if w.code == "long-line"]
+    assert long.message.startswith("2 line(s) longer than 998 octets (longest 3000)")
 
 
 @pytest.mark.parametrize(

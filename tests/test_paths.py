@@ -9,7 +9,7 @@ from aiosmtpd.smtp import SMTP
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mailtrap_lite.smtp.protocol import parse_path
+from mailtrap_lite.smtp.paths import parse_path
 
 PATH_ALPHABET = st.sampled_from(list('<>@."\\ ()[]:;,=abcXYZ09-_\t') + ["é", "\0", "\x7f"])
 

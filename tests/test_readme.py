@@ -211,8 +211,13 @@ def _check_files(command: str, live: Live) -> None:
 
 
 def _serve_briefly(args: list[str], live: Live) -> None:
-    """Start the command as a server, wait for its start-up lines, stop it with SIGTERM."""
-    server = start_server(*[live.localize(a) for a in args[1:]], env=live.env)
+    """Start the command as a server, wait for its start-up lines, stop it with SIGTERM.
+
+    One server serves a database at a time, and the live one holds the default database:
+    this one gets a database of its own (through the variable, as the command names none).
+    """
+    env = {**live.env, "MAILTRAP_LITE_DB": str(live.home / "brief" / "mail.db")}
+    server = start_server(*[live.localize(a) for a in args[1:]], env=env)
     code, err = server.stop()
     assert code == 0, err
 

@@ -122,8 +122,8 @@ def test_query_chooses_what_is_exported(served: Served, tmp_path: Path) -> None:
 def test_inbox_chooses_what_is_exported(served: Served, tmp_path: Path) -> None:
     eml = tmp_path / "one.eml"
     eml.write_bytes(b"Subject: elsewhere\r\n\r\nx\r\n")
-    db = str(db_of(served))
-    assert main(["import", str(eml), "--db", db, "--inbox", "team", "--quiet"]) == 0
+    db = str(db_of(served))  # served: imports go through the server, exports read the file
+    assert main(["import", str(eml), "--url", served.url, "--inbox", "team", "--quiet"]) == 0
     out = tmp_path / "team.zip"
     assert main(["export", str(out), "--db", db, "--inbox", "team", "--quiet"]) == 0
     fresh = tmp_path / "fresh.db"

@@ -6,6 +6,8 @@ import urllib.request
 
 import pytest
 
+from tests.uikit import text_message
+
 RAW_TEMPLATE = (
     "From: a@example.com\r\nTo: b@example.com\r\nSubject: files\r\nMIME-Version: 1.0\r\n"
     'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
@@ -105,3 +107,27 @@ def test_unknown_ids_are_404(ui_server, path) -> None:
         fetch(ui_server.url + path)
     error.value.close()
     assert error.value.code == 404
+
+
+SCRIPT_TAG = """src => new Promise(resolve => {
+  const script = document.createElement("script");
+  script.src = src;
+  script.onload = () => resolve("ran");
+  script.onerror = () => resolve("refused");
+  document.head.append(script);
+})"""
+
+
+def test_a_message_cannot_be_run_as_script_from_our_own_origin(ui_server, page) -> None:
+    raw_id = ui_server.send(b"window.ranRaw = true;\r\n")  # a "message" that is JavaScript
+    script = text_message("Script attached")
+    script.add_attachment(b"window.ranAttachment = true;", maintype="application",
+                          subtype="javascript", filename="run.js")  # fmt: skip
+    attached_id = ui_server.send(script)
+    page.goto(ui_server.url + "/")  # our origin: its policy lets our own scripts run
+    assert page.evaluate(SCRIPT_TAG, "/assets/keys.js") == "ran"  # so the tag itself works
+    for src in (f"/api/v1/messages/{raw_id}/raw", f"/messages/{raw_id}/download.eml",
+                f"/api/v1/messages/{attached_id}/attachments/0",
+                f"/messages/{attached_id}/attachments/0"):  # fmt: skip
+        assert page.evaluate(SCRIPT_TAG, src) == "refused", src
+    assert page.evaluate("[window.ranRaw, window.ranAttachment]") == [None, None]

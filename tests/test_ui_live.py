@@ -128,6 +128,7 @@ def test_message_page_delete_returns_to_the_inbox(ui_server, page) -> None:
 def test_message_page_mark_unread(ui_server, page) -> None:
     message_id = ui_server.send(text_message("Back to unread"))
     page.goto(f"{ui_server.url}/messages/{message_id}")
+    expect(page.locator("article.message")).to_have_attribute("data-read", "true")  # the PATCH
     assert ui_server.sink.store.get_message(message_id).read is True
     page.get_by_role("button", name="Mark unread").click()
     expect(page.locator("#toast")).to_have_text("Marked unread")

@@ -175,7 +175,7 @@ def test_deleting_everything_elsewhere_empties_the_page_and_its_pager(ui_server,
     settled(ui_server, 60)
     open_live(page, url + "/")
     expect(page.locator("#older")).to_be_visible()
-    api(url, "/api/v1/messages", method="DELETE")
+    api(url, "/api/v1/messages", method="DELETE", all="true")
     expect(page.locator("#total")).to_have_text("0 messages")
     expect(page.locator("#empty")).to_contain_text("No messages yet")
     expect(page.locator("#older")).to_be_hidden()

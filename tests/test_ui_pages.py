@@ -68,9 +68,12 @@ def test_inbox_pages_with_a_before_cursor(ui_server, page) -> None:
     assert store.list_messages().total == 3
 
 
-def test_opening_a_message_marks_it_read(ui_server, page) -> None:
+def test_opening_a_message_marks_it_read_with_a_patch(ui_server, page) -> None:
     message_id = ui_server.send(text_message("Read me"))
-    page.goto(f"{ui_server.url}/messages/{message_id}")
+    with page.expect_request(lambda r: r.method == "PATCH") as marking:
+        page.goto(f"{ui_server.url}/messages/{message_id}")
+    assert marking.value.url.endswith(f"/api/v1/messages/{message_id}")
+    expect(page.locator("article.message")).to_have_attribute("data-read", "true")
     page.goto(ui_server.url + "/")
     expect(page.locator("tr.msg.unread")).to_have_count(0)
 

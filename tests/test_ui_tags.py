@@ -66,3 +66,48 @@ def test_the_release_dialog_sends_and_shows_the_outcome(tmp_path: Path, page) ->
             page.screenshot(path=str(ARTIFACTS / "release.png"), full_page=True)
         [arrived] = target.wait_for()
         assert arrived.rcpt_to == ["ann@example.com"]
+
+
+def open_tag_page(server: UIServer, page, name: str) -> None:
+    """Open the inbox and follow the tag's link in the sidebar to its own page."""
+    page.goto(server.url + "/")
+    page.locator(f'.tag-list a[data-tag="{name}"]').click()
+    expect(page.locator(".tag-actions")).to_have_attribute("data-tag", name)
+
+
+def test_a_tag_is_renamed_from_its_page(ui_server: UIServer, page) -> None:
+    for subject in ("one", "two"):
+        ui_server.send(text_message(subject, X_Tags="signup"))
+    ui_server.send(text_message("other", X_Tags="billing"))
+    open_tag_page(ui_server, page, "signup")
+    page.locator('[data-tag-action="rename"]').click()
+    page.locator("#rename-tag-name").fill("new users")
+    page.locator("#rename-tag-save").click()
+    expect(page.locator("#search-box")).to_have_value('tag:"new users"')
+    expect(page.locator("tr.msg .chip")).to_have_text(["new users", "new users"])
+    expect(page.locator(".tag-list a[data-tag]")).to_have_count(2)
+    assert [t[0] for t in ui_server.sink.store.tags()] == ["billing", "new users"]
+
+
+def test_a_bad_new_name_is_explained_in_the_rename_dialog(ui_server: UIServer, page) -> None:
+    ui_server.send(text_message("one", X_Tags="signup"))
+    open_tag_page(ui_server, page, "signup")
+    page.locator('[data-tag-action="rename"]').click()
+    page.locator("#rename-tag-name").fill("a/b")
+    page.locator("#rename-tag-save").click()
+    expect(page.locator("#rename-tag-error")).to_contain_text("bad tag 'a/b'")
+    expect(page.locator("#rename-tag-dialog")).to_be_visible()
+    assert [t[0] for t in ui_server.sink.store.tags()] == ["signup"]
+
+
+def test_a_tag_is_deleted_from_its_page_and_its_messages_stay(ui_server: UIServer, page) -> None:
+    for subject in ("one", "two"):
+        ui_server.send(text_message(subject, X_Tags="signup, kept"))
+    open_tag_page(ui_server, page, "signup")
+    page.locator('[data-tag-action="delete"]').click()
+    expect(page.locator("#delete-tag-dialog")).to_contain_text("removed from 2 messages")
+    page.locator("#delete-tag-confirm").click()
+    expect(page.locator("#search-box")).to_have_value("")
+    expect(page.locator("tr.msg .chip")).to_have_text(["kept", "kept"])
+    expect(page.locator('.tag-list a[data-tag="signup"]')).to_have_count(0)
+    assert [t[0] for t in ui_server.sink.store.tags()] == ["kept"]

@@ -1,9 +1,9 @@
 """The Flask app factories: every web listener's app is built by `build_app`, one place.
 
 `build_app` puts the Store in the app's context, installs the request guards of
-security.py (basic auth, body cap, CORS) and the error pages, then registers blueprints. The
-main listener serves the JSON API, the UI and both compatible APIs under /compat/; the
---mailpit-http and --mailhog-http listeners serve one compatible API each from /.
+security.py (the Host check, basic auth, body cap, CORS) and the error pages, then registers
+blueprints. The main listener serves the JSON API, the UI and both compatible APIs under
+/compat/; the --mailpit-http and --mailhog-http listeners serve one compatible API each from /.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from mailtrap_lite.checks import Checker, StoredReports
 from mailtrap_lite.config import Config
+from mailtrap_lite.services.counts import RuntimeCounts
 from mailtrap_lite.smtp.faults import FaultRules
 from mailtrap_lite.store import Store
 
@@ -23,6 +24,8 @@ from .api import api, json_error
 from .compat import mailhog, mailpit
 from .compat.common import MergeSlashes
 from .context import EXTENSION, AppContext
+from .ids import IdConverter
+from .limits import Gate
 from .security import install_security
 from .service import service
 from .ui import ui
@@ -44,12 +47,19 @@ def build_app(
 ) -> Flask:
     """Build one listener's app: context, guards, error pages by path prefix, blueprints.
 
-    `services` are AppContext's optional parts: relay, webhooks, metrics, reports, ready.
-    An app built without the App's deliverability reports (a test's) gets reports of its own.
+    `services` are AppContext's optional parts: relay, webhooks, metrics, reports, counts,
+    ready, searches. An app built without the App's deliverability reports or counts (a
+    test's) gets its own; one built without a search cap shared with other listeners gets its
+    own.
     """
     app = Flask(__name__)
+    app.url_map.converters["id"] = IdConverter
     if services.get("reports") is None:
         services["reports"] = StoredReports(store, Checker.from_config(config))
+    if services.get("searches") is None:
+        services["searches"] = search_gate(config)
+    if services.get("counts") is None:
+        services["counts"] = RuntimeCounts(store)
     app.extensions[EXTENSION] = AppContext(store, config, smtp_address, faults, **services)
     install_security(app, config)
 
@@ -64,6 +74,11 @@ def build_app(
         app.register_blueprint(blueprint, url_prefix=prefix or None)
     app.wsgi_app = MergeSlashes(app.wsgi_app)  # type: ignore[method-assign]
     return app
+
+
+def search_gate(config: Config) -> Gate:
+    """Return a cap on searches at once (--max-searches); listeners of one server share one."""
+    return Gate(config.http_max_searches, "searches")
 
 
 def create_app(

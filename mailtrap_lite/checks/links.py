@@ -19,10 +19,22 @@ _NAMED_HOST = re.compile(
 )
 
 
+# Links judged one by one at most (Mailpit's link check stops at 100 too), so a message with
+# thousands of links costs a bounded amount.
+MAX_JUDGED_LINKS = 100
+
+
 def link_checks(links: list[Link]) -> list[Check]:
     """Return the link-text, http: and IP-address checks of a message's links."""
     web = [link for link in links if link.kind == "web"]
     return [link_text_check(web), http_links_check(web), ip_links_check(web)]
+
+
+def each_link_checked(links: list[Link]) -> list[tuple[str, list[Check]]]:
+    """Return each web link's URL (in order, at most MAX_JUDGED_LINKS) with the checks above
+    that this link alone does not pass: the report's link checks, link by link."""
+    web = [link for link in links if link.kind == "web"][:MAX_JUDGED_LINKS]
+    return [(link.url, [c for c in link_checks([link]) if c.status != PASS]) for link in web]
 
 
 def named_host(text: str) -> str | None:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
-from typing import TypeVar
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from mailtrap_lite.checks.checker import Checker
 from mailtrap_lite.checks.mail import CheckedMail, Envelope
@@ -38,6 +40,7 @@ class StoredReports:
         self._lock = threading.Lock()
         self._offline: OrderedDict[int, Report] = OrderedDict()
         self._spam: OrderedDict[int, SpamOutcome] = OrderedDict()
+        self._busy: dict[int, list[Any]] = {}  # message id -> [its lock, threads using it]
         store.feed.subscribe(self._forget_deleted)
 
     def report(self, message_id: int) -> Report | None:
@@ -53,13 +56,19 @@ class StoredReports:
         found = self._kept(self._spam, message_id)
         if found is not None:
             return found
-        raw = self.store.raw(message_id)
-        if raw is None:
-            return None
-        found = self.checker.spam(raw)
-        if found.keep:
-            self._keep(self._spam, message_id, found)
-        return found
+        if self.checker.spamd is None:  # nothing to ask: no need to read the message
+            return self.checker.spam(b"")
+        with self._computing(message_id):  # views of one message at once ask spamd once
+            found = self._kept(self._spam, message_id)
+            if found is not None:
+                return found
+            raw = self.store.raw(message_id)
+            if raw is None:
+                return None
+            found = self.checker.spam(raw)
+            if found.keep:
+                self._keep(self._spam, message_id, found)
+            return found
 
     def failures(self, message_id: int) -> int:
         """Return how many checks fail, without asking spamd (its verdict counts once known)."""
@@ -74,6 +83,26 @@ class StoredReports:
         found = self._kept(self._offline, message_id)
         if found is not None:
             return found
+        with self._computing(message_id):  # views of one message at once compute it once
+            found = self._kept(self._offline, message_id)
+            return found if found is not None else self._compute(message_id)
+
+    @contextmanager
+    def _computing(self, message_id: int) -> Iterator[None]:
+        """Hold the lock of one message's report while it is computed."""
+        with self._lock:
+            held = self._busy.setdefault(message_id, [threading.Lock(), 0])
+            held[1] += 1
+        try:
+            with held[0]:
+                yield
+        finally:
+            with self._lock:
+                held[1] -= 1
+                if not held[1]:
+                    del self._busy[message_id]
+
+    def _compute(self, message_id: int) -> Report | None:
         mail = self._mail(message_id)
         if mail is None:
             return None

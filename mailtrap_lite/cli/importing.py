@@ -1,4 +1,4 @@
-"""`mailtrap-lite import PATH… [--inbox NAME] [--from-mailpit URL] [--from-mailhog URL]`.
+"""`mailtrap-lite import PATH… [--inbox NAME] [--tag T] [--from-mailpit URL] [--from-mailhog URL]`.
 
 Reads mbox files, Maildirs, .eml files, folders of them and zip files of any of those, or a
 running Mailpit or MailHog server, into the database (--db) or a running server (--url).
@@ -8,12 +8,14 @@ message failed (each is named on stderr), 130 when Ctrl-C stopped it.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from mailtrap_lite.store import Store
+from mailtrap_lite.store.tagging import check_tag, unique_tags
 from mailtrap_lite.transfer import Failure, Importer, Item, StoreTarget, Tally, TransferError
 from mailtrap_lite.transfer.files import count_path, read_path
 from mailtrap_lite.transfer.load import Target
@@ -21,7 +23,7 @@ from mailtrap_lite.transfer.peers import MailHogSource, MailpitSource
 from mailtrap_lite.transfer.remote import ServerTarget
 
 from .database import open_for_writing
-from .options import Option, Parser, UsageError, add_options, resolve, whole_number
+from .options import ENV_PREFIX, Option, Parser, UsageError, add_options, resolve, whole_number
 from .progress import reporter, show_failure, summary
 from .where import (
     DB,
@@ -35,6 +37,9 @@ from .where import (
 
 OPTIONS = [
     Option("--inbox", "the inbox the messages go to", default="default", metavar="NAME"),
+    Option("--tag", "give every imported message this tag, repeatable (the variable:"
+           " comma-separated)", check_tag, metavar="T", repeat=True,
+           variable=ENV_PREFIX + "IMPORT_TAG"),
     Option("--from-mailpit", "also pull every message of a running Mailpit (its web address)",
            metavar="URL"),
     Option("--from-mailhog", "also pull every message of a running MailHog (its web address)",
@@ -72,23 +77,25 @@ def run(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
     values = resolve(args, OPTIONS)
     sources = _sources(args.paths, values)
+    tags = unique_tags(values["tag"])
     db, url = database_or_server(args, values)
     shown = reporter(values["quiet"], "imported", lambda: sum(s.count() for s in sources))
-    store: Store | None = None
     try:
-        if url is None:
-            store = open_for_writing(db)
-            target: Target = StoreTarget(store, values["inbox"], values["keep_duplicates"])
-        else:
-            target = ServerTarget(url, values["inbox"], values["keep_duplicates"])
-        tally = _import_all(target, sources, shown.update)
+        with contextlib.ExitStack() as opened:
+            if url is None:
+                store: Store = opened.enter_context(open_for_writing(db))
+                target: Target = StoreTarget(store, values["inbox"], values["keep_duplicates"],
+                                             tags)  # fmt: skip
+            else:
+                target = ServerTarget(url, values["inbox"], values["keep_duplicates"], tags)
+            tally = _import_all(target, sources, shown.update)
     except TransferError as error:
         shown.close()
         print(f"mailtrap-lite: {error}", file=sys.stderr)
         return EXIT_FAILED
-    finally:
-        if store is not None:
-            store.close()
+    except BaseException:
+        shown.close()
+        raise
     shown.close()
     if not values["quiet"]:
         print(summary("imported", tally), flush=True)

@@ -18,6 +18,7 @@ from mailtrap_lite.config import ConfigError
 
 ENV_PREFIX = "MAILTRAP_LITE_"
 EXIT_USAGE = 2
+EXIT_FAILURE = 1  # a server that was serving stopped because a part of it failed
 TRUE = frozenset({"1", "true", "yes", "on"})
 FALSE = frozenset({"0", "false", "no", "off", ""})
 
@@ -46,6 +47,9 @@ class Option:
     switch: bool = False  # on when given (the variable takes 1/0, true/false, yes/no, on/off)
     repeat: bool = False  # may be given several times; the variable holds one per `separator`
     separator: str = ","
+    # The variable's name when MAILTRAP_LITE_<OPTION> means something else to another
+    # command (import's --tag T beside the server's --tag NAME=QUERY rules).
+    variable: str | None = None
 
     @property
     def dest(self) -> str:
@@ -53,7 +57,7 @@ class Option:
 
     @property
     def env(self) -> str:
-        return ENV_PREFIX + self.dest.upper()
+        return self.variable or ENV_PREFIX + self.dest.upper()
 
     def describe(self) -> str:
         """Return the --help text: what it does, its default and its variable."""

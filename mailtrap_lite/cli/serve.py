@@ -7,7 +7,9 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import signal
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,16 @@ from mailtrap_lite.store.query import QueryError, parse_query
 from mailtrap_lite.store.tagging import TagError, check_tag
 from mailtrap_lite.version import __version__
 
-from .options import Option, Parser, add_options, choice, resolve, seconds, whole_number
+from .options import (
+    EXIT_FAILURE,
+    Option,
+    Parser,
+    add_options,
+    choice,
+    resolve,
+    seconds,
+    whole_number,
+)
 
 DESCRIPTION = (
     "Catch-all SMTP sink for development and tests: captures every message and SMTP session,"
@@ -74,6 +85,14 @@ def _command_length(text: str) -> int:
     if value < 512:  # RFC 5321 §4.5.3.1.4: servers must accept 512-octet command lines
         raise ValueError(f"must be at least 512 (RFC 5321 §4.5.3.1.4), got {value}")
     return value
+
+
+def _host_names(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    for name in names:
+        if name != "*" and not re.fullmatch(r"[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\]", name):
+            raise ValueError(f"expected host names such as mail.test, got {name!r}")
+    return names
 
 
 def _recipients(text: str) -> int:
@@ -140,6 +159,8 @@ OPTIONS = [
            " clients), or off", _http, "off", "HOST:PORT|off"),
     Option("--db", "SQLite file; :memory: keeps nothing (a temporary file removed at exit)",
            metavar="PATH", shown_default="mail.db in the user data directory"),
+    Option("--check-db", "check the whole database at start (PRAGMA integrity_check, indexes"
+           " included) instead of the quick check; a damaged file stops the start", switch=True),
     Option("--max-messages", "keep the newest N messages; 0: no limit", whole_number, "10000",
            "N"),
     Option("--max-sessions", "keep the newest N sessions that delivered no kept message;"
@@ -149,6 +170,10 @@ OPTIONS = [
     Option("--max-recipients", "recipients per message; past it 452", _recipients, "1000", "N"),
     Option("--max-connections", "connections at once; past it 421 and close; 0: no limit",
            whole_number, "200", "N"),
+    Option("--max-transcript-lines", "transcript lines kept per session; later ones are"
+           " counted, not kept; 0: no limit", whole_number, "50000", "N"),
+    Option("--max-transcript-bytes", "transcript bytes kept per session; later lines are"
+           " counted, not kept; 0: no limit", whole_number, "4194304", "N"),
     Option("--max-command-length", "octets per command line, at least 512; longer lines get"
            " 500", _command_length, "512", "N"),
     Option("--idle-timeout", "seconds without a command before 421 and close", seconds, "300",
@@ -193,6 +218,15 @@ OPTIONS = [
            parse_duration, metavar="DURATION", shown_default="off"),
     DKIM_KEY,
     SPAMD,
+    Option("--allowed-hosts", "Host names the web listeners answer besides localhost, their"
+           " own names and IP addresses (comma-separated; * allows any); other names get 403,"
+           " which defeats DNS rebinding", _host_names, metavar="H1,H2", shown_default="none"),
+    Option("--query-timeout", "seconds a search may run before it is stopped (503)", seconds,
+           "5", "S"),
+    Option("--max-searches", "searches (and deletions by query) served at once; past it 503;"
+           " 0: no limit", whole_number, "8", "N"),
+    Option("--http-idle-timeout", "seconds before an idle or half-sent web connection is"
+           " closed", seconds, "20", "S"),
     Option("--loop", "event loop: auto uses uvloop when installed (faster ingest)",
            choice("auto", "asyncio", "uvloop"), "auto", "auto|asyncio|uvloop"),
     Option("--log-level", "log level on stderr", choice("debug", "info", "warning", "error"),
@@ -228,11 +262,14 @@ def config_from_values(values: dict[str, Any]) -> Config:
         mailpit_http=values["mailpit_http"],
         mailhog_http=values["mailhog_http"],
         db=None if str(db) == ":memory:" else db,
+        check_db=values["check_db"],
         max_messages=values["max_messages"],
         max_sessions=values["max_sessions"],
         max_message_size=values["max_message_size"],
         max_recipients=values["max_recipients"],
         max_connections=values["max_connections"],
+        max_transcript_lines=values["max_transcript_lines"],
+        max_transcript_bytes=values["max_transcript_bytes"],
         idle_timeout=values["idle_timeout"],
         credentials=credentials,
         require_auth=values["require_auth"],
@@ -256,6 +293,10 @@ def config_from_values(values: dict[str, Any]) -> Config:
         max_age=values["max_age"],
         dkim_keys=dkim_records(values["dkim_key"]),
         spamd=values["spamd"],
+        allowed_hosts=values["allowed_hosts"] or (),
+        query_timeout=values["query_timeout"],
+        http_max_searches=values["max_searches"],
+        http_idle_timeout=values["http_idle_timeout"],
     )
 
 
@@ -298,15 +339,24 @@ def run(argv: Sequence[str]) -> int:
 
 
 async def serve(config: Config) -> int:
-    """Serve until SIGINT or SIGTERM; every acknowledged message is committed by then."""
+    """Serve until SIGINT or SIGTERM (0), or until a part fails for good (1, with the reason).
+
+    Every acknowledged message is committed by then.
+    """
     app = App(config, index_worker=True)
     try:
         await app.start()
         stop = _stop_on_signals()  # before announcing: a signal right after must stop cleanly
+        loop = asyncio.get_running_loop()
+        app.on_failure(lambda _: _call_soon(loop, stop.set))
         _announce(app)
-        await stop.wait()
+        if app.failure is None:
+            await stop.wait()
     finally:
         await app.stop()
+    if app.failure is not None:
+        print(f"mailtrap-lite: {app.failure}; stopped", file=sys.stderr)
+        return EXIT_FAILURE
     return 0
 
 
@@ -330,3 +380,7 @@ def _stop_on_signals() -> asyncio.Event:
         with contextlib.suppress(NotImplementedError):  # not on every platform
             loop.add_signal_handler(signum, stop.set)
     return stop
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> None:
+    loop.call_soon_threadsafe(callback)

@@ -48,7 +48,6 @@ class Metrics(SMTPObserver):
         self._releases = Counter(f"{PREFIX}_releases", "Releases to the relay server",
                                  ["result"], registry=registry)  # fmt: skip
         self._reply_children: dict[tuple[str, str], Any] = {}
-        self.counts = {"stored": 0, "deleted": 0, "rejected": 0}  # since start, for /api/v1/info
         self.open_streams: Callable[[], int] = lambda: 0  # set by the web app when it serves
         self.webhooks: Webhooks | None = None
         registry.register(_ScrapeTime(self))
@@ -69,10 +68,8 @@ class Metrics(SMTPObserver):
     def _on_change(self, change: Change) -> None:
         if change.kind == "message":
             self._stored.inc(len(change.ids))
-            self.counts["stored"] += len(change.ids)
         elif change.kind == "deleted":
             self._deleted.inc(len(change.ids))
-            self.counts["deleted"] += len(change.ids)
 
     def reply(self, command: str | None, text: str) -> None:
         """Count a reply by class (2xx..5xx) and the command it answers."""
@@ -80,8 +77,6 @@ class Metrics(SMTPObserver):
         if code not in ("2", "3", "4", "5"):
             return
         key = (f"{code}xx", command_label(command))
-        if code in ("4", "5") and key[1] in ("MAIL", "RCPT", "DATA"):
-            self.counts["rejected"] += 1
         child = self._reply_children.get(key)
         if child is None:
             child = self._reply_children[key] = self._replies.labels(*key)
@@ -94,11 +89,6 @@ class Metrics(SMTPObserver):
     def session_ended(self, reason: str) -> None:
         """Count an ended SMTP session by how it ended."""
         self._sessions.labels(reason).inc()
-
-    def runtime_counts(self) -> dict[str, int]:
-        """Return counts since start as Mailpit's /api/v1/info names them."""
-        return {"MessagesDeleted": self.counts["deleted"], "SMTPAccepted": self.counts["stored"],
-                "SMTPRejected": self.counts["rejected"]}  # fmt: skip
 
     def released(self, ok: bool) -> None:
         """Count a release by its outcome."""

@@ -18,9 +18,10 @@ from mailtrap_lite.config import Config
 from mailtrap_lite.mime.headers import Summary, parse_summary
 from mailtrap_lite.smtp import replies
 from mailtrap_lite.smtp.conformance import check_message
+from mailtrap_lite.smtp.engine import hook_names
 from mailtrap_lite.smtp.groupcommit import GroupCommit
 from mailtrap_lite.smtp.observer import SMTPObserver
-from mailtrap_lite.smtp.protocol import CaptureSMTP, Conversation, hook_names
+from mailtrap_lite.smtp.protocol import CaptureSMTP, Conversation
 from mailtrap_lite.smtp.transcript import now, replace_undecodable
 from mailtrap_lite.store import Delivery, StorageError, Store
 from mailtrap_lite.store.records import NewMessage
@@ -78,12 +79,28 @@ class CaptureHandler:
                 conversation.session_id,
                 reason,
                 now(),
-                conversation.recorder.take(),
+                conversation.recorder.finish(),
                 conversation.take_facts(),
                 conversation.recorder.problems.problems(reason),
             )
         except StorageError as error:
             log.warning("cannot record the end of session %s: %s", conversation.session_id, error)
+
+    def write_transcript(self, server: CaptureSMTP) -> None:
+        """Write out the lines a long session has gathered, as a chunk of its transcript."""
+        conversation = _conversation(server)
+        if conversation.session_id is None:
+            return
+        recorder = conversation.recorder
+        lines, facts = recorder.take(), conversation.take_facts()
+        problems = recorder.problems.take_changed()
+        try:
+            self.store.append_transcript(conversation.session_id, lines, facts, problems)
+        except StorageError as error:
+            log.warning("cannot record session %s: %s", conversation.session_id, error)
+            recorder.give_back(lines)  # the cap keeps what waits bounded
+            conversation.learn(**facts)
+            recorder.problems.changed |= problems is not None
 
     # -- aiosmtpd hooks --------------------------------------------------------------------
 
@@ -194,6 +211,7 @@ class CaptureHandler:
         if server.match_auth_fault(user):
             return AuthResult(success=False, handled=True)  # the fault's reply is sent instead
         if not self._credentials_ok(user, password):
+            conversation.auth_failures += 1  # the protocol slows the reply and counts them
             return AuthResult(success=False, handled=False, message=replies.AUTH_FAILED)
         conversation.inbox = conversation.auth_user = user
         conversation.learn(auth_user=user, inbox=user)

@@ -1,16 +1,14 @@
 """The SMTP protocol: aiosmtpd's `SMTP`, adjusted to record, to read long lines, to reply well.
 
 What we change, and why, all in this class (the rest of the coupling is in transcript.py):
-- `push` adds RFC 3463 enhanced codes (RFC 2034 §3), records each reply line, and writes the
-  lines of a multi-line reply (EHLO's) together;
+- `push` adds RFC 3463 enhanced codes (RFC 2034 §3), records each line, writes a reply at once;
 - the session's reader is wrapped so that each client line is recorded;
 - `smtp_DATA` reads content in large pieces (dataread.py) so that long lines are accepted;
 - the idle timeout answers 421 before closing (RFC 5321 §4.5.3.2 lets a server close idle
   sessions; a reply tells the client why);
 - before the greeting, a connection over --max-connections gets 421 and is closed, and
   connect-stage fault rules fire; `fire()` is how every stage applies fault rules (faults.py);
-- TLS facts (version, cipher) are learnt when a handshake completes, STARTTLS or implicit;
-- `dir()` lists only the hooks aiosmtpd looks up (see `__dir__`).
+- TLS facts (version, cipher) are learnt when a handshake completes, STARTTLS or implicit.
 The protocol knows nothing about storage: it calls its handler (capture.py) for that.
 """
 
@@ -21,20 +19,17 @@ import collections
 import logging
 import time
 import warnings
-from email._header_value_parser import (  # the parser aiosmtpd uses for paths
-    get_addr_spec,
-    get_angle_addr,
-)
-from email.errors import HeaderParseError
-from functools import lru_cache
 from typing import Any, cast
 
 from aiosmtpd.smtp import MISSING, SMTP
 
 from mailtrap_lite.config import Config
 from mailtrap_lite.smtp import replies
+from mailtrap_lite.smtp.authpace import close_after_too_many_failures, pause_after_failure
 from mailtrap_lite.smtp.content import Progress, buffered, read_content
+from mailtrap_lite.smtp.engine import hook_names
 from mailtrap_lite.smtp.faults import FaultRule, FaultRules, MatchFacts
+from mailtrap_lite.smtp.paths import parse_path
 from mailtrap_lite.smtp.transcript import (
     LineTooLong,
     RecordingReader,
@@ -60,16 +55,17 @@ DROPPED = InjectedReply("")
 class Conversation:
     """What we keep about one connection; it outlives aiosmtpd's Session, which STARTTLS resets."""
 
-    def __init__(self, peer: str) -> None:
+    def __init__(self, peer: str, recorder: TranscriptRecorder | None = None) -> None:
         self.peer = peer
         self.session_id: int | None = None
-        self.recorder = TranscriptRecorder()
+        self.recorder = recorder or TranscriptRecorder()
         self.facts: dict[str, str | None] = {}
         self.inbox = "default"
         self.auth_user: str | None = None
         self.admitted = False  # counted against --max-connections
         self.end_reason: str | None = None
         self.data: Progress | None = None  # while message content is being read
+        self.auth_failures = 0  # AUTH attempts whose credentials were wrong
 
     def learn(self, **facts: str | None) -> None:
         """Remember session facts until the next store write."""
@@ -79,18 +75,6 @@ class Conversation:
         """Return the facts learnt since the last write and forget them."""
         facts, self.facts = self.facts, {}
         return facts
-
-
-def hook_names(cls: type, prefixes: tuple[str, ...]) -> list[str]:
-    """Return the attribute names of a class that start with one of `prefixes` (listed once)."""
-    key = (cls, prefixes)
-    names = _HOOK_NAMES.get(key)
-    if names is None:
-        names = _HOOK_NAMES[key] = tuple(n for n in dir(cls) if n.startswith(prefixes))
-    return list(names)
-
-
-_HOOK_NAMES: dict[tuple[type, tuple[str, ...]], tuple[str, ...]] = {}
 
 
 class CaptureSMTP(SMTP):
@@ -138,13 +122,9 @@ class CaptureSMTP(SMTP):
         self._continued: list[str] = []  # lines of a multi-line reply not yet written
 
     def __dir__(self) -> list[str]:
-        """List the commands and AUTH mechanisms (what aiosmtpd looks up by name).
+        """List only the commands and AUTH mechanisms aiosmtpd looks up by name.
 
-        aiosmtpd 1.4's SMTP.__init__ finds `smtp_*` and `auth_*` methods with dir() and
-        inspect.getmembers() on every connection, which reads every attribute of the
-        protocol: ~0.25 ms a connection, a sixth of a test's whole send (bench/
-        fixture_overhead.py). Listing only those names makes it a few microseconds.
-        """
+        aiosmtpd 1.4 calls dir() on every connection: every attribute, ~0.25 ms of a send."""
         return hook_names(type(self), ("smtp_", "auth_"))
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -155,7 +135,10 @@ class CaptureSMTP(SMTP):
         """
         after_starttls = self.conversation is not None
         if self.conversation is None:
-            self.conversation = Conversation(_peer(transport.get_extra_info("peername")))
+            recorder = TranscriptRecorder(
+                self.config.max_transcript_lines, self.config.max_transcript_bytes
+            )
+            self.conversation = Conversation(_peer(transport.get_extra_info("peername")), recorder)
             self.event_handler.conversation_started(self)
         super().connection_made(transport)
         ssl_object = transport.get_extra_info("ssl_object")
@@ -193,6 +176,19 @@ class CaptureSMTP(SMTP):
         )
         conversation.recorder.problems.data_cut(arrived)
 
+    def eof_received(self) -> bool:
+        """Close the connection when the client closes its side, whatever the loop.
+
+        aiosmtpd cancels the session's task and keeps the transport half-open (True), relying
+        on that task to close it. Under uvloop the end of a connect-then-close (a TCP health
+        check, `nc -z`) arrives before the task has taken its first step; a task cancelled
+        then never runs, so the socket stayed in CLOSE-WAIT and its place under
+        --max-connections stayed taken until the idle timeout. False makes the transport
+        close itself, and connection_lost frees the place at once.
+        """
+        super().eof_received()
+        return False
+
     def _cb_client_connected(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
@@ -226,6 +222,8 @@ class CaptureSMTP(SMTP):
             text = replies.with_enhanced_code(text, recorder.last_command)
         recorder.server(text, injected)
         self.event_handler.observer.reply(recorder.last_command, text)
+        if recorder.flush_due:
+            self.event_handler.write_transcript(self)
         if text[3:4] == "-" and "\n" not in text:
             # RFC 5321 §4.2.1: "250-" lines come before the last line of the same reply;
             # one write for the whole reply (EHLO's nine lines cost nine send calls and
@@ -252,9 +250,9 @@ class CaptureSMTP(SMTP):
         if rule.action == "delay":
             recorder.server(f"<injected delay: {rule.delay_ms} ms>", injected=True)
             seconds = (rule.delay_ms or 0) / 1000
-            self._reset_timeout(self.config.idle_timeout + seconds)  # our pause is not idleness
+            self.pause_reading_for(seconds)
             await asyncio.sleep(seconds)
-            self._reset_timeout()
+            self.pause_reading_for(0)
             return None
         if rule.action == "drop":
             recorder.server("<injected drop: connection closed without a reply>", injected=True)
@@ -292,7 +290,21 @@ class CaptureSMTP(SMTP):
             reply = await self._perform(rule)
             if reply is not None:
                 await self.push(reply)
+        close_after_too_many_failures(self)
         return result
+
+    async def smtp_AUTH(self, arg: str) -> None:
+        """Run AUTH; after wrong credentials pause before the next command (authpace.py)."""
+        failures = self._conversation().auth_failures
+        await super().smtp_AUTH(arg)
+        await pause_after_failure(self, failures)
+
+    def pause_reading_for(self, seconds: float) -> None:
+        """Keep a pause of ours from counting as the client's idleness (0: the pause is over)."""
+        if seconds:
+            self._reset_timeout(self.config.idle_timeout + seconds)
+        else:
+            self._reset_timeout()
 
     def _timeout_cb(self) -> None:
         """Say why before closing an idle session (aiosmtpd just closes)."""
@@ -351,6 +363,7 @@ class CaptureSMTP(SMTP):
         status = await self._call_handler_hook("DATA")
         if status.startswith("250"):
             self.event_handler.observer.ingested(time.perf_counter() - started)
+            self.event_handler.observer.accepted(len(content.data))
         self.envelope = self._create_envelope()
         await self.push(status)
 
@@ -380,44 +393,8 @@ class CaptureSMTP(SMTP):
         return self.conversation
 
 
-class _LoginDataNotice(logging.Filter):
-    """Drop aiosmtpd's notice that its own AUTH code sets a deprecated attribute."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("Session.login_data is deprecated")
-
-
-def quiet_aiosmtpd_notices() -> None:
-    """Keep aiosmtpd's per-AUTH deprecation notice (about its own code) out of our log."""
-    logger = logging.getLogger("mail.log")
-    if not any(isinstance(f, _LoginDataNotice) for f in logger.filters):
-        logger.addFilter(_LoginDataNotice())
-
-
 def _peer(peername: Any) -> str:
     if isinstance(peername, tuple) and len(peername) >= 2:
         host, port = peername[0], peername[1]
         return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
     return str(peername)
-
-
-@lru_cache(maxsize=4096)
-def parse_path(arg: str) -> tuple[str | None, str | None]:
-    """Parse the address of a MAIL or RCPT argument as aiosmtpd does; return (address, rest).
-
-    Same parser as aiosmtpd's own _getaddr (the email package's), with two differences:
-    aiosmtpd defines a typing.Protocol class on every call, about 5 % of ingest time, and
-    lets the parser's IndexError on input such as "MAIL FROM:\\0@" escape as a 451. The
-    result depends on the argument alone and senders and recipients repeat, hence the cache.
-    """
-    if not arg:
-        return "", ""
-    address: Any
-    try:
-        if arg.lstrip().startswith("<"):
-            address, rest = get_angle_addr(arg)
-        else:
-            address, rest = get_addr_spec(arg)
-    except (HeaderParseError, IndexError, ValueError):
-        return None, None
-    return address.addr_spec, rest

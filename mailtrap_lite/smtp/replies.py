@@ -20,6 +20,7 @@ IDLE_TIMEOUT = "421 4.4.2 {host} Idle timeout, closing connection"
 SHUTTING_DOWN = "421 4.3.2 {host} Service shutting down, closing connection"
 TOO_MANY_CONNECTIONS = "421 4.7.0 {host} Too many connections, try again later"
 AUTH_FAILED = "535 5.7.8 Authentication credentials invalid"
+TOO_MANY_AUTH_FAILURES = "421 4.7.0 {host} Too many failed authentication attempts, closing"
 AUTH_LINE_TOO_LONG = "500 5.5.6 Authentication Exchange line is too long"  # RFC 4954 §4
 
 _HAS_CODE = re.compile(r"^\d{3}[ -][245]\.\d{1,3}\.\d{1,3}( |$)")

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from mailtrap_lite.config import Config
 from mailtrap_lite.smtp import replies
 from mailtrap_lite.smtp.handler import arrived_message
+from mailtrap_lite.smtp.observer import SMTPObserver
 from mailtrap_lite.smtp.transcript import now
 from mailtrap_lite.store import Store
 from mailtrap_lite.store.records import RawLine
@@ -33,11 +34,13 @@ def submit(
     inbox: str = "default",
     tags: Sequence[str] = (),
     peer: str = "api",
+    observer: SMTPObserver | None = None,
 ) -> int:
     """Store `raw` for these envelope recipients as an `api` session; return its id.
 
     Raises TooLarge past --max-message-size (the SMTP limit) and StorageError when the
-    database cannot take it; the session is recorded either way.
+    database cannot take it; the session is recorded either way. `observer` is told of the
+    message once stored, as SMTP tells it of the mail it accepts.
     """
     size_limit = config.max_message_size
     session_id = store.open_session(peer, now(), kind="api")
@@ -54,6 +57,8 @@ def submit(
             session_id, "disconnect", now(), [_line("server", replies.STORAGE_FAILED)]
         )
         raise
+    if observer is not None:
+        observer.accepted(len(raw))
     reply = replies.QUEUED.format(id=message_id)
     store.end_session(session_id, "quit", now(), [_line("server", reply)])
     return message_id

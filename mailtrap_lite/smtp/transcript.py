@@ -38,15 +38,31 @@ def now() -> str:
     return rfc3339(dt.datetime.now(dt.UTC))
 
 
-class TranscriptRecorder:
-    """Collects one session's lines until the Store takes them, judging each as it passes."""
+# A session's lines wait here until the Store takes them; past these they are written out as
+# a chunk of their own, so that a long session neither grows in memory nor ends in one huge row.
+FLUSH_LINES = 1000
+FLUSH_BYTES = 64 * 1024
 
-    def __init__(self) -> None:
+
+class TranscriptRecorder:
+    """Collects one session's lines until the Store takes them, up to a cap per session.
+
+    Every line is judged as it passes (`problems`, a ProblemFinder), those past the cap too.
+    Past `max_lines` lines or `max_bytes` bytes (0: no cap) a session's further lines are
+    counted, not kept: a note says where the cap was reached and `finish` adds how many
+    lines were left out, while the session itself goes on.
+    """
+
+    def __init__(self, max_lines: int = 0, max_bytes: int = 0) -> None:
         self._pending: list[RawLine] = []
+        self._pending_bytes = 0
         self.problems = ProblemFinder()
         self._awaiting_challenge_answer = False
         self.last_command: str | None = None
         self.quit_received = False
+        self.max_lines, self.max_bytes = max_lines, max_bytes
+        self._kept_lines = self._kept_bytes = 0
+        self.dropped = 0  # lines not kept past the cap
 
     def client(self, raw: bytes) -> None:
         """Record a line the client sent (CRLF stripped, credentials masked)."""
@@ -73,18 +89,56 @@ class TranscriptRecorder:
         self._add("server", line, injected)
 
     def _add(self, direction: str, line: str, injected: bool = False) -> None:
-        line = replace_undecodable(line)
-        self.problems.see(direction, line, injected)
-        self._pending.append((time.time(), direction, line, injected))
+        text = replace_undecodable(line)
+        # Every line is judged, kept or not: a failure after the cap is still a problem.
+        self.problems.see(direction, text, injected)
+        size = len(text.encode("utf-8"))
+        if self.dropped or self._over_cap(size):
+            if not self.dropped:
+                self._keep("server", self._cap_note())
+            self.dropped += 1
+            return
+        self._keep(direction, text, injected, size)
+
+    def _over_cap(self, size: int) -> bool:
+        lines_full = self.max_lines and self._kept_lines >= self.max_lines
+        bytes_full = self.max_bytes and self._kept_bytes + size > self.max_bytes
+        return bool(lines_full or bytes_full)
+
+    def _cap_note(self) -> str:
+        return (
+            f"<transcript limit reached ({self.max_lines or 'no'} lines,"
+            f" {self.max_bytes or 'no'} bytes): later lines are counted, not kept>"
+        )
+
+    def _keep(self, direction: str, text: str, injected: bool = False, size: int = 0) -> None:
+        self._pending.append((time.time(), direction, text, injected))
+        self._pending_bytes += size
+        self._kept_lines += 1
+        self._kept_bytes += size
+
+    @property
+    def flush_due(self) -> bool:
+        """Tell whether enough lines wait to be written out as a chunk of their own."""
+        return len(self._pending) >= FLUSH_LINES or self._pending_bytes >= FLUSH_BYTES
 
     def take(self) -> list[RawLine]:
         """Return the lines recorded since the last take and forget them."""
         pending, self._pending = self._pending, []
+        self._pending_bytes = 0
         return pending
+
+    def finish(self) -> list[RawLine]:
+        """Return the last lines of an ended session, with how many were not kept."""
+        if self.dropped:
+            note = f"<{self.dropped} further line(s) not kept: the transcript limit was reached>"
+            self._pending.append((time.time(), "server", note, False))
+        return self.take()
 
     def give_back(self, entries: list[RawLine]) -> None:
         """Put lines back in front (their store write failed), so none are lost."""
         self._pending = entries + self._pending
+        self._pending_bytes += sum(len(entry[2]) for entry in entries)
 
 
 def _mask_auth(verb: str, arg: str) -> str:

@@ -4,9 +4,18 @@ from mailtrap_lite.store.interface import (
     Delivery,
     IndexUpdate,
     Page,
+    QueryTimeout,
     SessionFacts,
     StorageError,
     Store,
 )
 
-__all__ = ["Delivery", "IndexUpdate", "Page", "SessionFacts", "StorageError", "Store"]
+__all__ = [
+    "Delivery",
+    "IndexUpdate",
+    "Page",
+    "QueryTimeout",
+    "SessionFacts",
+    "StorageError",
+    "Store",
+]

@@ -168,7 +168,7 @@ def _date(source: Source) -> Term:
 def _size(source: Source) -> Term:
     value = _unquote(source.raw)
     match = _SIZE.fullmatch(value.strip())
-    if match is None:
+    if match is None or not match.group(1).isascii():  # \d also matches other scripts' digits
         source.fail(f"bad size {value!r}", "expected a number with K or M (1024)")
     size = float(match.group(1)) * UNITS[match.group(2).upper()]
     if not size < MAX_SIZE:  # also inf: databases hold 64-bit integers

@@ -28,7 +28,7 @@ from concurrent.futures.process import BrokenProcessPool
 from mailtrap_lite.message import Message, read_message
 from mailtrap_lite.mime.headers import SUMMARY_HEADER_BYTES, decoded_headers
 from mailtrap_lite.store.folding import fold
-from mailtrap_lite.store.interface import IndexUpdate, Store
+from mailtrap_lite.store.interface import IndexUpdate, StorageError, Store
 
 log = logging.getLogger(__name__)
 
@@ -275,6 +275,8 @@ class Indexer:
             try:
                 if self.run_once() or self._purge():
                     continue
-            except Exception:  # storage trouble (disk full): retry at the next change
+            except StorageError as error:  # disk full, the file gone: retry at the next change
+                log.warning("indexing failed: %s; will retry", error)
+            except Exception:
                 log.warning("indexing failed; will retry", exc_info=True)
             feed.wait(seen, 5.0, self._stopping.is_set)

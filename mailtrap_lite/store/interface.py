@@ -33,6 +33,18 @@ class StorageError(Exception):
     """The database cannot be opened or written (the message says why)."""
 
 
+class QueryTimeout(StorageError):
+    """A search ran past the store's time limit and was stopped (the message says how long)."""
+
+    @classmethod
+    def after(cls, seconds: float) -> QueryTimeout:
+        """Return the error of a search stopped after `seconds` (--query-timeout)."""
+        return cls(
+            f"the search ran longer than {seconds:g} s and was stopped; narrow it (fewer"
+            " terms, an inbox, after:) or raise --query-timeout"
+        )
+
+
 class Delivery(NamedTuple):
     """A message with what its session said and learnt since the last commit.
 
@@ -73,7 +85,12 @@ class Store(ABC):
 
     Message ids increase in commit order and are never reused. Writes raise StorageError
     when the database cannot take them; then nothing is half-stored. Searches raise
-    QueryError for a query too large for the database to run.
+    QueryError for a query too large for the database to run, and QueryTimeout (a
+    StorageError) when one runs past the store's time limit (--query-timeout): list_messages,
+    count_messages, delete_matching and export_messages are searches, and a search never
+    holds the writer (a deletion by query searches first, then deletes by id in batches).
+    A long session's transcript arrives in chunks (append_transcript) before end_session;
+    get_session(id, transcript=False) reads a session without it.
     """
 
     path: Path
@@ -94,6 +111,14 @@ class Store(ABC):
     @abstractmethod
     def close(self) -> None:
         """Close every connection; a temporary database is removed."""
+
+    def check_file(self) -> None:
+        """Raise StorageError when the database is no longer the one opened.
+
+        A file database can be deleted or replaced under a running server; writing on would
+        acknowledge mail that is gone at the next start. Stores without a file never fail.
+        """
+        return None
 
     # -- messages ---------------------------------------------------------------------------
 
@@ -151,6 +176,11 @@ class Store(ABC):
     @abstractmethod
     def raw(self, message_id: int) -> bytes | None:
         """Return the exact bytes received, or None."""
+
+    def raw_start(self, message_id: int, size: int) -> bytes | None:
+        """Return the first `size` bytes received (a page shows no more), or None."""
+        raw = self.raw(message_id)
+        return raw[:size] if raw is not None else None
 
     def read_message(self, message_id: int) -> Message | None:
         """Return the message read from its bytes (parsed once, then cached), or None."""
@@ -279,6 +309,24 @@ class Store(ABC):
         """
 
     @abstractmethod
+    def append_transcript(
+        self,
+        session_id: int,
+        lines: Sequence[RawLine],
+        facts: SessionFacts | None = None,
+        problems: Sequence[Problem] | None = None,
+    ) -> None:
+        """Store more of an open session's transcript: a long session is written in chunks.
+
+        The SMTP side calls this while the session runs, each time about FLUSH_LINES lines
+        or FLUSH_BYTES bytes have gathered (smtp/transcript.py), then end_session with the
+        rest. `lines` follow the chunks stored before, in order; `facts` are stored as by
+        end_session; `problems` (None: unchanged) replace the session's problems so far. The
+        transcript a store keeps is what the SMTP side kept: the caps (--max-transcript-lines,
+        --max-transcript-bytes) are applied before lines reach the store.
+        """
+
+    @abstractmethod
     def end_orphaned_sessions(self) -> int:
         """Mark sessions left open by a server that died as ended by disconnect; count them.
 
@@ -287,7 +335,11 @@ class Store(ABC):
 
     @abstractmethod
     def get_session(self, session_id: int, transcript: bool = True) -> SessionRecord | None:
-        """Return one session (with its transcript unless `transcript` is False), or None."""
+        """Return one session, or None; its transcript too unless `transcript` is False.
+
+        The transcript is every chunk stored so far (append_transcript, end_session) in
+        order; a session list or an event never needs it, and a long one is costly to read.
+        """
 
     @abstractmethod
     def list_sessions(

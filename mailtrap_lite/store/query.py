@@ -12,7 +12,8 @@ Values come out normalized for their field, so every backend compares them as th
 free words, phrases, `subject:` and `filename:` folded (folding.fold); addresses lowercased,
 a domain written as the glob of its addresses (`shop.example` -> `*@shop.example`); dates as
 RFC 3339 UTC instants (a date means its 00:00 UTC); sizes in bytes (K = 1024, M = 1024²).
-Every QueryError of the parser says the position that failed.
+Every QueryError of the parser says the position that failed. A query takes at most
+MAX_TERMS terms and MAX_NESTING levels of parentheses (querycost.py).
 """
 
 from __future__ import annotations
@@ -21,14 +22,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from mailtrap_lite.store.fields import read_term
+from mailtrap_lite.store.querycost import MAX_NESTING, MAX_TERMS, cost_error
 from mailtrap_lite.store.querytree import And, Node, Not, Or, QueryError, Term
 
-__all__ = ["And", "Node", "Not", "Or", "Query", "QueryError", "Term", "parse_query"]
+__all__ = [
+    "MAX_NESTING",
+    "MAX_TERMS",
+    "And",
+    "Node",
+    "Not",
+    "Or",
+    "Query",
+    "QueryError",
+    "Term",
+    "parse_query",
+]
 
-# The parser and the SQL translations recurse once per level of parentheses, and SQLite's
-# parser has a fixed stack: `-(a -(b -(...)))` overflowed it at 19 levels. Every form nested
-# 12 deep runs (tests/test_fuzz_query.py); deeper is refused here, where it is written.
-MAX_NESTING = 12
 OPERATORS = ("OR", "AND")
 QUOTE_HINT = 'quote a phrase to search for "(" or ")"'
 
@@ -59,6 +68,7 @@ def parse_query(text: str) -> Query:
     """Parse the search language; raise QueryError saying where it failed."""
     _check_characters(text)
     tokens = _tokens(text)
+    _check_cost(tokens)
     return Query(_Parser(tokens).parse() if tokens else None)
 
 
@@ -129,6 +139,28 @@ def _word_end(text: str, start: int) -> int:
     return min(i, len(text))
 
 
+def _check_cost(tokens: list[Token]) -> None:
+    """Refuse a query over querycost's caps, pointing at the term or "(" past the cap.
+
+    Every word token is one term and every "(" one level deeper, so the caps are checked on
+    the tokens, before a term is read; the parser then never recurses past MAX_NESTING.
+    """
+    words = [token for token in tokens if token.kind == "word"]
+    too_many = cost_error(len(words))
+    if too_many is not None:
+        first_over = words[MAX_TERMS]
+        raise QueryError(too_many, first_over.at, len(first_over.text))
+    depth = 0
+    for token in tokens:
+        if token.kind == ")":
+            depth = max(depth - 1, 0)  # an unmatched ")" is the parser's error to report
+        elif token.kind == "(":
+            depth += 1
+            too_deep = cost_error(0, depth)
+            if too_deep is not None:
+                raise QueryError(too_deep, token.at)
+
+
 # -- tree ------------------------------------------------------------------------------------
 
 
@@ -141,7 +173,6 @@ class _Parser:
     def __init__(self, tokens: list[Token]) -> None:
         self.tokens = tokens
         self.next = 0
-        self.depth = 0
 
     def peek(self) -> Token | None:
         return self.tokens[self.next] if self.next < len(self.tokens) else None
@@ -201,14 +232,10 @@ class _Parser:
         self.next += 1
         if token.kind != "(":
             return read_term(token.text, token.at)
-        if self.depth == MAX_NESTING:
-            raise QueryError(f"parentheses nested deeper than {MAX_NESTING}", token.at)
-        self.depth += 1
-        node = self._or(token)
+        node = self._or(token)  # _check_cost bounds how deep this recursion goes
         if self.peek() is None:
             raise QueryError("unclosed '('", token.at, hint=QUOTE_HINT)
         self.next += 1  # the ")"
-        self.depth -= 1
         return node
 
 

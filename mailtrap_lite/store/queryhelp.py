@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from mailtrap_lite.store.querycost import MAX_NESTING, MAX_TERMS
+
 __all__ = ["SEARCH_HELP", "HelpRow", "markdown_table"]
 
 _CODE = re.compile(r"`([^`]*)`")
@@ -65,7 +67,9 @@ SEARCH_HELP = (
     HelpRow(("invoice receipt", "invoice AND receipt"), "both: terms side by side all match"),
     HelpRow(("invoice OR receipt",),
             "either; AND binds tighter than OR, so `a b OR c` means `(a b) OR c`"),
-    HelpRow(("(invoice OR receipt) from:shop.example",), "parentheses group terms"),
+    HelpRow(("(invoice OR receipt) from:shop.example",),
+            f"parentheses group terms, at most {MAX_NESTING} deep; a search takes at most"
+            f" {MAX_TERMS} terms"),
     HelpRow(("-has:attachment", "-(is:read OR from:shop.example)"),
             "not: leaves out what a term or a group matches"),
     HelpRow(('"OR"', '"f(x)"'),

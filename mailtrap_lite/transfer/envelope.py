@@ -11,6 +11,7 @@ the recipients from the source, else the To, Cc and Bcc headers.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from mailtrap_lite.mime.headers import (
     SUMMARY_HEADER_BYTES,
@@ -31,8 +32,13 @@ TIME_HEADERS = ("delivery-date", "delivered-date", "date")
 IMPORT_MAIL_OPTIONS: list[str] = ["BODY=8BITMIME"]
 
 
-def new_message(item: Item, inbox: str, session_id: int | None) -> NewMessage:
-    """Build what the Store takes, with the same summary and warnings as SMTP mail."""
+def new_message(
+    item: Item, inbox: str, session_id: int | None, tags: Sequence[str] = ()
+) -> NewMessage:
+    """Build what the Store takes, with the same summary and warnings as SMTP mail.
+
+    `tags` (checked names, `import --tag`) are stored with the message, in its commit.
+    """
     summary = parse_summary(item.raw)
     headers = first_headers(item.raw)
     return NewMessage(
@@ -44,6 +50,7 @@ def new_message(item: Item, inbox: str, session_id: int | None) -> NewMessage:
         received_at=item.received_at or received_at(headers),
         summary=summary,
         warnings=check_message(item.raw, IMPORT_MAIL_OPTIONS, summary),
+        tags=list(tags),
     )
 
 

@@ -39,8 +39,10 @@ class HttpClient:
             self._auth = "Basic " + base64.b64encode(pair.encode()).decode()
 
     def url(self, path: str, **params: object) -> str:
-        """Return the full URL of a path with query parameters (None values left out)."""
-        query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
+        """Return the full URL of a path with query parameters (None values left out; a list
+        gives the parameter once per item)."""
+        kept = {k: v for k, v in params.items() if v is not None}
+        query = urllib.parse.urlencode(kept, doseq=True)
         return f"{self.base}{path}" + (f"?{query}" if query else "")
 
     def get_json(self, path: str, **params: object) -> Any:

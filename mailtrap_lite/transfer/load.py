@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -121,12 +121,22 @@ class Importer:
 
 
 class StoreTarget:
-    """Imports into a Store: a session of kind `import` per source, a transaction per batch."""
+    """Imports into a Store: a session of kind `import` per source, a transaction per batch.
 
-    def __init__(self, store: Store, inbox: str = "default", keep_duplicates: bool = False):
+    Every message stored gets `tags` (checked names: `import --tag`, `POST /import?tag=`).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        inbox: str = "default",
+        keep_duplicates: bool = False,
+        tags: Sequence[str] = (),
+    ):
         self.store = store
         self.inbox = inbox
         self.keep_duplicates = keep_duplicates
+        self.tags = list(tags)
         self._session: int | None = None
 
     def begin(self, source: str, tally: Tally) -> None:
@@ -136,7 +146,7 @@ class StoreTarget:
 
     def commit(self, items: list[Item]) -> tuple[int, int, list[Failure]]:
         """Store a batch in one transaction."""
-        batch = [new_message(item, self.inbox, self._session) for item in items]
+        batch = [new_message(item, self.inbox, self._session, self.tags) for item in items]
         ids = self.store.import_messages(batch, self.keep_duplicates)
         stored = sum(1 for i in ids if i is not None)
         return stored, len(ids) - stored, []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
 from mailtrap_lite.mime.headers import rfc3339
@@ -27,12 +27,22 @@ MBOX_TYPE = "application/mbox"
 
 
 class ServerTarget:
-    """Imports into a running server: each batch an mboxrd upload, answered with a tally."""
+    """Imports into a running server: each batch an mboxrd upload, answered with a tally.
 
-    def __init__(self, url: str, inbox: str = "default", keep_duplicates: bool = False):
+    `tags` go with every upload (`tag=` once per tag), so the server tags what it stores.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        inbox: str = "default",
+        keep_duplicates: bool = False,
+        tags: Sequence[str] = (),
+    ):
         self.client = HttpClient(url, "the server")
         self.inbox = inbox
         self.keep_duplicates = keep_duplicates
+        self.tags = list(tags)
         self._source = ""
         self._tally: Tally | None = None
 
@@ -57,7 +67,8 @@ class ServerTarget:
         body = b"".join(_mbox_entry(item) for item in part)
         keep = "true" if self.keep_duplicates else None
         answer = self.client.post("/api/v1/import", body, MBOX_TYPE, inbox=self.inbox,
-                                  source=self._source, keep_duplicates=keep)  # fmt: skip
+                                  source=self._source, keep_duplicates=keep,
+                                  tag=self.tags or None)  # fmt: skip
         if not isinstance(answer, dict):
             raise TransferError("the server answered the import with something not a summary")
         return answer

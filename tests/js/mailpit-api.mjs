@@ -113,3 +113,16 @@ export async function missing(base) {
 export async function spamCheck(base) {
   return await client(base).spamAssassinCheck();
 }
+
+export async function linkCheck(base, { id, follow }) {
+  return await client(base).linkCheck(id, follow);
+}
+
+export async function htmlCheck(base, { id }) {
+  try {
+    await client(base).htmlCheck(id);
+  } catch (error) {
+    return error.message;
+  }
+  return "no error";
+}

@@ -11,16 +11,18 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from mailtrap_lite.store import StorageError
+from mailtrap_lite.store import QueryTimeout, StorageError
 from mailtrap_lite.store.query import QueryError
 
 from . import checks, faults, live, messages, meta, release, send, sessions, tags, transfer
+from .params import check_parameters
 
 API_PREFIX = "/api/"
 
 api = Blueprint("api", __name__)
 for module in (meta, messages, checks, sessions, live, faults, tags, send, release, transfer):
     api.register_blueprint(module.routes)
+api.before_request(check_parameters)
 
 
 def json_error(error: HTTPException) -> Response:
@@ -46,7 +48,8 @@ def query_error(error: QueryError) -> Response:
 
 @api.errorhandler(StorageError)
 def storage_error(error: StorageError) -> Response:
-    """Answer 503 when the database cannot be read or written."""
-    response = jsonify(error=f"storage unavailable: {error}")
+    """Answer 503 when the database cannot be read or written, or a search ran too long."""
+    message = str(error) if isinstance(error, QueryTimeout) else f"storage unavailable: {error}"
+    response = jsonify(error=message)
     response.status_code = 503
     return response

@@ -21,7 +21,8 @@ from mailtrap_lite.store.feed import Change, ChangeFeed
 
 from .. import shapes
 from ..context import EXTENSION, STOP_HOOKS, context, store
-from .params import fail, id_arg, inbox_arg, int_arg, query_arg
+from ..ids import parse_id
+from .params import accepts, fail, id_arg, inbox_arg, int_arg, query_arg
 
 routes = Blueprint("live", __name__)
 
@@ -82,16 +83,17 @@ def live_slots() -> Slots:
 
 
 @routes.get("/wait")
+@accepts("query", "inbox", "count", "timeout", "after", "limit")
 def wait() -> Any:
-    """GET /wait?query=&inbox=&count=1&timeout=10&after=ID&limit=: block for `count` matches.
+    """GET /wait?query=&inbox=&count=1&timeout=10&after=ID&limit=50: block for `count` matches.
 
-    Matches newer than `after` (without it, stored ones count too); then {"messages"} with
-    every such match, newest first (only the newest `limit`, when given). 408 when `timeout`
+    Matches newer than `after` (without it, stored ones count too); then {"total", "messages"}:
+    how many match, and the newest `limit` of them (at most 1,000, as lists). 408 when `timeout`
     (0-300 s) passes; 400 on bad parameters; 503 when too many waits and streams are open.
     """
     query, inbox, after = query_arg(), inbox_arg(), id_arg("after")
     count = int_arg("count", 1, low=1, high=10_000)
-    limit = int_arg("limit", 0, high=1_000_000)  # 0: every match
+    limit = int_arg("limit", 50)
     timeout = _timeout_arg()
     slots = live_slots()
     slots.take()
@@ -104,17 +106,16 @@ def wait() -> Any:
         fail(503, "the server is stopping")
     if found < count:
         fail(408, f"timed out after {timeout:g} s: {found} of {count} matching message(s) arrived")
-    size = min(found, limit) if limit else found
-    page = store().list_messages(inbox=inbox, limit=size, after=after, query=query)
-    return jsonify(messages=[shapes.summary(m) for m in page.messages])
+    page = store().list_messages(inbox=inbox, limit=limit, after=after, query=query)
+    return jsonify(total=page.total, messages=[shapes.summary(m) for m in page.messages])
 
 
 def _timeout_arg() -> float:
     text = request.args.get("timeout", "").strip() or "10"
     try:
-        timeout = float(text)
+        timeout = float(text) if text.isascii() else -1.0  # float() reads other scripts' digits
     except ValueError:
-        fail(400, f"timeout must be a number of seconds from 0 to 300, got {text!r}")
+        timeout = -1.0
     if not 0 <= timeout <= MAX_TIMEOUT:  # also rejects nan
         fail(400, f"timeout must be a number of seconds from 0 to 300, got {text!r}")
     return timeout
@@ -149,6 +150,7 @@ def _next_relevant(feed: ChangeFeed, seen: int, deadline: float) -> None:
 
 
 @routes.get("/events")
+@accepts("inbox", "last_event_id")
 def events() -> Response:
     """GET /events?inbox=: Server-Sent Events `message`, `updated`, `deleted`, `session`.
 
@@ -174,9 +176,10 @@ def _last_event_id() -> int | None:
     text = (request.headers.get("Last-Event-ID") or request.args.get("last_event_id", "")).strip()
     if not text:
         return None
-    if not text.isdigit():
-        fail(400, f"Last-Event-ID must be an event id (digits), got {text!r}")
-    return int(text)
+    value = parse_id(text)
+    if value is None:
+        fail(400, f"Last-Event-ID must be an event id (ASCII digits), got {text!r}")
+    return value
 
 
 class EventStream:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -11,9 +12,10 @@ from mailtrap_lite.store.records import MessageRecord
 from mailtrap_lite.store.tagging import TagError
 
 from .. import shapes
-from ..context import store
+from ..context import searches, store
 from ..downloads import download
-from .params import fail, id_arg, inbox_arg, int_arg, path_id, query_arg
+from ..ids import parse_id
+from .params import accepts, fail, id_arg, inbox_arg, int_arg, path_id, query_arg
 
 routes = Blueprint("messages", __name__)
 
@@ -21,26 +23,43 @@ PATCH_FIELDS = {"read": "true or false", "tags": "a list of tag names"}
 
 
 @routes.get("/messages")
+@accepts("query", "inbox", "limit", "before", "after")
 def list_messages() -> Any:
     """GET /messages?query=&inbox=&limit=50&before=ID&after=ID: {"total", "messages"}.
 
     Newest first; `total` counts every match (before= aside). 400 on a bad query or parameter.
     """
-    page = store().list_messages(
-        inbox=inbox_arg(),
-        limit=int_arg("limit", 50),
-        before=id_arg("before"),
-        after=id_arg("after"),
-        query=query_arg(),
-    )
+    inbox, limit, before, after, query = (inbox_arg(), int_arg("limit", 50), id_arg("before"),
+                                          id_arg("after"), query_arg())  # fmt: skip
+    with searches().admitted() if query is not None else nullcontext():
+        page = store().list_messages(inbox, limit, before, after, query)
     return jsonify(total=page.total, messages=[shapes.summary(m) for m in page.messages])
 
 
 @routes.delete("/messages")
+@accepts("query", "inbox", "all")
 def delete_messages() -> Any:
-    """DELETE /messages?query=&inbox=: delete the matches (all without both); {"deleted": n}."""
-    deleted = store().delete_matching(query_arg(), inbox_arg())
-    return jsonify(deleted=deleted)
+    """DELETE /messages?query=&inbox=&all=true: delete the matches; {"deleted": n}.
+
+    Deleting everything takes all=true. 400 (and nothing deleted) with none of the three,
+    with a request body (a client that meant to name ids), or on a bad query.
+    """
+    if request.get_data(cache=True):
+        fail(400, "DELETE /api/v1/messages takes no request body; delete messages by id with"
+             " DELETE /api/v1/messages/ID, or those that match with query= or inbox=")  # fmt: skip
+    query, inbox, everything = query_arg(), inbox_arg(), all_arg()
+    if query is None and inbox is None and not everything:
+        fail(400, "to delete every message add all=true; to delete some, give query= or inbox=")
+    with searches().admitted() if query is not None else nullcontext():
+        return jsonify(deleted=store().delete_matching(query, inbox))
+
+
+def all_arg() -> bool:
+    """Read all=true (or all=false) of a deletion."""
+    text = request.args.get("all", "").strip().lower()
+    if text not in ("", "true", "false"):
+        fail(400, f"all must be true or false, got {text!r}")
+    return text == "true"
 
 
 def read(message_id: str) -> tuple[MessageRecord, Message]:
@@ -76,7 +95,8 @@ def get_attachment(message_id: str, index: str) -> Response:
     404 for an unknown message or attachment.
     """
     _, message = read(message_id)
-    attachment = message.attachment(int(index)) if index.isascii() and index.isdigit() else None
+    number = parse_id(index)
+    attachment = message.attachment(number) if number is not None else None
     if attachment is None:
         fail(404, f"message {message_id} has no attachment {index!r}")
     fallback = f"attachment-{index}"

@@ -42,7 +42,7 @@ def send() -> Any:
     raw = compose(message, ctx.config.hostname)
     try:
         message_id = submit(ctx.store, ctx.config, raw, message.from_[1], message.recipients,
-                            inbox=inbox, tags=tags, peer=_peer())  # fmt: skip
+                            inbox=inbox, tags=tags, peer=_peer(), observer=ctx.counts)  # fmt: skip
     except TooLarge as error:
         fail(413, str(error))
     return jsonify(id=str(message_id))

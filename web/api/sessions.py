@@ -8,12 +8,13 @@ from flask import Blueprint, jsonify
 
 from .. import shapes
 from ..context import store
-from .params import fail, id_arg, inbox_arg, int_arg, path_id
+from .params import accepts, fail, id_arg, inbox_arg, int_arg, path_id
 
 routes = Blueprint("sessions", __name__)
 
 
 @routes.get("/sessions")
+@accepts("inbox", "limit", "before")
 def list_sessions() -> Any:
     """GET /sessions?inbox=&limit=50&before=ID: {"sessions"} newest first, no transcripts."""
     sessions = store().list_sessions(

@@ -1,16 +1,21 @@
-"""What both compatible APIs share: plain-text errors, paging by offset, slash merging."""
+"""What both compatible APIs share: plain-text errors, paging by offset, searches within the
+web's caps, slash merging."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, NoReturn
 
 from flask import Response, abort, request
 from werkzeug.exceptions import HTTPException
 
-from mailtrap_lite.store import Store
+from mailtrap_lite.store import QueryTimeout, StorageError, Store
 from mailtrap_lite.store.query import Query
 from mailtrap_lite.store.records import MessageRecord
+
+from ..context import context, searches
+from ..ids import parse_id
 
 # Messages looked at for one search that the Store cannot answer alone (Mailpit's substring
 # address filters, MailHog's kinds): both upstream servers load every match into memory too.
@@ -34,6 +39,12 @@ def plain_error(error: HTTPException) -> Response:
     return response
 
 
+def storage_error(error: StorageError) -> Response:
+    """Answer 503 in plain text when the database cannot be read or a search ran too long."""
+    reason = str(error) if isinstance(error, QueryTimeout) else f"storage unavailable: {error}"
+    return plain(f"{reason}\n", 503)
+
+
 def fail(status: int, message: str) -> NoReturn:
     """Stop the request with a plain-text error."""
     abort(status, description=message)
@@ -44,9 +55,9 @@ def whole(name: str, default: int, high: int | None = None) -> int:
     text = request.args.get(name, "").strip()
     if not text:
         return default
-    if not text.isdigit():
+    value = parse_id(text)  # ASCII digits: int() also reads other scripts' digits
+    if value is None:
         fail(400, f"{name} must be a whole number")
-    value = int(text)
     return min(value, high) if high is not None else value
 
 
@@ -56,10 +67,36 @@ def newest(store: Store, count: int, query: Query | None = None) -> list[Message
 
 
 def scan(
-    store: Store, keep: Callable[[MessageRecord], bool], query: Query | None = None
+    store: Store,
+    keep: Callable[[MessageRecord], bool],
+    query: Query | None = None,
+    seconds: float = 0.0,
 ) -> list[MessageRecord]:
-    """Return every message (matching a query) that `keep` accepts, newest first."""
-    return [r for r in newest(store, MAX_SCAN, query) if keep(r)]
+    """Return every message (matching a query) that `keep` accepts, newest first.
+
+    Past `seconds` of looking (0: no limit) the scan stops with QueryTimeout, as the Store's
+    own part of the search does.
+    """
+    deadline = time.monotonic() + seconds if seconds else None
+    kept: list[MessageRecord] = []
+    for record in newest(store, MAX_SCAN, query):
+        if deadline is not None and time.monotonic() > deadline:
+            raise QueryTimeout.after(seconds)
+        if keep(record):
+            kept.append(record)
+    return kept
+
+
+def search(
+    keep: Callable[[MessageRecord], bool], query: Query | None = None
+) -> list[MessageRecord]:
+    """Scan the request's Store for a search of a compatible API within the web's caps.
+
+    Such searches count against --max-searches with our own (503 with Retry-After past
+    it) and are stopped after --query-timeout (503), each answered in plain text.
+    """
+    with searches().admitted():
+        return scan(context().store, keep, query, context().config.query_timeout)
 
 
 def page(records: list[MessageRecord], start: int, limit: int) -> list[MessageRecord]:

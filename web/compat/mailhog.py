@@ -23,16 +23,29 @@ from flask.blueprints import BlueprintSetupState
 
 from mailtrap_lite.smtp.faults import FaultRule, make_rule
 from mailtrap_lite.smtp.relay import RelayRefused
-from mailtrap_lite.store import Store
+from mailtrap_lite.store import StorageError, Store
 from mailtrap_lite.store.records import MessageRecord
 
 from ..api.live import SLOTS, Slots, live_slots
 from ..context import EXTENSION, STOP_HOOKS, context, store
 from ..downloads import download
+from ..ids import parse_id
 from . import mailhog_shapes as shapes
-from .common import MAX_SCAN, contains_any, fail, newest, page, plain, plain_error, scan, whole
+from .common import (
+    MAX_SCAN,
+    contains_any,
+    fail,
+    newest,
+    page,
+    plain,
+    plain_error,
+    search,
+    storage_error,
+    whole,
+)
 
 routes = Blueprint("mailhog", __name__)
+routes.register_error_handler(StorageError, storage_error)
 error_page = plain_error
 
 V2_LIMIT, V2_MAX = 50, 250
@@ -85,7 +98,7 @@ def _matches(kind: str, query: str) -> list[MessageRecord]:
         raw = (store().raw(record.id) or b"").decode("utf-8", "replace")
         return query.lower() in raw.lower()  # the body or any header value
 
-    return scan(store(), keep)
+    return search(keep)
 
 
 def _header(record: MessageRecord, name: str) -> str:
@@ -127,7 +140,8 @@ def v1_delete_all() -> Response:
 
 
 def _record(message_id: str) -> MessageRecord:
-    record = store().get_message(int(message_id)) if message_id.isdigit() else None
+    number = parse_id(message_id)
+    record = store().get_message(number) if number is not None else None
     if record is None:
         fail(404, "not found")
     return record

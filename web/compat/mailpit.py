@@ -5,9 +5,10 @@ Mailpit's: plain text, `404 page not found`. As in Mailpit, `GET /api/v1/message
 the message read (unless the browser says the request is cross-site), and `DELETE
 /api/v1/messages` without IDs deletes everything: both only here, never on /api/v1.
 Not served: the websocket /api/events (waitress cannot hand a socket to a websocket
-handler), thumbnails, and html-check and link-check (404, as Mailpit answers while a check
-is off). sa-check answers from the deliverability report's SpamAssassin verdict when
---spamd is given (404 without it).
+handler), thumbnails, and html-check (404: it scores HTML against per-client support data
+that the deliverability report does not have). link-check answers from the report's static
+link checks, never requesting a link; sa-check from its SpamAssassin verdict when --spamd is
+given (404 without it).
 """
 
 from __future__ import annotations
@@ -17,27 +18,31 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
+from mailtrap_lite.checks.links import each_link_checked
 from mailtrap_lite.message import Message
 from mailtrap_lite.mime.body import BODY_HEADER_BYTES
 from mailtrap_lite.mime.compose import SendError, compose, read_send_request
 from mailtrap_lite.mime.headers import headers_of
 from mailtrap_lite.smtp.relay import RelayRefused
 from mailtrap_lite.smtp.submit import TooLarge, submit
+from mailtrap_lite.store import StorageError
 from mailtrap_lite.store.query import parse_query
 from mailtrap_lite.store.records import MessageRecord
 from mailtrap_lite.store.tagging import TagError
 
 from ..context import context, reports, store
 from ..downloads import download
+from ..ids import parse_id
 from . import mailpit_shapes as shapes
 from .chaos import chaos_routes
-from .common import MAX_SCAN, fail, newest, page, plain, plain_error, scan, whole
+from .common import MAX_SCAN, fail, newest, page, plain, plain_error, search, storage_error, whole
 from .mailpit_about import about_routes
 from .mailpit_search import MailpitSearch, SearchError, parse_search
 
 routes = Blueprint("mailpit", __name__)
 routes.register_blueprint(chaos_routes)
 routes.register_blueprint(about_routes)
+routes.register_error_handler(StorageError, storage_error)
 error_page = plain_error
 OK = "ok"
 _CID = re.compile(r"""\bcid:([^\s"'()<>]+)""", re.IGNORECASE)
@@ -85,8 +90,8 @@ def _search() -> MailpitSearch:
     return parse_search(text, request.args.get("tz"))
 
 
-def _matches(search: MailpitSearch) -> list[MessageRecord]:
-    return scan(store(), search.keep, search.query)
+def _matches(found: MailpitSearch) -> list[MessageRecord]:
+    return search(found.keep, found.query)
 
 
 @routes.get("/api/v1/search")
@@ -115,7 +120,8 @@ def _ids(data: dict[str, Any]) -> list[int]:
     ids = data.get("IDs") or []
     if not isinstance(ids, list):
         fail(400, "IDs must be a list")
-    return [int(i) for i in ids if isinstance(i, str | int) and str(i).isdigit()]
+    parsed = (parse_id(str(i)) for i in ids if isinstance(i, str | int))
+    return [i for i in parsed if i is not None]
 
 
 @routes.put("/api/v1/messages")
@@ -162,7 +168,8 @@ def _record(message_id: str) -> MessageRecord:
         if not found:
             fail(404, "not found")
         return found[0]
-    record = store().get_message(int(message_id)) if message_id.isdigit() else None
+    number = parse_id(message_id)
+    record = store().get_message(number) if number is not None else None
     if record is None:
         fail(404, "not found")
     return record
@@ -218,6 +225,16 @@ def sa_check(message_id: str) -> Any:
     if outcome is None:
         fail(404, "not found")
     return jsonify(shapes.spam_check(outcome))
+
+
+@routes.get("/api/v1/message/<message_id>/link-check")
+def link_check(message_id: str) -> Any:
+    """GET /api/v1/message/ID/link-check[?follow=]: each web link with the deliverability
+    report's static link checks, in Mailpit's shape. No link is requested, so `follow`
+    changes nothing and no link has an HTTP status (StatusCode 0); 404 for an unknown id.
+    """
+    _, parsed = _read(message_id)
+    return jsonify(shapes.link_check(each_link_checked(parsed.links)))
 
 
 @routes.get("/api/v1/message/<message_id>/part/<part_id>")
@@ -290,7 +307,8 @@ def send() -> Any:
         tags = [str(t) for t in data.get("Tags") or []]
         raw = compose(message, ctx.config.hostname)
         message_id = submit(ctx.store, ctx.config, raw, message.from_[1], message.recipients,
-                            tags=tags, peer=f"{request.remote_addr} (HTTP)")  # fmt: skip
+                            tags=tags, peer=f"{request.remote_addr} (HTTP)",
+                            observer=ctx.counts)  # fmt: skip
     except (SendError, TagError) as error:
         fail(400, str(error))
     except TooLarge as error:

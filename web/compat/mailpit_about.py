@@ -1,59 +1,59 @@
-"""Mailpit's routes about the server: /api/v1/info, /api/v1/webui, and the checks that are off.
+"""Mailpit's routes about the server: /api/v1/info, /api/v1/webui, and the check not served.
 
 Values are truthful: the relay as --relay-config sets it, chaos on (the fault rules), the
-spam check on with --spamd; counts since start come from the metrics while they are on.
+spam check on with --spamd; counts since start are the server's own (RuntimeCounts, always
+kept, whatever --metrics says).
 """
 
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify
-from flask.blueprints import BlueprintSetupState
+from flask import Blueprint, Response, jsonify
 
+from mailtrap_lite.services.counts import RuntimeCounts, memory_in_use
 from mailtrap_lite.store import Store
 from mailtrap_lite.store.query import parse_query
 from mailtrap_lite.version import __version__
 
-from ..context import context
+from ..context import context, counts
 from .common import fail
 
 about_routes = Blueprint("mailpit_about", __name__)
-STARTED = "mailtrap_lite.mailpit_started"
-
-
-@about_routes.record_once
-def _remember_start(state: BlueprintSetupState) -> None:
-    state.app.extensions.setdefault(STARTED, time.monotonic())
 
 
 @about_routes.get("/api/v1/info")
 def info() -> Any:
     """GET /api/v1/info: version, database, counts, tags and what this run has seen."""
-    ctx = context()
-    found = ctx.store
-    started: float = current_app.extensions[STARTED]
+    found = context().store
     return jsonify(
         Version=__version__,
-        LatestVersion="",  # this server never asks the internet which version is newest
+        LatestVersion="disabled",  # as Mailpit says with its version check off: none is made
         Database=str(found.path),
         DatabaseSize=_database_size(found),
         Messages=found.count_messages(),
         Unread=found.count_messages(parse_query("is:unread")),
         Tags={name: total for name, total, _ in found.tags()},
-        RuntimeStats=_runtime(ctx.metrics, started),
+        RuntimeStats=_runtime(counts()),
     )
 
 
-def _runtime(metrics: Any, started: float) -> dict[str, int]:
-    """Counts since start: from the metrics when they are on, else 0 (not counted)."""
-    stats = {"Uptime": int(time.monotonic() - started), "MessagesDeleted": 0, "SMTPAccepted": 0,
-             "SMTPAcceptedSize": 0, "SMTPRejected": 0, "SMTPIgnored": 0}  # fmt: skip
-    if metrics is not None:
-        stats.update(metrics.runtime_counts())
-    return stats
+def _runtime(since_start: RuntimeCounts) -> dict[str, int]:
+    """Return Mailpit's RuntimeStats: counts since start and the memory in use now.
+
+    SMTPIgnored counts duplicates dropped by Mailpit's --ignore-duplicate-ids; nothing is
+    ever dropped here (webui says DuplicatesIgnored: false), so it is truly 0.
+    """
+    return {
+        "Uptime": since_start.uptime(),
+        "Memory": memory_in_use(),
+        "MessagesDeleted": since_start.deleted_or_pruned(),
+        "SMTPAccepted": since_start.accepted_messages,
+        "SMTPAcceptedSize": since_start.accepted_bytes,
+        "SMTPRejected": since_start.rejected,
+        "SMTPIgnored": 0,
+    }
 
 
 def _database_size(found: Store) -> int:
@@ -89,5 +89,9 @@ def webui() -> Any:
 
 @about_routes.get("/api/v1/message/<message_id>/<check>")
 def checks_off(message_id: str, check: str) -> Response:
-    """GET html-check, link-check: 404, as Mailpit answers while a check is off."""
+    """GET html-check (and any check not served): 404, as Mailpit answers a check that is off.
+
+    Mailpit's HTML check scores the HTML against caniemail.com's per-client support data,
+    which the deliverability report does not have; an answer made up without it would mislead.
+    """
     fail(404, "not found")

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mailtrap_lite.mime.headers import Mailbox, rfc3339
+from mailtrap_lite.store.fields import MAX_SIZE
 from mailtrap_lite.store.folding import fold
 from mailtrap_lite.store.query import And, Node, Not, Query, Term
 from mailtrap_lite.store.records import MessageRecord
@@ -151,7 +152,10 @@ def _date(value: str, zone: dt.tzinfo) -> str:
         raise SearchError(f"cannot read the date {value!r}")
     if when.tzinfo is None:
         when = when.replace(tzinfo=zone)
-    return rfc3339(when)
+    try:
+        return rfc3339(when)
+    except (ValueError, OverflowError):  # out of range once in UTC (year 1 or 9999)
+        raise SearchError(f"the date {value!r} is out of range") from None
 
 
 def _parsed_date(value: str) -> dt.datetime | None:
@@ -172,6 +176,9 @@ def _parsed_date(value: str) -> dt.datetime | None:
 
 def _size(value: str) -> int:
     match = _SIZE.fullmatch(value.strip().lower())
-    if match is None or match.group(2) not in UNITS:
+    if match is None or match.group(2) not in UNITS or not match.group(1).isascii():
         raise SearchError(f"cannot read the size {value!r}; use a number with k, kb, m or mb")
-    return int(float(match.group(1)) * UNITS[match.group(2)])
+    size = float(match.group(1)) * UNITS[match.group(2)]
+    if not size < MAX_SIZE:  # also inf: the database holds 64-bit integers
+        raise SearchError(f"the size {value!r} is out of range")
+    return int(size)

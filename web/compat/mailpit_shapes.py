@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from typing import Any
 
+from mailtrap_lite.checks.report import Check
 from mailtrap_lite.checks.spam import SpamOutcome
 from mailtrap_lite.message import Attachment, Message
 from mailtrap_lite.mime.headers import Mailbox
@@ -153,3 +154,20 @@ def spam_check(outcome: SpamOutcome) -> JSON:
             {"Name": r.name, "Score": r.score, "Description": r.description} for r in result.rules
         ],  # fmt: skip
     }
+
+
+def link_check(judged: list[tuple[str, list[Check]]]) -> JSON:
+    """Return Mailpit's link check (Errors, Links[URL, StatusCode, Status]) from static checks.
+
+    Nothing is requested (SECURITY.md: the server never follows a link), so no link has an
+    HTTP status: StatusCode is 0 and Status says so, naming the checks a link does not pass;
+    Errors counts those links, not (as Mailpit does) the ones that did not answer 2xx or 3xx.
+    """
+    links = [{"URL": url, "StatusCode": 0, "Status": _not_followed(found)} for url, found in judged]
+    return {"Errors": sum(1 for _, found in judged if found), "Links": links}
+
+
+def _not_followed(found: list[Check]) -> str:
+    if not found:
+        return "Not followed (static checks passed)"
+    return f"Not followed (static checks: {', '.join(check.id for check in found)})"

@@ -29,6 +29,14 @@ _HTML_POLICY = (
     " frame-ancestors 'self'; sandbox allow-popups allow-popups-to-escape-sandbox"
     " allow-same-origin"
 )
+# Characters of a message's HTML put in its frame; mail clients clip far earlier (Gmail at
+# 102 KB). Past it the frame ends with a note; the Source tab and the .eml have the rest.
+MAX_HTML_SHOWN = 1024 * 1024
+_CUT_NOTE = (
+    '<p style="border-top:1px solid;margin-top:2em;padding-top:.5em;font:small sans-serif">'
+    "Only the first {shown} of {total} characters of this HTML are shown; the Source tab and"
+    " the .eml download have all of it.</p>"
+)
 _CID = re.compile(r"""\bcid:([^\s"'()<>]+)""", re.IGNORECASE)
 # <meta http-equiv> pragmas (refresh above all) act without a click; renaming the attribute
 # disarms every value, however its characters are encoded (names are never entity-decoded).
@@ -63,7 +71,9 @@ def html_document(message_id: int) -> Response:
     if html is None:
         abort(404)
     cid_base = url_for("ui.inline_part", message_id=message_id, content_id="x")[:-1]
-    markup = prepare_html(html, cid_base)
+    markup = prepare_html(html[:MAX_HTML_SHOWN], cid_base)
+    if len(html) > MAX_HTML_SHOWN:
+        markup += _CUT_NOTE.format(shown=MAX_HTML_SHOWN, total=len(html))
     remote = " https: http:" if request.args.get("remote") == "1" else ""
     cid_source = request.host_url.rstrip("/") + cid_base
     response = Response(markup, mimetype="text/html")

@@ -7,16 +7,18 @@ JSON API from the browser; the pages themselves only read the Store.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from mailtrap_lite.mime.body import BODY_HEADER_BYTES, MAX_PARTS
-from mailtrap_lite.store import Page
+from mailtrap_lite.store import Page, QueryTimeout, StorageError
 from mailtrap_lite.store.query import QueryError, parse_query
 from mailtrap_lite.store.queryhelp import SEARCH_HELP
 
-from ..context import context, reports, store
+from ..context import context, reports, searches, store
+from ..ids import parse_id
 from . import content
 from .model import byte_size, envelope_rows
 from .sessions import duration, transcript_lines
@@ -28,7 +30,16 @@ ui = Blueprint(
 
 PAGE_SIZE = 50
 LINK_SOURCES = {"html": "HTML link", "html-text": "HTML text", "text": "text body"}
-MAX_SOURCE_SHOWN = 512 * 1024  # bigger messages are shown cut; the .eml download is whole
+# What a message page shows at most of each part; the page says what it left out, and the
+# Source tab and the .eml download have it all. Four views at once of a 30 MB one-line text
+# grew the server by 637 MiB while every byte of the text was put in each page.
+SHOWN = {
+    "source": 512 * 1024,  # bytes of the raw message
+    "text": 256 * 1024,  # characters of the text body
+    "headers": 1000,  # header fields
+    "links": 1000,  # links
+}
+TRANSCRIPT_PAGE = 1000  # transcript lines on a page (the session page has the others)
 # Pages may load only this app's own scripts, styles and images, and frame only this app.
 _PAGE_POLICY = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none';"
@@ -36,10 +47,10 @@ _PAGE_POLICY = (
 )
 
 ui.add_app_template_filter(byte_size, "bytes")
-ui.add_url_rule("/messages/<int:message_id>/body.html", view_func=content.html_document)
-ui.add_url_rule("/messages/<int:message_id>/cid/<path:content_id>", view_func=content.inline_part)
-ui.add_url_rule("/messages/<int:message_id>/attachments/<int:index>", view_func=content.attachment)
-ui.add_url_rule("/messages/<int:message_id>/download.eml", view_func=content.raw_download)
+ui.add_url_rule("/messages/<id:message_id>/body.html", view_func=content.html_document)
+ui.add_url_rule("/messages/<id:message_id>/cid/<path:content_id>", view_func=content.inline_part)
+ui.add_url_rule("/messages/<id:message_id>/attachments/<id:index>", view_func=content.attachment)
+ui.add_url_rule("/messages/<id:message_id>/download.eml", view_func=content.raw_download)
 
 
 @ui.context_processor
@@ -89,7 +100,10 @@ def _sidebar() -> dict[str, Any]:
     seq = store().feed.seq
     cached = cache.get("tags")
     if cached is None or cached[0] != seq:
-        cached = cache["tags"] = (seq, store().tags())
+        try:
+            cached = cache["tags"] = (seq, store().tags())
+        except StorageError:  # the error page of a Store that failed renders all the same
+            return {"sidebar_tags": []}
     return {"sidebar_tags": cached[1]}
 
 
@@ -105,9 +119,10 @@ def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "")
     if not value:
         return None
-    if not value.isdigit():
-        abort(400, f"{name} must be a message id")
-    return int(value)
+    parsed = parse_id(value)
+    if parsed is None:
+        abort(400, f"{name} must be a whole number (ASCII digits)")
+    return parsed
 
 
 @ui.app_template_global()
@@ -130,9 +145,13 @@ def inbox() -> tuple[str, int]:
         query = parse_query(text) if text else None
         since = _feed_position()
         # One more than a page tells whether an older page exists.
-        page = store().list_messages(inbox=name, limit=PAGE_SIZE + 1, before=before, query=query)
+        with searches().admitted() if query is not None else nullcontext():
+            page = store().list_messages(inbox=name, limit=PAGE_SIZE + 1, before=before,
+                                         query=query)  # fmt: skip
     except QueryError as error:  # the page then shows the error alone, pointing at it
         return _inbox_page(name, text, before, Page(0, []), error), 400
+    except QueryTimeout as error:  # said like a query error, without a position
+        return _inbox_page(name, text, before, Page(0, []), QueryError(str(error))), 503
     return _inbox_page(name, text, before, page, since=since), 200
 
 
@@ -171,18 +190,20 @@ def _error_parts(query: str, error: QueryError) -> tuple[str, str, str] | None:
     return query[:start], query[start:end] or " ", query[end:]
 
 
-@ui.get("/messages/<int:message_id>")
+@ui.get("/messages/<id:message_id>")
 def message(message_id: int) -> str:
-    """Show one message with its tabs; opening it marks it read."""
+    """Show one message with its tabs (its script marks it read: GET never changes state).
+
+    The page shows each part of the read model up to a bound of its own (SHOWN) and says
+    what it left out; the Source tab and the .eml download have everything.
+    """
     since = _feed_position()
     record = store().get_message(message_id)
-    raw = store().raw(message_id)
-    if record is None or raw is None:
+    source = store().raw_start(message_id, SHOWN["source"])
+    if record is None or source is None:
         abort(404, f"There is no message #{message_id}: it was deleted, or pruned to keep within"
                    " --max-messages, or never existed.")  # fmt: skip
     parsed = content.read(message_id)
-    if not record.read:
-        store().set_read(message_id, True)
     session = store().get_session(record.session_id) if record.session_id else None
     checks = reports().report(message_id)
     if checks is None:  # deleted meanwhile
@@ -193,18 +214,23 @@ def message(message_id: int) -> str:
         relay=context().relay,
         message=record,
         parsed=parsed,
+        shown=SHOWN,
+        text=(parsed.text or "")[: SHOWN["text"]],
+        headers=parsed.headers[: SHOWN["headers"]],
+        links=parsed.links[: SHOWN["links"]],
         header_limit=BODY_HEADER_BYTES,
         part_limit=MAX_PARTS,
         link_sources=LINK_SOURCES,
         envelope=envelope_rows(record),
-        source=source_view(raw[:MAX_SOURCE_SHOWN]),
+        source=source_view(source),
         source_kinds=KINDS,
-        source_limit=MAX_SOURCE_SHOWN,
-        source_cut=len(raw) > MAX_SOURCE_SHOWN,
+        source_limit=SHOWN["source"],
+        source_cut=record.size > SHOWN["source"],
         remote=request.args.get("remote") == "1",
         remote_count=content.remote_references(parsed.html or ""),
         session=session,
-        transcript=transcript_lines(session) if session else [],
+        transcript=transcript_lines(session, 0, TRANSCRIPT_PAGE) if session else [],
+        transcript_total=len(session.transcript or []) if session else 0,
         session_duration=duration(session) if session else "",
         checks=checks,
         inboxes=_inboxes(),
@@ -231,19 +257,32 @@ def sessions() -> str:
     )
 
 
-@ui.get("/sessions/<int:session_id>")
+@ui.get("/sessions/<id:session_id>")
 def session(session_id: int) -> str:
-    """Show one SMTP session and its transcript; an open one reloads when it ends."""
+    """Show one SMTP session and TRANSCRIPT_PAGE lines of its transcript (`?page=N`).
+
+    An open one reloads when it ends.
+    """
     since = _feed_position()
     found = store().get_session(session_id)
     if found is None:
         abort(404, f"There is no session #{session_id}: it was pruned to keep within"
                    " --max-sessions, or never existed.")  # fmt: skip
+    total = len(found.transcript or [])
+    pages = max(1, -(-total // TRANSCRIPT_PAGE))
+    number = _int_arg("page") or 1
+    if number > pages:
+        abort(404, f"Session #{session_id} has {total} transcript lines, {pages} page(s) of"
+                   f" {TRANSCRIPT_PAGE}: there is no page {number}.")  # fmt: skip
+    start = (number - 1) * TRANSCRIPT_PAGE
     return render_template(
         "ui/session.html",
         session=found,
         duration=duration(found),
-        transcript=transcript_lines(found),
+        transcript=transcript_lines(found, start, TRANSCRIPT_PAGE),
+        lines=(start + 1, min(total, start + TRANSCRIPT_PAGE), total),
+        page=number,
+        pages=pages,
         inboxes=_inboxes(),
         since=since if found.ended_at is None else None,
     )

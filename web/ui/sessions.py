@@ -36,9 +36,13 @@ def reply_class(entry: TranscriptEntry) -> str:
     return f"{code}xx"
 
 
-def transcript_lines(session: SessionRecord) -> list[TranscriptLine]:
-    """Return the transcript with times relative to the session start (seconds)."""
+def transcript_lines(
+    session: SessionRecord, first: int = 0, count: int | None = None
+) -> list[TranscriptLine]:
+    """Return `count` lines of the transcript from line `first` (0-based), with times
+    relative to the session start (seconds)."""
     start = parse_time(session.started_at)
+    entries = session.transcript or []
     return [
         TranscriptLine(
             offset=f"+{(parse_time(e.at) - start).total_seconds():.3f}s",
@@ -47,7 +51,7 @@ def transcript_lines(session: SessionRecord) -> list[TranscriptLine]:
             injected=e.injected,
             reply_class=reply_class(e),
         )
-        for e in session.transcript or []
+        for e in entries[first : None if count is None else first + count]
     ]
 
 

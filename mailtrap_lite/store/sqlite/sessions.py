@@ -32,11 +32,26 @@ class SessionStore(StoreCore):
     """Records SMTP sessions: opened, facts learnt, transcript chunks, ended; pruned by count."""
 
     def __init__(
-        self, path: Path | None = None, *, max_messages: int = 0, max_sessions: int = 0
+        self,
+        path: Path | None = None,
+        *,
+        max_messages: int = 0,
+        max_sessions: int = 0,
+        read_only: bool = False,
+        check: str | None = None,
+        query_seconds: float = 0.0,
     ) -> None:
-        super().__init__(path, max_messages=max_messages, max_sessions=max_sessions)
+        super().__init__(
+            path,
+            max_messages=max_messages,
+            max_sessions=max_sessions,
+            read_only=read_only,
+            check=check,
+            query_seconds=query_seconds,
+        )
         self._chunks: dict[int, int] = {}  # session id -> next transcript chunk number
-        self._judge_unjudged()
+        if not read_only:  # a read-only store leaves judging to the server that writes it
+            self._judge_unjudged()
 
     def open_session(self, peer: str, started_at: str, kind: str = "smtp") -> int:
         """Record a new session (SMTP, or one of SESSION_KINDS) and return its id."""
@@ -51,6 +66,20 @@ class SessionStore(StoreCore):
             self._prune_sessions(conn)
         self.feed.publish("session", (session_id,))
         return session_id
+
+    def append_transcript(
+        self,
+        session_id: int,
+        lines: Sequence[RawLine],
+        facts: SessionFacts | None = None,
+        problems: Sequence[Problem] | None = None,
+    ) -> None:
+        """Store more of an open session's transcript (and its problems so far, if given).
+
+        Nothing is announced: the session's page shows the rest when the session ends.
+        """
+        with self._transaction() as conn:
+            self._flush_session(conn, session_id, lines, facts, problems)
 
     def end_orphaned_sessions(self) -> int:
         """Mark sessions left open by a server that died as ended by disconnect; count them.
@@ -163,7 +192,7 @@ class SessionStore(StoreCore):
             self._bump(conn, "pruned_sessions", cur.rowcount)
 
     def get_session(self, session_id: int, transcript: bool = True) -> SessionRecord | None:
-        """Return one session (with its transcript unless `transcript` is False), or None."""
+        """Return one session, or None; its transcript too unless `transcript` is False."""
         conn = self._read()
         row = conn.execute(
             f"SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,)

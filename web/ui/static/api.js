@@ -33,6 +33,8 @@ export const api = {
   },
   checks: (id) => call("GET", `/messages/${encodeURIComponent(id)}/checks`),
   setTags: (id, tags) => call("PATCH", `/messages/${encodeURIComponent(id)}`, { tags }),
+  renameTag: (name, to) => call("PUT", `/tags/${encodeURIComponent(name)}`, { name: to }),
+  deleteTag: (name) => call("DELETE", `/tags/${encodeURIComponent(name)}`),
   release: (id, to) => call("POST", `/messages/${encodeURIComponent(id)}/release`, { to }),
 };
 

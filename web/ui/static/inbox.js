@@ -83,7 +83,7 @@ function confirmDeleteAll() {
   dialog.addEventListener("close", async () => {
     if (dialog.returnValue !== "ok") return;
     try {
-      await api.deleteMatching(filters());
+      await api.deleteMatching({ ...filters(), all: "true" });
       removeRows(rows().map((row) => row.dataset.id));
       toast("Deleted all");
       refresh();

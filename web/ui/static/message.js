@@ -145,9 +145,19 @@ async function remove(id) {
   } catch (error) { toast(error.message); }
 }
 
+// Opening a message marks it read with a PATCH from here: a GET of the page changes nothing.
+async function markRead(article) {
+  if (article.dataset.read === "true") return;
+  try {
+    await api.setRead(article.dataset.id, true);
+    article.dataset.read = "true";
+  } catch (error) { toast(error.message); }
+}
+
 export function startMessage() {
   const article = document.querySelector("article.message");
   const id = article.dataset.id;
+  markRead(article);
   startTabs();
   startWidths();
   startTags(id);
