@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from mailtrap_lite.checks import Checker, StoredReports
+from mailtrap_lite.checks import StoredReports
 from mailtrap_lite.config import Config, ConfigError
 from mailtrap_lite.services.clock import Clock
 from mailtrap_lite.services.counts import RuntimeCounts
@@ -36,6 +36,7 @@ from mailtrap_lite.store.sqlite.lock import DatabaseLock
 if TYPE_CHECKING:
     from collections.abc import Coroutine
 
+    from mailtrap_lite.checks.checker import Checker
     from mailtrap_lite.services.metrics import Metrics
 
 START_TIMEOUT = 10.0
@@ -156,7 +157,7 @@ class App:
             if self.config.db is not None:
                 self._db_lock = DatabaseLock.acquire(self.config.db)
             store = self._store = open_store(self.config)
-            self._reports = StoredReports(store, Checker.from_config(self.config))
+            self._reports = _reports(store, self.config)
             store.end_orphaned_sessions()  # the lock is ours: no other server has sessions
             self._start_services(store, relay_settings)
             smtp = self._smtp = SMTPServer(store, self.config, self._observer())
@@ -310,6 +311,23 @@ class App:
             _run_on(loop, self.stop())
         finally:
             _stop_loop(loop, thread)
+
+
+def _reports(store: Store, config: Config) -> StoredReports:
+    """Keep the reports of the stored mail; load the checks now only if an option needs them.
+
+    With DKIM keys or spamd given, a bad one stops the start; without them nothing can fail,
+    and the checks (DKIM, DNS and crypto libraries, ~0.5 s) load when a report is first read.
+    """
+
+    def make_checker() -> Checker:
+        from mailtrap_lite.checks.checker import Checker
+
+        return Checker.from_config(config)
+
+    if config.dkim_keys or config.spamd is not None:
+        return StoredReports(store, make_checker())
+    return StoredReports(store, make_checker=make_checker)
 
 
 def _rules(config: Config) -> list[tuple[str, Query]]:
