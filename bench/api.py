@@ -18,7 +18,9 @@ What it does:
 2. Starts ``python -m mailtrap_lite --db DB --smtp 127.0.0.1:0 --http 127.0.0.1:0
    --max-messages 0`` as a subprocess and talks to it over HTTP keep-alive connections.
 3. Measures the first page of /api/v1/messages, three searches (a word, to:, a phrase) and
-   five more of the language's later forms (OR, a domain, a glob, filename:, a folded word), and
+   five more of the language's later forms (OR, a domain, a glob, filename:, a folded word)
+   (each one's first ask apart: a search's total is kept, so only the first counts every
+   match; later ones count the mail past it), and
    the wake-up latency: a client blocks in /api/v1/wait?after=<newest id>, another sends one
    message over SMTP, and the time from the 250 reply (smtplib's return) to the wait's
    response is recorded (it can be negative: the store wakes waiters on commit, just before
@@ -190,15 +192,20 @@ def get(conn: http.client.HTTPConnection, path: str, **params: object) -> tuple[
 def timed(
     conn: http.client.HTTPConnection, repeat: int, path: str, **params: object
 ) -> list[float]:
-    """Return the latencies in ms of `repeat` identical requests (after one warm-up)."""
+    """Return the latencies in ms of `repeat` identical requests (after one warm-up).
+
+    The warm-up comes first in the list: the first ask of a search counts every match,
+    later ones only the mail past the total kept (store/sqlite/counts.py).
+    """
+    started = time.perf_counter()
     get(conn, path, **params)
-    found = []
+    found = [(time.perf_counter() - started) * 1000]
     for _ in range(repeat):
         started = time.perf_counter()
         status, _ = get(conn, path, **params)
         found.append((time.perf_counter() - started) * 1000)
         assert status == 200, status
-    return found
+    return found  # the warm-up first
 
 
 def wakeups(server: Server, repeat: int) -> list[float]:
@@ -229,11 +236,17 @@ def _wait(server: Server, after: str, done: dict[str, float]) -> None:
     assert status == 200, status
 
 
-def report(label: str, values: list[float], target: str) -> None:
+def report(label: str, values: list[float], target: str, first: float | None = None) -> None:
     values = sorted(values)
     p95 = values[int(len(values) * 0.95) - 1]
+    asked = "" if first is None else f"   first ask {first:7.2f} ms"
     print(f"{label:<34} median {statistics.median(values):7.2f} ms   p95 {p95:7.2f} ms"
-          f"   (target {target})")  # fmt: skip
+          f"{asked}   (target {target})")  # fmt: skip
+
+
+def report_timed(label: str, values: list[float], target: str) -> None:
+    """Report timed()'s latencies: the repeated ones, and the warm-up's apart."""
+    report(label, values[1:], target, first=values[0])
 
 
 def main() -> None:
@@ -265,12 +278,15 @@ def main() -> None:
         conn = http.client.HTTPConnection(*server.http, timeout=30)
         _, health = get(conn, "/api/v1/health")
         print(f"server pid {server.process.pid}: {health}")
-        report("list first page (limit 50)", timed(conn, args.repeat, "/api/v1/messages"),
-               "<= 20 ms")  # fmt: skip
+        report_timed("list first page (limit 50)", timed(conn, args.repeat, "/api/v1/messages"),
+                     "<= 20 ms")  # fmt: skip
         for query in (WORD, ADDRESS, PHRASE, *MORE):
+            started = time.perf_counter()
             _, page = get(conn, "/api/v1/messages", query=query)
+            first = (time.perf_counter() - started) * 1000
             label = f"search {query} ({page['total']} hits)"  # type: ignore[index]
-            report(label, timed(conn, args.repeat, "/api/v1/messages", query=query), "<= 50 ms")
+            found = timed(conn, args.repeat, "/api/v1/messages", query=query)
+            report(label, found[1:], "<= 50 ms", first=first)
         report("wake-up: 250 -> wait returns", wakeups(server, args.repeat // 2), "<= 10 ms")
         rss, peak = server.rss_mb()
         print(f"server RSS {rss:.0f} MB, peak {peak:.0f} MB (target <= 150 MB)")
