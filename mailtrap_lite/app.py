@@ -317,7 +317,7 @@ def _reports(store: Store, config: Config) -> StoredReports:
     """Keep the reports of the stored mail; load the checks now only if an option needs them.
 
     With DKIM keys or spamd given, a bad one stops the start; without them nothing can fail,
-    and the checks (DKIM, DNS and crypto libraries, ~0.5 s) load when a report is first read.
+    and the checks (DKIM, DNS and crypto libraries, 0.15-0.5 s) load when a report is first read.
     """
 
     def make_checker() -> Checker:

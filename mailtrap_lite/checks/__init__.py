@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from mailtrap_lite.checks.checker import Checker
     from mailtrap_lite.checks.dkimkeys import KeyRing, read_key_option
 
-# Loaded on first use (PEP 562): they bring DKIM, DNS and crypto libraries, ~0.5 s, which a
+# Loaded on first use (PEP 562): they bring DKIM, DNS and crypto libraries, 0.15-0.5 s, which a
 # test suite reading reports and plain types alone never needs.
 _LAZY = {"Checker": "mailtrap_lite.checks.checker", "KeyRing": "mailtrap_lite.checks.dkimkeys",
          "read_key_option": "mailtrap_lite.checks.dkimkeys"}  # fmt: skip

@@ -21,7 +21,7 @@ from mailtrap_lite.checks.report import FAIL, Report
 from mailtrap_lite.store import Store
 from mailtrap_lite.store.feed import Change
 
-if TYPE_CHECKING:  # the checks themselves load DKIM, DNS and crypto: ~0.5 s at import
+if TYPE_CHECKING:  # the checks themselves load DKIM, DNS and crypto: 0.15-0.5 s at import
     from mailtrap_lite.checks.checker import Checker
     from mailtrap_lite.checks.spam import SpamOutcome
 
@@ -44,7 +44,7 @@ class StoredReports:
         """Keep the reports of `store`'s messages, checked by `checker`.
 
         Or by the checker `make_checker()` returns on first use: a test suite that never
-        reads a report then never loads the checks (DKIM, DNS and crypto libraries, ~0.5 s).
+        reads a report then never loads the checks (DKIM, DNS and crypto libraries, 0.15-0.5 s).
         """
         if checker is None and make_checker is None:
             raise TypeError("StoredReports needs a checker or make_checker")
