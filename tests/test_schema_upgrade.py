@@ -5,7 +5,6 @@ before the second wave) through its own Sink: three messages in two inboxes, one
 four sessions with their transcripts; schema-2.json records what it held then. Every
 schema change from now on ships as a migration, and this test opens a copy of that file:
 migration 6 rebuilds the search rows (folded text, file names, reversed addresses).
-Migration 8 rebuilds the trigram index without positions from the text already kept.
 """
 
 from __future__ import annotations
@@ -184,43 +183,3 @@ def test_old_failed_session_gets_its_problems_from_its_transcript(tmp_path: Path
         ("auth-failed", "AUTH failed: 535 5.7.8 Authentication credentials invalid"),
         ("disconnected", "the client disconnected without QUIT"),
     ]
-
-
-def _as_schema_7(path: Path) -> None:
-    """Give a database the trigram index schema 7 had (with positions) and its version."""
-    with sqlite3.connect(path) as conn:
-        conn.executescript(
-            "DROP TABLE message_fts;"
-            "CREATE VIRTUAL TABLE message_fts USING fts5(subject, addresses, body, filenames,"
-            " tokenize = 'trigram', content = 'message_text', content_rowid = 'id');"
-            "INSERT INTO message_fts (message_fts) VALUES ('rebuild');"
-            "PRAGMA user_version = 7;"
-        )
-    conn.close()
-
-
-def test_upgrade_from_7_keeps_old_messages_searchable_without_indexing_them_again(
-    tmp_path: Path,
-) -> None:
-    copy = tmp_path / "old.db"
-    shutil.copyfile(DATA / "schema-2.db", copy)
-    store = SQLiteStore(copy)
-    index_all(store)
-    store.close()
-    _as_schema_7(copy)
-    assert _schema_version(copy) == 7
-    store = SQLiteStore(copy)
-    try:
-        assert store.stats()["unindexed"] == 0
-        for query, expected in SEARCHES:
-            found = store.list_messages(query=parse_query(query)).messages
-            assert [m.id for m in found] == expected, query
-    finally:
-        store.close()
-    with sqlite3.connect(copy) as conn:
-        definition = conn.execute(
-            "SELECT sql FROM sqlite_master WHERE name = 'message_fts'"
-        ).fetchone()[0]
-        conn.execute("INSERT INTO message_fts (message_fts, rank) VALUES ('integrity-check', 1)")
-    conn.close()
-    assert "detail = 'none'" in definition and _schema_version(copy) >= 8

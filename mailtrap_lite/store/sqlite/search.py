@@ -1,12 +1,9 @@
 """Search in SQL: a parsed query (query.py) as a WHERE condition over `messages m`.
 
 Free words, phrases, `subject:` and `filename:` are substring matches of folded text
-(store/folding.py) in message_text. The FTS5 trigram index over it (detail=none: which
-messages hold a trigram, not where) finds the candidates, the messages holding every
-trigram of a term; instr() over the folded text then keeps those that hold the term itself,
-in the term's columns. Terms under three characters (which trigrams cannot find) are matched
-with instr() alone. Indexed text terms under AND and OR become one MATCH expression and one
-check of the text: one pass over the index.
+(store/folding.py) through the FTS5 trigram index over message_text; terms under three
+characters (which trigrams cannot find) are matched with instr() over the same columns.
+Indexed text terms under AND and OR become one MATCH expression: one pass over the index.
 Address filters look up message_addresses: a whole address by its key; a glob by the longer
 literal end, as a range of addresses or of reversed ones (`*@shop.example` is the range of
 reversed addresses starting "elpmaxe.pohs@"). `header:Name=value` matches a decoded value
@@ -35,14 +32,11 @@ COLUMNS = {"inbox": "m.inbox = ?", "before": "m.received_at < ?", "after": "m.re
 TEXT_COLUMNS = {"text": ("subject", "addresses", "body", "filenames"), "subject": ("subject",),
                 "filename": ("filenames",)}  # fmt: skip
 TRIGRAM = 3  # the trigram tokenizer cannot find shorter substrings
-# Trigrams of one term looked up in the index: a longer term's candidates come from this many,
-# spread over it (every character still in one), and instr() checks the whole term.
-MAX_TRIGRAMS = 24
 # MATCH expressions nest at most this deep (FTS5 parses them with a small fixed stack);
 # deeper groups are joined in SQL instead.
 FTS_DEPTH = 4
 CHUNK = 8  # conditions per level of parentheses: SQLite's expression depth stays logarithmic
-FTS_FROM = "message_fts f JOIN message_text t ON t.id = f.rowid"
+FTS_IN = "m.id IN (SELECT rowid FROM message_fts WHERE message_fts MATCH ?)"
 # What SQLite says when a query is too large to run (its compile-time limits).
 TOO_LARGE = ("too many SQL variables", "Expression tree is too large", "parser stack overflow",
              "LIKE or GLOB pattern too complex", "string or blob too big")  # fmt: skip
@@ -138,10 +132,9 @@ def index_lookup(query: Query | None, inbox: str | None) -> Lookup | None:
     if inbox is not None or query is None or query.root is None:
         return None
     root = query.root
-    indexed = _indexed(root)
-    if indexed is not None:
-        match, check, params = indexed
-        return Lookup(FTS_FROM, "f.rowid", f"f.message_fts MATCH ? AND {check}", [match, *params])
+    fts = _fts_expr(root)
+    if fts is not None:
+        return Lookup("message_fts", "rowid", "message_fts MATCH ?", [fts])
     if isinstance(root, Term) and root.field in ADDRESS_KINDS:
         where, params = _address_where(root)
         return Lookup("message_addresses", "message_id", where, params, " GROUP BY message_id")
@@ -177,34 +170,26 @@ def to_sql(query: Query) -> SqlFilter:
 
 
 def _node_sql(node: Node) -> Sql:
-    indexed = _indexed(node)
-    if indexed is not None:
-        return _fts_in(indexed)
+    fts = _fts_expr(node)
+    if fts is not None:
+        return FTS_IN, [fts]
     if isinstance(node, Term):
         return TERM_SQL[node.field](node)
     if isinstance(node, Not):
         where, params = _node_sql(node.node)
         return f"NOT {where}", params  # a comparison, or a join in parentheses
     op = "AND" if isinstance(node, And) else "OR"
-    found: list[Indexed] = []
+    indexed: list[str] = []
     parts: list[Sql] = []
     for child in node.nodes:
-        expr = _indexed(child)
+        expr = _fts_expr(child)
         if expr is None:
             parts.append(_node_sql(child))
         else:
-            found.append(expr)
-    if found:  # the indexed terms of this level in one MATCH and one check
-        parts.insert(0, _fts_in(_combined(op, found)))
+            indexed.append(expr)
+    if indexed:  # the indexed terms of this level in one MATCH
+        parts.insert(0, (FTS_IN, [f" {op} ".join(indexed)]))
     return _join(op, parts)
-
-
-def _fts_in(indexed: Indexed) -> Sql:
-    match, check, params = indexed
-    return (
-        f"m.id IN (SELECT f.rowid FROM {FTS_FROM} WHERE f.message_fts MATCH ? AND {check})",
-        [match, *params],
-    )
 
 
 def _join(op: str, parts: list[Sql]) -> Sql:
@@ -217,53 +202,22 @@ def _join(op: str, parts: list[Sql]) -> Sql:
     return "(" + f" {op} ".join(w for w, _ in parts) + ")", [p for _, ps in parts for p in ps]
 
 
-# An indexed condition: the MATCH expression finding its candidates, and the check of the
-# folded text (over `message_text t`) that keeps the real matches, with its parameters.
-Indexed = tuple[str, str, list[object]]
-
-
-def _indexed(node: Node, depth: int = 0) -> Indexed | None:
-    """Return the indexed condition for a node made only of indexed text terms, else None."""
+def _fts_expr(node: Node, depth: int = 0) -> str | None:
+    """Return the MATCH expression for a node made only of indexed text terms, else None."""
     if isinstance(node, Term):
         if node.field not in TEXT_COLUMNS or len(node.value) < TRIGRAM:
             return None
-        check, params = _instr(node)
-        return _trigrams(node.value), check, params
+        phrase = '"' + node.value.replace('"', '""') + '"'
+        return phrase if node.field == "text" else f"{TEXT_COLUMNS[node.field][0]} : {phrase}"
     if isinstance(node, Not) or depth == FTS_DEPTH:
         return None  # FTS5 has no unary NOT: negations are SQL
-    found = []
+    parts = []
     for child in node.nodes:
-        expr = _indexed(child, depth + 1)
+        expr = _fts_expr(child, depth + 1)
         if expr is None:
             return None
-        found.append(expr)
-    return _combined("AND" if isinstance(node, And) else "OR", found)
-
-
-def _combined(op: str, found: list[Indexed]) -> Indexed:
-    """Join indexed conditions with AND or OR, in the MATCH and in the check alike."""
-    match = "(" + f" {op} ".join(m for m, _, _ in found) + ")"
-    check, params = _join(op, [(c, ps) for _, c, ps in found])
-    return match, check, params
-
-
-def _trigrams(value: str) -> str:
-    """Return a MATCH expression for the messages holding every trigram of `value`.
-
-    A candidate need not hold `value` itself (its trigrams may be apart): the check decides.
-    """
-    grams = list(dict.fromkeys(value[i : i + TRIGRAM] for i in range(len(value) - TRIGRAM + 1)))
-    if len(grams) > MAX_TRIGRAMS:  # spread out, first and last kept
-        step = (len(grams) - 1) / (MAX_TRIGRAMS - 1)
-        grams = [grams[round(i * step)] for i in range(MAX_TRIGRAMS)]
-    return "(" + " AND ".join('"' + g.replace('"', '""') + '"' for g in grams) + ")"
-
-
-def _instr(term: Term, table: str = "t") -> Sql:
-    """Return a check that the term is a substring of the folded text of its columns."""
-    columns = TEXT_COLUMNS[term.field]
-    found = " OR ".join(f"instr({table}.{column}, ?)" for column in columns)
-    return f"({found})", [term.value] * len(columns)
+        parts.append(expr)
+    return "(" + (" AND " if isinstance(node, And) else " OR ").join(parts) + ")"
 
 
 # -- one term (before negation) --------------------------------------------------------------
@@ -271,8 +225,9 @@ def _instr(term: Term, table: str = "t") -> Sql:
 
 def _text_sql(term: Term) -> Sql:
     """Match a term too short for the trigram index, with instr() over the folded text."""
-    found, params = _instr(term, "message_text")
-    return f"m.id IN (SELECT id FROM message_text WHERE {found})", params
+    columns = TEXT_COLUMNS[term.field]
+    found = " OR ".join(f"instr({column}, ?)" for column in columns)
+    return f"m.id IN (SELECT id FROM message_text WHERE {found})", [term.value] * len(columns)
 
 
 def _address_sql(term: Term) -> Sql:
