@@ -1,8 +1,8 @@
 """How many messages match a search, kept between requests and brought up to date.
 
-Counting every match is most of a search's cost: a word in 60,000 of 100,000 messages has
-as many candidates in the trigram index (~20 ms to find) and each is checked in its text
-(~10x that on a busy 2-core machine), against a few milliseconds for the newest 50. A live
+Counting every match is most of a search's cost: a word in 60,000 of 100,000 messages takes
+~20 ms to count in the trigram index and a phrase in 50,000 ~50 ms (bench/api.py on a
+shared 2-core machine), against a few milliseconds for the newest 50. A live
 inbox asks again after every burst of mail, for the same count plus the new mail. So a
 count is kept with the newest id it covers, and the next request counts only the messages
 past that id. Message ids only grow, so the count stays right until a message it covered
