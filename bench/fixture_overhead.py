@@ -158,6 +158,21 @@ def main() -> None:
     print(f"whole suite: smtpd / smtp_sink = {smtpd['wall'] / sink['wall']:.2f}x"
           f" (smtp_sink {sink['wall']:.2f} s, smtpd {smtpd['wall']:.2f} s,"
           f" empty tests {empty['wall']:.2f} s)")  # fmt: skip
+    print_fixture_cost(walls)
+
+
+def print_fixture_cost(walls: dict[str, list[float]]) -> None:
+    """Print each round's suites less the empty one (what the fixture and the sends cost)."""
+    ratios = []
+    for number, (empty, sink, smtpd) in enumerate(
+        zip(walls["empty"], walls["smtp_sink"], walls["smtpd"], strict=True), start=1
+    ):
+        ratio = (smtpd - empty) / (sink - empty) if sink > empty else float("inf")
+        ratios.append(ratio)
+        print(f"round {number}: empty {empty:.2f} s, smtp_sink {sink:.2f} s, smtpd {smtpd:.2f} s;"
+              f" (smtpd - empty) / (smtp_sink - empty) = {ratio:.2f}x")  # fmt: skip
+    print(f"suite less pytest's own cost: smtpd / smtp_sink = {statistics.median(ratios):.2f}x"
+          " (median of the rounds)")
 
 
 if __name__ == "__main__":

@@ -15,16 +15,16 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from mailtrap_lite.checks import Checker, StoredReports
+from mailtrap_lite.checks import StoredReports
 from mailtrap_lite.config import Config, ConfigError, user_data_dir
 from mailtrap_lite.services.clock import Clock
 from mailtrap_lite.services.counts import RuntimeCounts
 from mailtrap_lite.services.followers import Followers
 from mailtrap_lite.services.retention import AgePruner
 from mailtrap_lite.services.webhooks import Webhooks
+from mailtrap_lite.smtp.engine import quiet_aiosmtpd_notices
 from mailtrap_lite.smtp.faults import FaultRules
 from mailtrap_lite.smtp.observer import ObserverGroup, SMTPObserver
-from mailtrap_lite.smtp.protocol import quiet_aiosmtpd_notices
 from mailtrap_lite.smtp.relay import Relay, read_relay_config
 from mailtrap_lite.smtp.server import SMTPServer
 from mailtrap_lite.store import StorageError, Store
@@ -36,6 +36,7 @@ from mailtrap_lite.store.sqlite.lock import DatabaseLock
 if TYPE_CHECKING:
     from collections.abc import Coroutine
 
+    from mailtrap_lite.checks.checker import Checker
     from mailtrap_lite.services.metrics import Metrics
 
 START_TIMEOUT = 10.0
@@ -170,7 +171,7 @@ class App:
             if self.config.db is not None:
                 self._db_lock = DatabaseLock.acquire(self.config.db)
             store = self._store = open_store(self.config)
-            self._reports = StoredReports(store, Checker.from_config(self.config))
+            self._reports = _reports(store, self.config)
             # PostgreSQL: serve as one node of those sharing the database, then end only the
             # sessions of nodes that are gone (SQLite: the lock is ours, no other server has
             # sessions).
@@ -180,7 +181,9 @@ class App:
             smtp = self._smtp = SMTPServer(store, self.config, self._observer())
             await smtp.start()  # a listener bound before a failure is closed by stop()
             self._serve_web(store, smtp)
-            self._indexer = Indexer(store, self.config.index_max_text, worker=self.index_worker)
+            # In process (tests), indexing waits for the open sessions: see store/indexer.py.
+            busy = None if self.index_worker else lambda: bool(smtp.handler.live)
+            self._indexer = Indexer(store, self.config.index_max_text, self.index_worker, busy)
             self._indexer.start()
             self._start_background(store, rules)
             if self._db_lock is not None:
@@ -326,6 +329,23 @@ class App:
             _run_on(loop, self.stop())
         finally:
             _stop_loop(loop, thread)
+
+
+def _reports(store: Store, config: Config) -> StoredReports:
+    """Keep the reports of the stored mail; load the checks now only if an option needs them.
+
+    With DKIM keys or spamd given, a bad one stops the start; without them nothing can fail,
+    and the checks (DKIM, DNS and crypto libraries, 0.15-0.5 s) load when a report is first read.
+    """
+
+    def make_checker() -> Checker:
+        from mailtrap_lite.checks.checker import Checker
+
+        return Checker.from_config(config)
+
+    if config.dkim_keys or config.spamd is not None:
+        return StoredReports(store, make_checker())
+    return StoredReports(store, make_checker=make_checker)
 
 
 def _rules(config: Config) -> list[tuple[str, Query]]:

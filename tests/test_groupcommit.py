@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -82,3 +83,38 @@ def test_a_cancelled_waiter_still_gets_its_message_stored(store: CountingStore) 
 
     asyncio.run(deliver_and_cancel())
     assert store.list_messages().total == 1
+
+
+def test_a_commit_waits_for_another_writer_without_stopping_the_loop(
+    store: CountingStore,
+) -> None:
+    held, release = threading.Event(), threading.Event()
+    released_by_the_loop: list[bool] = []
+
+    def write_elsewhere() -> None:  # another thread holding the writer, as the indexer does
+        with store._transaction():
+            held.set()
+            released_by_the_loop.append(release.wait(10))
+
+    async def deliver() -> tuple[int, int]:
+        turns = 0
+
+        async def other_sessions() -> None:
+            nonlocal turns
+            while not release.is_set():
+                turns += 1
+                if turns == 5:
+                    release.set()  # the loop ran while the delivery was waiting
+                await asyncio.sleep(0)
+
+        results = await asyncio.gather(GroupCommit(store).add(Delivery(new_message())),
+                                       other_sessions())  # fmt: skip
+        return results[0], turns
+
+    writer = threading.Thread(target=write_elsewhere)
+    writer.start()
+    assert held.wait(10)
+    message_id, turns = asyncio.run(deliver())
+    writer.join()
+    assert released_by_the_loop == [True]  # the loop went on while the delivery waited
+    assert turns >= 5 and store.get_message(message_id) is not None

@@ -47,3 +47,30 @@ def test_core_test_module_does_not_import_pytest(module: str) -> None:
 )
 def test_plugin_provides_the_documented_fixture(name: str) -> None:
     assert name in plugin.__all__ and callable(getattr(plugin, name))
+
+
+HEAVY = ("dkim", "dns", "cryptography", "aiosmtplib", "publicsuffixlist")
+
+
+def test_capturing_mail_in_process_loads_the_checks_only_when_a_report_is_read() -> None:
+    script = (
+        "import json, smtplib, sys\n"
+        "from mailtrap_lite.testing import Sink, SinkView\n"
+        f"heavy = {HEAVY!r}\n"
+        "def loaded():\n"
+        "    return sorted({m.split('.')[0] for m in sys.modules} & set(heavy))\n"
+        "sink = Sink().start()\n"
+        "view = SinkView(sink)\n"
+        "raw = b'Subject: x\\r\\n\\r\\nhi\\r\\n'\n"
+        "with smtplib.SMTP(sink.host, sink.port) as client:\n"
+        "    client.sendmail('a@example.com', ['b@example.com'], raw)\n"
+        "message = view.wait_for(subject='x')\n"
+        "assert message.body_contains('hi')\n"
+        "before = loaded()\n"
+        "failing = len(message.checks().failures)\n"
+        "sink.stop()\n"
+        "print(json.dumps([before, failing, 'dkim' in loaded()]))\n"
+    )
+    before, failing, dkim_after = json.loads(run_python(script))
+    assert before == []
+    assert failing > 0 and dkim_after  # the report still runs every check

@@ -224,10 +224,10 @@ class ParseCounter:
 def test_a_page_its_frame_and_images_then_the_api_parse_the_message_once(
     served: Served, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    counter = ParseCounter(monkeypatch)  # the indexer's parse counts: it fills the cache
     served.send(nested_message())
     [summary] = until(lambda: served.get("/api/v1/wait").json()["messages"])
-    until(lambda: served.get("/api/v1/health").json()["unindexed"] == 0)  # the indexer's parse
-    counter = ParseCounter(monkeypatch)
+    until(lambda: served.get("/api/v1/health").json()["unindexed"] == 0)
     mid = summary["id"]
     paths = [f"/messages/{mid}", f"/messages/{mid}/body.html",
              f"/messages/{mid}/cid/logo@x", f"/messages/{mid}/cid/badge@x"]  # fmt: skip

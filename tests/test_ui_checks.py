@@ -1,9 +1,10 @@
-"""The Checks tab and the list's badge for failing mail, in a real headless Chromium."""
+"""The Checks tab and the list's badge for failing mail: the page as sent, and in Chromium."""
 
 from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from tests.apiserver import make_message, until
 from tests.checkmail import clean_message, crlf
 from tests.uikit import ARTIFACTS, text_message
 
@@ -74,3 +75,34 @@ def test_listing_the_inbox_again_computes_no_report_again(ui_server, page) -> No
     page.reload()
     expect(page.locator("tr.msg .check-fails:visible")).to_have_count(3)
     assert ui_server.sink.reports.computed == computed
+
+
+def test_inbox_page_of_new_mail_is_sent_before_any_report_is_computed(served) -> None:
+    for n in range(3):
+        served.send(make_message(f"Welcome {{{{ name }}}} {n}"))
+    computed = served.sink.reports.computed
+    page = served.get("/").body.decode()
+    assert served.sink.reports.computed == computed
+    assert page.count("data-pending") == 3
+
+
+def test_inbox_page_shows_the_badge_of_mail_checked_before(served) -> None:
+    served.send(make_message("Welcome {{ name }}"))  # no Date, no Message-ID, a placeholder
+    [summary] = served.get("/api/v1/messages").json()["messages"]
+
+    def page_once_checked() -> str | None:
+        # A report is kept once its SMTP session has ended (its counts are final then).
+        assert served.get(f"/api/v1/messages/{summary['id']}/checks").status == 200
+        page = served.get("/").body.decode()
+        return None if "data-pending" in page else page
+
+    assert ">3 failing</span>" in until(page_once_checked)
+
+
+def test_pending_badges_of_a_page_of_new_mail_all_fill_in(ui_server, page) -> None:
+    ids = [ui_server.send(_welcome()) for _ in range(12)]
+    page.goto(ui_server.url + "/")
+    for message_id in ids:
+        badge = page.locator(f'tr.msg[data-id="{message_id}"] .check-fails')
+        expect(badge).to_have_text("3 failing")
+        expect(badge).not_to_have_attribute("data-pending", "")

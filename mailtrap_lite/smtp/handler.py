@@ -18,6 +18,7 @@ from mailtrap_lite.config import Config
 from mailtrap_lite.mime.headers import Summary, parse_summary
 from mailtrap_lite.smtp import replies
 from mailtrap_lite.smtp.conformance import check_message
+from mailtrap_lite.smtp.engine import hook_names
 from mailtrap_lite.smtp.groupcommit import GroupCommit
 from mailtrap_lite.smtp.observer import SMTPObserver
 from mailtrap_lite.smtp.protocol import CaptureSMTP, Conversation
@@ -41,6 +42,10 @@ class CaptureHandler:
         self.commits = GroupCommit(store)
         self.live: set[CaptureSMTP] = set()
         self.admitted = 0  # live connections within --max-connections (0: no limit)
+
+    def __dir__(self) -> list[str]:
+        """List the hooks aiosmtpd looks up by name on every connection (CaptureSMTP.__dir__)."""
+        return hook_names(type(self), ("handle_", "auth_"))
 
     # -- connection life -------------------------------------------------------------------
 

@@ -23,14 +23,15 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import aiosmtplib
+from typing import TYPE_CHECKING, Any
 
 from mailtrap_lite.config import ConfigError
 from mailtrap_lite.mime.headers import HEADER_END, rfc3339
 from mailtrap_lite.store import Store
 from mailtrap_lite.store.records import RawLine, ReleaseRecord
+
+if TYPE_CHECKING:
+    import aiosmtplib
 
 TLS_MODES = ("none", "starttls", "tls")
 KEYS = frozenset({"host", "port", "tls", "username", "password", "allowed_recipients",
@@ -227,6 +228,8 @@ class Conversation:
 
     async def send(self, raw: bytes, sender: str, recipients: list[str]) -> tuple[bool, str]:
         """Deliver; return (accepted, the server's last reply or what went wrong)."""
+        import aiosmtplib  # on first release: the client costs ~0.2 s to import
+
         s = self.settings
         client = aiosmtplib.SMTP(hostname=s.host, port=s.port, use_tls=s.tls == "tls",
                                  start_tls=False, timeout=TIMEOUT,

@@ -15,13 +15,13 @@ import ssl
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from typing import TYPE_CHECKING
 
 from mailtrap_lite.config import Config, ConfigError
+
+if TYPE_CHECKING:  # cryptography loads on first use (~0.3 s): only --tls-self-signed needs it
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
 
 # Some clients (Apple's) refuse server certificates valid for more than 825 days.
 VALIDITY = dt.timedelta(days=825)
@@ -106,6 +106,8 @@ def _usable(cert: Path, key: Path) -> bool:
     """Tell whether a certificate generated earlier exists and is not about to expire."""
     if not (cert.is_file() and key.is_file()):
         return False
+    from cryptography import x509
+
     try:
         loaded = x509.load_pem_x509_certificate(cert.read_bytes())
     except (OSError, ValueError):
@@ -115,6 +117,9 @@ def _usable(cert: Path, key: Path) -> bool:
 
 def write_self_signed(cert: Path, key: Path) -> None:
     """Generate a key and a self-signed certificate for localhost, 127.0.0.1 and ::1."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     private_key = ec.generate_private_key(ec.SECP256R1())
     certificate = _certificate(private_key)
     try:
@@ -139,6 +144,10 @@ def _write(path: Path, data: bytes, mode: int) -> None:
 
 
 def _certificate(private_key: ec.EllipticCurvePrivateKey) -> x509.Certificate:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
     name = x509.Name([
         x509.NameAttribute(NameOID.COMMON_NAME, NAMES[0]),
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "mailtrap-lite (self-signed)"),
@@ -168,6 +177,8 @@ def _certificate(private_key: ec.EllipticCurvePrivateKey) -> x509.Certificate:
 
 
 def _key_usage() -> x509.KeyUsage:
+    from cryptography import x509
+
     # A certificate that is its own trust anchor signs itself (key_cert_sign) and serves TLS.
     return x509.KeyUsage(
         digital_signature=True, content_commitment=False, key_encipherment=False,

@@ -5,6 +5,12 @@ a background thread follows the change feed and fills these fields in batches. P
 that thread took ~45 % of the GIL from the SMTP loop under load (measured with bench/ingest.py:
 563 msg/s against 2,500 for bare aiosmtpd), so the server parses in a worker process instead;
 the thread only moves bytes and writes results, and SQLite releases the GIL while it works.
+The worker parses the next batch while the thread writes the last one.
+
+In-process sinks (tests) parse on the thread, through the Store's message cache, so that a
+test reading a message and the indexer parse it once between them; and they wait while an
+SMTP session is open (at most MAX_DEFER), so that parsing does not hold the GIL while the
+SMTP loop answers the test's client.
 """
 
 from __future__ import annotations
@@ -15,10 +21,11 @@ import multiprocessing
 import os
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from mailtrap_lite.message import read_message
+from mailtrap_lite.message import Message, read_message
 from mailtrap_lite.mime.headers import SUMMARY_HEADER_BYTES, decoded_headers
 from mailtrap_lite.store.folding import fold
 from mailtrap_lite.store.interface import IndexUpdate, StorageError, Store
@@ -26,12 +33,15 @@ from mailtrap_lite.store.interface import IndexUpdate, StorageError, Store
 log = logging.getLogger(__name__)
 
 BATCH = 64
-# While SMTP is committing mail, the indexer holds the writer lock at most 1/(1+9) of the
-# time: full-text rows of a 20 KB message take ~3 ms to write, more than the SMTP side needs
-# per message, and without a pause the indexer starved the 250 replies (measured with
-# bench/ingest.py: server CPU fell to ~65 %, waiting on the lock). It catches up when idle.
-YIELD_FACTOR = 9.0
+# While SMTP is committing mail, the indexer pauses after each part it writes for as long as
+# the part took, so it holds the writer at most half the time. SMTP commits do not wait for it
+# meanwhile (GroupCommit tries again a moment later, serving sessions). At 1/(1+9) of the time,
+# as before those commits stopped waiting, indexing fell behind ingest for good (87 msg/s
+# against 1,450: bench/index_lag.py).
+YIELD_FACTOR = 0.5
 BUSY_WINDOW = 1.0  # seconds since the last message commit that count as "SMTP is busy"
+# In-process sinks: how long indexing waits for the open SMTP sessions to end.
+MAX_DEFER = 0.1
 
 # Raw bytes per batch: each batch is copied to the worker and parsed there in one go, so 64
 # messages of 30 MB would take gigabytes; a single larger message still makes its own batch.
@@ -82,9 +92,14 @@ def index_batch(pending: list[tuple[int, bytes]], max_text: int) -> list[IndexUp
     return [index_one(message_id, raw, max_text) for message_id, raw in pending]
 
 
-def index_one(message_id: int, raw: bytes, max_text: int) -> IndexUpdate:
-    """Read one message as every surface does (the read model) and take what search needs."""
-    message = read_message(raw)
+def index_one(
+    message_id: int, raw: bytes, max_text: int, message: Message | None = None
+) -> IndexUpdate:
+    """Read one message as every surface does (the read model) and take what search needs.
+
+    `message` is the message already read, if it is (the in-process message cache).
+    """
+    message = message or read_message(raw)
     if message.parse_error is not None:
         log.warning("cannot parse the body of message %s: %s", message_id, message.parse_error)
     return IndexUpdate(
@@ -110,14 +125,31 @@ def _new_pool() -> ProcessPoolExecutor:
     )
 
 
-class Indexer:
-    """A thread that indexes new messages as the change feed announces them."""
+Batch = list[tuple[int, bytes]]
+InFlight = tuple[Batch, "Future[list[IndexUpdate]]", ProcessPoolExecutor]
 
-    def __init__(self, store: Store, max_text: int = 1_048_576, worker: bool = False) -> None:
+
+class Indexer:
+    """A thread that indexes new messages as the change feed announces them.
+
+    `busy` (in-process sinks) tells whether SMTP sessions are open: indexing waits for them
+    to end, at most MAX_DEFER.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        max_text: int = 1_048_576,
+        worker: bool = False,
+        busy: Callable[[], bool] | None = None,
+    ) -> None:
         self.store = store
         self.max_text = max_text
+        self.busy = busy
         self._pool = _new_pool() if worker else None
+        self._in_flight: InFlight | None = None  # a batch the worker is parsing
         self._after = 0  # the last id indexed: everything older is done
+        self._deferred_since: float | None = None
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mailtrap-lite-indexer", daemon=True)
 
@@ -136,32 +168,63 @@ class Indexer:
 
     def run_once(self) -> int:
         """Index one batch of pending messages; return how many were indexed."""
-        pending = self.store.unindexed(self._after, BATCH, BATCH_BYTES)
+        if self._pool is None:
+            pending = self._pending(self._after)
+            updates = [self._index_here(message_id, raw) for message_id, raw in pending]
+        else:
+            pending, updates = self._from_worker()
         if not pending:
             return 0
-        if self._pool is None:
-            updates = index_batch(pending, self.max_text)
-        else:
-            updates = self._in_worker(pending)
         self.store.save_index(updates, self._yield)
         self._after = pending[-1][0]
         return len(updates)
 
-    def _in_worker(self, pending: list[tuple[int, bytes]]) -> list[IndexUpdate]:
-        """Index in the worker; if it dies (killed, out of memory), start another.
+    def _pending(self, after: int) -> Batch:
+        return self.store.unindexed(after, BATCH, BATCH_BYTES)
+
+    def _index_here(self, message_id: int, raw: bytes) -> IndexUpdate:
+        """Index on this thread, reading the message through the Store's cache."""
+        message = self.store.message_cache.get(message_id, lambda _: raw)
+        return index_one(message_id, raw, self.max_text, message)
+
+    def _from_worker(self) -> tuple[Batch, list[IndexUpdate]]:
+        """Take the batch the worker parsed (or parse one now), the next one started first."""
+        in_flight = self._in_flight or self._submit(self._pending(self._after))
+        if in_flight is None:
+            return [], []
+        pending = in_flight[0]
+        self._in_flight = self._submit(self._pending(pending[-1][0]))
+        return pending, self._result(in_flight)
+
+    def _submit(self, pending: Batch) -> InFlight | None:
+        if not pending:
+            return None
+        assert self._pool is not None
+        pool = self._pool
+        try:
+            return pending, pool.submit(index_batch, pending, self.max_text), pool
+        except BrokenProcessPool:  # died since the last batch: its result will say so
+            broken: Future[list[IndexUpdate]] = Future()
+            broken.set_exception(BrokenProcessPool("the indexing worker died"))
+            return pending, broken, pool
+
+    def _result(self, in_flight: InFlight) -> list[IndexUpdate]:
+        """Return the worker's result; if it died (killed, out of memory), start another.
 
         The batch is then retried one message at a time in fresh workers, and a message
         that kills a worker on its own is indexed as empty, so indexing never stalls.
         """
-        assert self._pool is not None
+        pending, future, pool = in_flight
         try:
-            return self._pool.submit(index_batch, pending, self.max_text).result()
-        except BrokenProcessPool:
+            return future.result()
+        except (BrokenProcessPool, CancelledError):
             log.warning("the indexing worker died; starting another")
-        self._restart_worker()
+        if pool is self._pool:
+            self._restart_worker()
         updates = []
         for message_id, raw in pending:
             try:
+                assert self._pool is not None
                 updates += self._pool.submit(
                     index_batch, [(message_id, raw)], self.max_text
                 ).result()
@@ -189,10 +252,26 @@ class Indexer:
             self._yield(time.monotonic() - started)
         return purged
 
+    def _deferring(self) -> bool:
+        """Say whether to wait for open SMTP sessions to end (in-process sinks, MAX_DEFER)."""
+        if self.busy is None or not self.busy():
+            self._deferred_since = None
+            return False
+        now = time.monotonic()
+        if self._deferred_since is None:
+            self._deferred_since = now
+        if now - self._deferred_since < MAX_DEFER:
+            return True
+        self._deferred_since = None
+        return False
+
     def _run(self) -> None:
         feed = self.store.feed
         while not self._stopping.is_set():
             seen = feed.seq  # read before looking, so a commit in between still wakes us
+            if self._deferring():
+                feed.wait(seen, MAX_DEFER / 2, self._stopping.is_set)  # a session end wakes us
+                continue
             try:
                 if self.run_once() or self._purge():
                     continue

@@ -171,6 +171,14 @@ class Store(ABC):
     def add_messages(self, batch: Sequence[Delivery]) -> list[int]:
         """Commit messages in one transaction (a group commit); return their ids in order."""
 
+    def add_messages_unless_busy(self, batch: Sequence[Delivery]) -> list[int] | None:
+        """Commit like add_messages, or return None at once if another writer would delay it.
+
+        The SMTP loop calls this so that it serves other sessions instead of waiting while
+        the indexer writes. A store whose writers do not wait for each other just commits.
+        """
+        return self.add_messages(batch)
+
     @abstractmethod
     def import_messages(
         self, batch: Sequence[NewMessage], keep_duplicates: bool = False

@@ -126,13 +126,13 @@ def _int_arg(name: str) -> int | None:
 
 
 @ui.app_template_global()
-def check_failures(message_id: int) -> int:
-    """Return how many deliverability checks of a listed message fail (the row's badge).
+def check_failures(message_id: int) -> int | None:
+    """Return how many deliverability checks of a listed message fail, None if not known yet.
 
-    The report is computed once per message and kept (StoredReports), without asking spamd,
-    so a list page costs at most one report per row never listed before.
+    Only kept reports count here (StoredReports): the page is sent at once, and its script
+    fills in the badges of the rows not checked before (inbox.js), one request at a time.
     """
-    return reports().failures(message_id)
+    return reports().known_failures(message_id)
 
 
 @ui.get("/")

@@ -81,20 +81,22 @@ class Lookup:
             [*self.params, *(value for _, value in bounds if value is not None)],
         )
 
-    def count(self, after: int | None) -> Sql:
-        """Return SQL counting the matching ids newer than `after`."""
+    def count(self, after: int | None, before: int | None = None) -> Sql:
+        """Return SQL counting the matching ids between the bounds."""
         if not self.group:
-            return self.ids(None, after, "count(*)")
-        ids, params = self.ids(None, after)
+            return self.ids(before, after, "count(*)")
+        ids, params = self.ids(before, after)
         return f"SELECT count(*) FROM ({ids})", params
 
 
-def count_sql(query: Query | None, inbox: str | None, after: int | None = None) -> Sql:
-    """Return SQL counting the messages that match (newer than `after`)."""
+def count_sql(
+    query: Query | None, inbox: str | None, after: int | None = None, before: int | None = None
+) -> Sql:
+    """Return SQL counting the messages that match (between the id bounds, exclusive)."""
     lookup = index_lookup(query, inbox)
     if lookup is not None:  # the index alone answers: no lookup of each match in messages
-        return lookup.count(after)
-    where, params = message_filters(query, inbox, None, after)
+        return lookup.count(after, before)
+    where, params = message_filters(query, inbox, before, after)
     return f"SELECT count(*) FROM messages m {where}", params
 
 

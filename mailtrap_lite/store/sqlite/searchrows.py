@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from mailtrap_lite.store.interface import IndexUpdate
 from mailtrap_lite.store.searchtext import search_document
@@ -16,7 +17,8 @@ from mailtrap_lite.store.sqlite.rows import MESSAGE_COLUMNS, message_from_row
 
 __all__ = ["index_parts", "purge_search_rows", "write_search_rows"]
 
-INDEX_PART_CHARS = 16_384
+# Text per transaction: each commit costs about as much as 50 small messages' rows.
+INDEX_PART_CHARS = 65_536
 MAX_HEADER_VALUE = 4096  # longer values are not indexed for header:Name=value
 
 
@@ -32,40 +34,62 @@ def index_parts(texts: Sequence[str]) -> Iterator[range]:
         yield range(start, len(texts))
 
 
-def write_search_rows(conn: sqlite3.Connection, update: IndexUpdate) -> bool:
-    """Replace a message's search rows; False if the message is gone."""
-    row = conn.execute(
-        f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?", (update.id,)
-    ).fetchone()
-    if row is None:
-        return False
-    document = search_document(message_from_row(row), update)
-    _delete_rows(conn, [update.id])
+def write_search_rows(conn: sqlite3.Connection, updates: Sequence[IndexUpdate]) -> list[int]:
+    """Replace the search rows of these messages and mark them indexed; return their ids.
+
+    Messages deleted meanwhile are left out. One statement per table for the whole batch:
+    per message, statements cost more than the rows they write.
+    """
+    records = {
+        record.id: record
+        for record in map(message_from_row, _rows(conn, MESSAGE_COLUMNS, "messages", updates))
+    }
+    updates = [u for u in updates if u.id in records]
+    # Rows are replaced only where there are some: new messages (most) have none.
+    _delete_rows(conn, [row[0] for row in _rows(conn, "id", "message_text", updates)])
+    documents = [(u, search_document(records[u.id], u)) for u in updates]
     conn.executemany(
         "INSERT INTO message_addresses (address, field, message_id, reversed) VALUES (?, ?, ?, ?)",
-        ((address, field, update.id, address[::-1]) for address, field in document.address_rows),
-    )
+        ((address, field, u.id, address[::-1]) for u, d in documents
+         for address, field in d.address_rows),
+    )  # fmt: skip
     conn.executemany(
         "INSERT OR IGNORE INTO message_headers (name, value, message_id) VALUES (?, ?, ?)",
-        ((name.lower(), value, update.id) for name, value in update.headers
+        ((name.lower(), value, u.id) for u in updates for name, value in u.headers
          if len(value) <= MAX_HEADER_VALUE),
     )  # fmt: skip
-    values = (update.id, document.subject, document.addresses, document.body,
-              document.filenames)  # fmt: skip
-    conn.execute(
+    texts = [(u.id, d.subject, d.addresses, d.body, d.filenames) for u, d in documents]
+    conn.executemany(
         "INSERT INTO message_text (id, subject, addresses, body, filenames) VALUES (?, ?, ?, ?, ?)",
-        values,
+        texts,
     )
-    conn.execute(
+    conn.executemany(
         "INSERT INTO message_fts (rowid, subject, addresses, body, filenames)"
         " VALUES (?, ?, ?, ?, ?)",
-        values,
+        texts,
     )
-    return True
+    conn.executemany(
+        "UPDATE messages SET snippet = ?, attachment_count = ?, indexed = 1 WHERE id = ?",
+        ((u.snippet, u.attachment_count, u.id) for u in updates),
+    )
+    return [u.id for u in updates]
+
+
+def _rows(
+    conn: sqlite3.Connection, columns: str, table: str, updates: Sequence[IndexUpdate]
+) -> list[tuple[Any, ...]]:
+    """Select `columns` of the rows of `table` whose id is one of the updates'."""
+    if not updates:
+        return []
+    marks = ", ".join("?" * len(updates))
+    query = f"SELECT {columns} FROM {table} WHERE id IN ({marks})"
+    return conn.execute(query, [u.id for u in updates]).fetchall()
 
 
 def _delete_rows(conn: sqlite3.Connection, ids: list[int]) -> None:
     """Delete every search row of these messages, their index entries included."""
+    if not ids:
+        return
     params = [(i,) for i in ids]
     # External content: FTS5 needs the old values to remove their index entries.
     conn.executemany(

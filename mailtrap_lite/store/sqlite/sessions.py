@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from mailtrap_lite.store.interface import SessionFacts
@@ -138,11 +138,8 @@ class SessionStore(StoreCore):
         `problems` is what went wrong; None judges the stored transcript instead.
         """
         with self._transaction() as conn:
-            self._flush_session(conn, session_id, tail, facts, problems)
-            conn.execute(
-                "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id = ?",
-                (ended_at, reason, session_id),
-            )
+            ended = {"ended_at": ended_at, "end_reason": reason}
+            self._flush_session(conn, session_id, tail, facts, problems, ended)
             if problems is None:
                 self._judge(conn, session_id, reason)
         self._chunks.pop(session_id, None)
@@ -155,19 +152,22 @@ class SessionStore(StoreCore):
         entries: Sequence[RawLine],
         facts: SessionFacts | None,
         problems: Sequence[Problem] | None = None,
+        columns: Mapping[str, object] | None = None,
     ) -> None:
-        """Write session facts (helo, tls_*, auth_user, inbox), problems and transcript lines."""
+        """Write session facts (helo, tls_*, auth_user, inbox), problems and transcript lines.
+
+        `columns` are more columns of the sessions row to set. All of them are one UPDATE:
+        each statement costs ~10 us on the path to a reply.
+        """
+        if facts and not facts.keys() <= SESSION_FACTS:
+            raise ValueError(f"unknown session facts: {sorted(facts.keys() - SESSION_FACTS)}")
+        assigned: dict[str, object] = {**(facts or {}), **(columns or {})}
         if problems is not None:
+            assigned["problems"] = problems_json(problems)
+        if assigned:
+            assignments = ", ".join(f"{name} = ?" for name in assigned)
             conn.execute(
-                "UPDATE sessions SET problems = ? WHERE id = ?",
-                (problems_json(problems), session_id),
-            )
-        if facts:
-            if not facts.keys() <= SESSION_FACTS:
-                raise ValueError(f"unknown session facts: {sorted(facts.keys() - SESSION_FACTS)}")
-            assignments = ", ".join(f"{name} = ?" for name in facts)
-            conn.execute(
-                f"UPDATE sessions SET {assignments} WHERE id = ?", (*facts.values(), session_id)
+                f"UPDATE sessions SET {assignments} WHERE id = ?", (*assigned.values(), session_id)
             )
         if not entries:
             return

@@ -24,6 +24,7 @@ from mailtrap_lite.store.query import Query
 from mailtrap_lite.store.records import MessageRecord, NewMessage, RawLine, StoredMessage
 from mailtrap_lite.store.sqlite.archive import export_page, is_duplicate
 from mailtrap_lite.store.sqlite.core import filters
+from mailtrap_lite.store.sqlite.counts import MatchCounts
 from mailtrap_lite.store.sqlite.indexing import IndexStore
 from mailtrap_lite.store.sqlite.rows import (
     MESSAGE_COLUMNS,
@@ -32,7 +33,7 @@ from mailtrap_lite.store.sqlite.rows import (
     message_from_row,
     warnings_json,
 )
-from mailtrap_lite.store.sqlite.search import count_sql, message_filters, page_sql, runnable
+from mailtrap_lite.store.sqlite.search import message_filters, page_sql, runnable
 from mailtrap_lite.store.sqlite.tags import insert_tags
 
 __all__ = ["SQLiteStore"]
@@ -71,6 +72,7 @@ class SQLiteStore(IndexStore):
         self._count = self._writer.execute("SELECT count(*) FROM messages").fetchone()[0]
         self._mailed: set[int] = set()  # sessions already marked kept_mail = 1
         self.last_message_at = 0.0  # time.monotonic() of the newest commit of a message
+        self._counts = MatchCounts(self.feed)
 
     # -- messages ---------------------------------------------------------------------------
 
@@ -97,11 +99,22 @@ class SQLiteStore(IndexStore):
                 ids = [self._insert_delivery(conn, delivery) for delivery in batch]
                 pruned = self._prune_messages(conn, self._count + len(batch))
             self._count += len(batch) - len(pruned)  # once committed: a rollback changes nothing
+        if pruned:  # pruned within the insert's transaction: no change of their own is published
+            self._counts.stale()
         self.last_message_at = time.monotonic()
         for delivery, message_id in zip(batch, ids, strict=True):
             self._note_mailed(delivery.new.session_id, pruned)
             self.feed.publish("message", (message_id,), delivery.new.inbox)
         return ids
+
+    def add_messages_unless_busy(self, batch: Sequence[Delivery]) -> list[int] | None:
+        """Commit like add_messages, or return None at once while another thread writes."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            return self.add_messages(batch)
+        finally:
+            self._lock.release()
 
     def import_messages(
         self, batch: Sequence[NewMessage], keep_duplicates: bool = False
@@ -119,6 +132,8 @@ class SQLiteStore(IndexStore):
             stored = [i for i in ids if i is not None]
             pruned = self._prune_messages(conn, self._count + len(stored))
         self._count += len(stored) - len(pruned)
+        if pruned:
+            self._counts.stale()
         if stored:
             self.last_message_at = time.monotonic()
             for session_id in {new.session_id for new in batch}:
@@ -149,9 +164,9 @@ class SQLiteStore(IndexStore):
         message_id = self._insert_message(conn, delivery.new)
         sid = delivery.new.session_id
         if sid is not None:
-            self._flush_session(conn, sid, delivery.transcript, delivery.facts, delivery.problems)
-            if sid not in self._mailed:
-                conn.execute("UPDATE sessions SET kept_mail = 1 WHERE id = ?", (sid,))
+            mailed = {"kept_mail": 1} if sid not in self._mailed else None
+            self._flush_session(conn, sid, delivery.transcript, delivery.facts, delivery.problems,
+                                mailed)  # fmt: skip
         return message_id
 
     def _insert_message(self, conn: sqlite3.Connection, new: NewMessage) -> int:
@@ -255,7 +270,7 @@ class SQLiteStore(IndexStore):
     ) -> Page:
         """Return messages newest first with the total count of matches (before aside)."""
         with self._searching() as conn, runnable():
-            total = conn.execute(*count_sql(query, inbox, after)).fetchone()[0]
+            total = self._counts.count(conn, query, inbox, after)
             rows = conn.execute(*page_sql(MESSAGE_COLUMNS, query, inbox, before, after, limit))
             records = [message_from_row(row) for row in rows.fetchall()]
         self.attach_tags(conn, records)
@@ -266,7 +281,7 @@ class SQLiteStore(IndexStore):
     ) -> int:
         """Return how many messages match (newer than `after`)."""
         with self._searching() as conn, runnable():
-            return int(conn.execute(*count_sql(query, inbox, after)).fetchone()[0])
+            return self._counts.count(conn, query, inbox, after)
 
     def delete_matching(self, query: Query | None = None, inbox: str | None = None) -> int:
         """Delete the messages that match a query (in an inbox); return how many.
