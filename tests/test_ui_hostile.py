@@ -64,7 +64,9 @@ def hostile(ui_server, canary) -> int:
 
 def settle(page) -> None:
     """Give refreshes, handlers and late loads time to happen, bounded."""
-    page.wait_for_load_state("networkidle")
+    # A loaded machine may take seconds for the first deliverability report (its libraries
+    # load on first use): wait for quiet longer than Playwright's default, still bounded.
+    page.wait_for_load_state("networkidle", timeout=30_000)
     time.sleep(1.2)  # a 0-second meta refresh or onload handler fires well within this
 
 

@@ -73,6 +73,9 @@ def open_tag_page(server: UIServer, page, name: str) -> None:
     page.goto(server.url + "/")
     page.locator(f'.tag-list a[data-tag="{name}"]').click()
     expect(page.locator(".tag-actions")).to_have_attribute("data-tag", name)
+    # The page's script has run (it wires the tag buttons, then opens the live stream): a
+    # click before that would open no dialog.
+    expect(page.locator("body")).to_have_attribute("data-live", "open")
 
 
 def test_a_tag_is_renamed_from_its_page(ui_server: UIServer, page) -> None:
