@@ -51,6 +51,10 @@ class StoreCore(Store):
             self._writer = open_writer(self.path, None if self.temporary else check)
         self._readers = Readers(self.path, read_only, query_seconds)
         self._identity = _file_identity(self.path)
+        self._opened()
+
+    def _opened(self) -> None:
+        """Set up what a layer of the store needs once the database is open (each calls super)."""
 
     def close(self) -> None:
         """Close every connection; a temporary database is removed."""

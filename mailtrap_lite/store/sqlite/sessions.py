@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 from mailtrap_lite.store.interface import SessionFacts
 from mailtrap_lite.store.problems import classify
@@ -31,26 +30,10 @@ JUDGE_BATCH = 200  # sessions judged from their transcripts per write transactio
 class SessionStore(StoreCore):
     """Records SMTP sessions: opened, facts learnt, transcript chunks, ended; pruned by count."""
 
-    def __init__(
-        self,
-        path: Path | None = None,
-        *,
-        max_messages: int = 0,
-        max_sessions: int = 0,
-        read_only: bool = False,
-        check: str | None = None,
-        query_seconds: float = 0.0,
-    ) -> None:
-        super().__init__(
-            path,
-            max_messages=max_messages,
-            max_sessions=max_sessions,
-            read_only=read_only,
-            check=check,
-            query_seconds=query_seconds,
-        )
+    def _opened(self) -> None:
+        super()._opened()
         self._chunks: dict[int, int] = {}  # session id -> next transcript chunk number
-        if not read_only:  # a read-only store leaves judging to the server that writes it
+        if not self.read_only:  # a read-only store leaves judging to the server that writes it
             self._judge_unjudged()
 
     def open_session(self, peer: str, started_at: str, kind: str = "smtp") -> int:

@@ -13,7 +13,6 @@ import json
 import sqlite3
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 from mailtrap_lite.store.interface import (
     Delivery,
@@ -51,24 +50,8 @@ class SQLiteStore(IndexStore):
     "full") checks the file's integrity first and raises CorruptDatabase on damage.
     """
 
-    def __init__(
-        self,
-        path: Path | None = None,
-        *,
-        max_messages: int = 0,
-        max_sessions: int = 0,
-        read_only: bool = False,
-        check: str | None = None,
-        query_seconds: float = 0.0,
-    ) -> None:
-        super().__init__(
-            path,
-            max_messages=max_messages,
-            max_sessions=max_sessions,
-            read_only=read_only,
-            check=check,
-            query_seconds=query_seconds,
-        )
+    def _opened(self) -> None:
+        super()._opened()
         self._count = self._writer.execute("SELECT count(*) FROM messages").fetchone()[0]
         self._mailed: set[int] = set()  # sessions already marked kept_mail = 1
         self.last_message_at = 0.0  # time.monotonic() of the newest commit of a message
