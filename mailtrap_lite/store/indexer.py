@@ -37,8 +37,10 @@ BATCH = 64
 # the part took, so it holds the writer at most half the time. SMTP commits do not wait for it
 # meanwhile (GroupCommit tries again a moment later, serving sessions). At 1/(1+9) of the time,
 # as before those commits stopped waiting, indexing fell behind ingest for good (87 msg/s
-# against 1,450: bench/index_lag.py).
-YIELD_FACTOR = 0.5
+# against 1,450: bench/index_lag.py). A pause of half the part's time kept the lag lower still
+# but cost a quarter of 1 KB ingest (bench/ingest.py 0.43 against 0.54 at this factor, whose
+# lag stayed under 2 s in a 60 s burst); twice its time let the lag grow to 18 s.
+YIELD_FACTOR = 1.0
 BUSY_WINDOW = 1.0  # seconds since the last message commit that count as "SMTP is busy"
 # In-process sinks: how long indexing waits for the open SMTP sessions to end.
 MAX_DEFER = 0.1
