@@ -6,13 +6,26 @@ A backend stores a SearchDocument when the indexer has read a message, and match
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from mailtrap_lite.store.folding import fold, fold_address
 from mailtrap_lite.store.interface import IndexUpdate
 from mailtrap_lite.store.records import MessageRecord
 
-__all__ = ["SearchDocument", "address_rows", "search_document"]
+__all__ = [
+    "INDEX_PART_CHARS",
+    "MAX_HEADER_VALUE",
+    "SearchDocument",
+    "address_rows",
+    "index_parts",
+    "search_document",
+]
+
+# Text per write transaction of search rows: each commit costs about as much as 50 small
+# messages' rows (SQLite; PostgreSQL writes its rows in parts of the same size).
+INDEX_PART_CHARS = 65_536
+MAX_HEADER_VALUE = 4096  # longer values are not indexed for header:Name=value
 
 FILENAME_SEPARATOR = "\n"
 
@@ -62,3 +75,15 @@ def address_rows(record: MessageRecord) -> list[tuple[str, str]]:
     rows += [(address, "rcpt") for address in rcpt]
     rows += [(address, "bcc") for address in rcpt if address not in headed]
     return list(dict.fromkeys(row for row in rows if row[0]))
+
+
+def index_parts(texts: Sequence[str]) -> Iterator[range]:
+    """Group items into index ranges of about INDEX_PART_CHARS of text (one item at least)."""
+    start, size = 0, 0
+    for i, text in enumerate(texts):
+        if i > start and size + len(text) > INDEX_PART_CHARS:
+            yield range(start, i)
+            start, size = i, 0
+        size += len(text)
+    if start < len(texts):
+        yield range(start, len(texts))

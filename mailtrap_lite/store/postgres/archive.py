@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from mailtrap_lite.store.batches import ids_within
 from mailtrap_lite.store.postgres.core import Connection
 from mailtrap_lite.store.postgres.search import message_filters
 from mailtrap_lite.store.query import Query
@@ -38,7 +39,7 @@ def export_page(
     sizes = conn.execute(
         f"SELECT m.id, m.size FROM messages m {where} ORDER BY m.id LIMIT %s", (*params, limit)
     ).fetchall()
-    ids = within(sizes, max_bytes)
+    ids = ids_within(sizes, max_bytes)
     if not ids:
         return []
     rows = conn.execute(
@@ -51,15 +52,3 @@ def export_page(
                       bool(read), bytes(data))
         for mid, inbox_, session_id, received_at, mail_from, rcpt_to, read, data in rows
     ]  # fmt: skip
-
-
-def within(sizes: list[tuple[int, int]], max_bytes: int | None) -> list[int]:
-    """Return the ids whose sizes add up to at most max_bytes (the first always)."""
-    ids: list[int] = []
-    total = 0
-    for message_id, size in sizes:
-        total += size
-        if ids and max_bytes is not None and total > max_bytes:
-            break
-        ids.append(int(message_id))
-    return ids

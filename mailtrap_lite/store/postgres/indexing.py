@@ -9,10 +9,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from mailtrap_lite.store.batches import ids_within
 from mailtrap_lite.store.interface import IndexUpdate
-from mailtrap_lite.store.postgres.archive import within
-from mailtrap_lite.store.postgres.searchrows import index_parts, write_search_rows
+from mailtrap_lite.store.postgres.searchrows import write_search_rows
 from mailtrap_lite.store.postgres.tags import TagStore
+from mailtrap_lite.store.searchtext import index_parts
 from mailtrap_lite.store.sqlite.rows import MESSAGE_COLUMNS
 
 
@@ -31,7 +32,7 @@ class IndexStore(TagStore):
                 "SELECT id, size FROM messages WHERE id > %s AND NOT indexed ORDER BY id LIMIT %s",
                 (after, limit),
             ).fetchall()
-            wanted = within(sizes, max_bytes)
+            wanted = ids_within(sizes, max_bytes)
             rows = conn.execute(
                 "SELECT id, data FROM message_raw WHERE id = ANY(%s) ORDER BY id", (wanted,)
             ).fetchall()

@@ -8,31 +8,16 @@ it (ON DELETE CASCADE), so nothing is left to purge.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from mailtrap_lite.store.interface import IndexUpdate
 from mailtrap_lite.store.postgres.core import Connection
 from mailtrap_lite.store.postgres.sessions import nul_free
-from mailtrap_lite.store.searchtext import search_document
+from mailtrap_lite.store.searchtext import MAX_HEADER_VALUE, index_parts, search_document
 from mailtrap_lite.store.sqlite.rows import message_from_row
 
 __all__ = ["index_parts", "write_search_rows"]
-
-INDEX_PART_CHARS = 65_536
-MAX_HEADER_VALUE = 4096  # longer values are not indexed for header:Name=value
-
-
-def index_parts(texts: Sequence[str]) -> Iterator[range]:
-    """Group items into index ranges of about INDEX_PART_CHARS of text (one item at least)."""
-    start, size = 0, 0
-    for i, text in enumerate(texts):
-        if i > start and size + len(text) > INDEX_PART_CHARS:
-            yield range(start, i)
-            start, size = i, 0
-        size += len(text)
-    if start < len(texts):
-        yield range(start, len(texts))
 
 
 def write_search_rows(

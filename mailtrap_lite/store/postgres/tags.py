@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 
+from mailtrap_lite.store.batches import chunks
 from mailtrap_lite.store.postgres.core import Connection
 from mailtrap_lite.store.postgres.search import message_filters
 from mailtrap_lite.store.postgres.sessions import SessionStore, nul_free
@@ -35,11 +36,6 @@ def insert_tags(conn: Connection, message_id: int, names: Iterable[str]) -> int:
         )
         added += max(cur.rowcount, 0)
     return added
-
-
-def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
-    for start in range(0, len(ids), BATCH):
-        yield ids[start : start + BATCH]
 
 
 class TagStore(SessionStore):
@@ -152,7 +148,7 @@ class TagStore(SessionStore):
         """Return which of these messages match a query, in id order."""
         found: list[int] = []
         with self._read() as conn:
-            for part in _chunks(sorted(ids)):
+            for part in chunks(sorted(ids), BATCH):
                 where, params = message_filters(query, None, part[-1] + 1, part[0] - 1)
                 rows = conn.execute(f"SELECT m.id FROM messages m {where}", params).fetchall()
                 wanted = set(part)

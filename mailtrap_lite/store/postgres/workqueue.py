@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg
 
-from mailtrap_lite.store.postgres.archive import within
+from mailtrap_lite.store.batches import ids_within
 
 CLAIM_SECONDS = 30.0
 
@@ -35,7 +35,7 @@ def claim(
     """
     with conn.transaction():
         taken = sorted(conn.execute(CLAIM, (limit, CLAIM_SECONDS)).fetchall())
-        wanted = within(taken, max_bytes)
+        wanted = ids_within(taken, max_bytes)
         returned = [int(row[0]) for row in taken[len(wanted) :]]
         if returned:
             conn.execute(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from mailtrap_lite.store.batches import ids_within
 from mailtrap_lite.store.query import Query
 from mailtrap_lite.store.records import NewMessage, StoredMessage
 from mailtrap_lite.store.sqlite.search import message_filters
@@ -41,7 +42,7 @@ def export_page(
     sizes = conn.execute(
         f"SELECT m.id, m.size FROM messages m {where} ORDER BY m.id LIMIT ?", (*params, limit)
     ).fetchall()
-    ids = _within(sizes, max_bytes)
+    ids = ids_within(sizes, max_bytes)
     if not ids:
         return []
     marks = ", ".join("?" * len(ids))
@@ -55,15 +56,3 @@ def export_page(
                       bool(read), bytes(data))
         for mid, inbox_, session_id, received_at, mail_from, rcpt_to, read, data in rows
     ]  # fmt: skip
-
-
-def _within(sizes: list[tuple[int, int]], max_bytes: int | None) -> list[int]:
-    """Return the ids whose sizes add up to at most max_bytes (the first always)."""
-    ids: list[int] = []
-    total = 0
-    for message_id, size in sizes:
-        total += size
-        if ids and max_bytes is not None and total > max_bytes:
-            break
-        ids.append(message_id)
-    return ids

@@ -10,7 +10,8 @@ import time
 from collections.abc import Callable
 
 from mailtrap_lite.store.interface import IndexUpdate
-from mailtrap_lite.store.sqlite.searchrows import index_parts, purge_search_rows, write_search_rows
+from mailtrap_lite.store.searchtext import index_parts
+from mailtrap_lite.store.sqlite.searchrows import purge_search_rows, write_search_rows
 from mailtrap_lite.store.sqlite.tags import TagStore
 
 

@@ -8,30 +8,14 @@ also reversed so that a domain is a prefix; message_headers its decoded header v
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from mailtrap_lite.store.interface import IndexUpdate
-from mailtrap_lite.store.searchtext import search_document
+from mailtrap_lite.store.searchtext import MAX_HEADER_VALUE, search_document
 from mailtrap_lite.store.sqlite.rows import MESSAGE_COLUMNS, message_from_row
 
-__all__ = ["index_parts", "purge_search_rows", "write_search_rows"]
-
-# Text per transaction: each commit costs about as much as 50 small messages' rows.
-INDEX_PART_CHARS = 65_536
-MAX_HEADER_VALUE = 4096  # longer values are not indexed for header:Name=value
-
-
-def index_parts(texts: Sequence[str]) -> Iterator[range]:
-    """Group items into index ranges of about INDEX_PART_CHARS of text (one item at least)."""
-    start, size = 0, 0
-    for i, text in enumerate(texts):
-        if i > start and size + len(text) > INDEX_PART_CHARS:
-            yield range(start, i)
-            start, size = i, 0
-        size += len(text)
-    if start < len(texts):
-        yield range(start, len(texts))
+__all__ = ["purge_search_rows", "write_search_rows"]
 
 
 def write_search_rows(conn: sqlite3.Connection, updates: Sequence[IndexUpdate]) -> list[int]:

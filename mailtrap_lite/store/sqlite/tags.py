@@ -10,6 +10,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 
+from mailtrap_lite.store.batches import chunks
 from mailtrap_lite.store.query import Query
 from mailtrap_lite.store.records import MessageRecord, ReleaseRecord
 from mailtrap_lite.store.sqlite.search import message_filters
@@ -33,18 +34,13 @@ def insert_tags(conn: sqlite3.Connection, message_id: int, names: Iterable[str])
     return added
 
 
-def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
-    for start in range(0, len(ids), BATCH):
-        yield ids[start : start + BATCH]
-
-
 class TagStore(SessionStore):
     """The tag and release half of the SQLite store."""
 
     def attach_tags(self, conn: sqlite3.Connection, records: list[MessageRecord]) -> None:
         """Fill each record's tags (one query per page of records)."""
         by_id = {r.id: r for r in records}
-        for part in _chunks(list(by_id)):
+        for part in chunks(list(by_id), BATCH):
             marks = ", ".join("?" * len(part))
             rows = conn.execute(
                 "SELECT mt.message_id, t.name FROM message_tags mt JOIN tags t"
@@ -135,7 +131,7 @@ class TagStore(SessionStore):
         """Return which of these messages match a query, in id order."""
         found: list[int] = []
         conn = self._read()
-        for part in _chunks(sorted(ids)):
+        for part in chunks(sorted(ids), BATCH):
             where, params = message_filters(query, None, part[-1] + 1, part[0] - 1)
             rows = conn.execute(f"SELECT m.id FROM messages m {where}", params).fetchall()
             wanted = set(part)
